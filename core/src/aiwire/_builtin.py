@@ -1,0 +1,158 @@
+"""Core's own plugin: the ``faux`` api and the offline ``demo`` provider.
+
+The demo model answers without any network: it streams thinking, text and,
+when the prompt asks for arithmetic and a ``calculate`` tool is offered, a
+tool call. It always says what it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .hooks import ProviderSpec, hookimpl
+from .types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
+
+AIWIRE_PLUGIN_API = 1
+
+DEMO_NOTICE = (
+    "[offline demo model: no provider was called and no API key was used. "
+    "Set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY and pass -m provider/model to use a real one.]"
+)
+
+_WORDS = {
+    "plus": "+",
+    "minus": "-",
+    "times": "*",
+    "multiplied by": "*",
+    "divided by": "/",
+    "over": "/",
+    "x": "*",
+}
+_EXPR = re.compile(r"[-+*/().\d\s]*\d[-+*/().\d\s]*[-+*/][-+*/().\d\s]*\d[-+*/().\d\s]*")
+
+
+def find_expression(text: str) -> str | None:
+    """An arithmetic expression in ``text`` ("6 times 7" -> "6 * 7"), if any."""
+    t = text.lower()
+    for word, op in _WORDS.items():
+        t = re.sub(rf"(?<=\d)\s*\b{word}\b\s*(?=\d)", f" {op} ", t)
+    m = _EXPR.search(t)
+    return " ".join(m.group(0).split()) if m else None
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def demo_responder(request: Mapping[str, Any]) -> Any:
+    from ._faux import FauxReply
+
+    ctx = request.get("context", {})
+    messages = ctx.get("messages", [])
+    tools = {t["name"] for t in ctx.get("tools", [])}
+    last: dict[str, Any] = messages[-1] if messages else {"role": "user", "content": ""}
+    prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
+    content: list[Any]
+    if last.get("role") == "tool_result":
+        result = " ".join(c.get("text", "") for c in last.get("content", []) if c.get("type") == "text")
+        content = [
+            ThinkingContent(thinking=f"The {last.get('tool_name')} tool answered {result!r}; I can reply now."),
+            TextContent(text=f"The {last.get('tool_name')} tool says: {result}. {DEMO_NOTICE}"),
+        ]
+    else:
+        raw = last.get("content", "")
+        text = raw if isinstance(raw, str) else " ".join(c.get("text", "") for c in raw if c.get("type") == "text")
+        expr = find_expression(text)
+        if expr and "calculate" in tools:
+            content = [
+                ThinkingContent(
+                    thinking=f"The user asks for arithmetic: {expr}. The calculate tool will do it exactly."
+                ),
+                TextContent(text="Let me work that out with the calculator tool."),
+                ToolCall(id=f"demo_call_{len(messages)}", name="calculate", arguments={"expression": expr}),
+            ]
+        else:
+            content = [
+                ThinkingContent(thinking="No real model is configured, so I explain how to set one up."),
+                TextContent(
+                    text=f"You said: {text.strip()[:200]!r}. This answer comes from aiwire's offline demo, which "
+                    f"streams thinking, text and tool calls like a real model (ask it 'what is 6 times 7?' to see a "
+                    f"tool call). {DEMO_NOTICE}"
+                ),
+            ]
+    out_tokens = sum(
+        _tokens(b.text if isinstance(b, TextContent) else b.thinking if isinstance(b, ThinkingContent) else b.name)
+        for b in content
+    )
+    return FauxReply(content=content, usage=Usage(input=prompt_tokens, output=out_tokens), chunk_size=6, delay=0.004)
+
+
+def _demo_transport() -> Any:
+    from ._faux import FauxTransport
+
+    return FauxTransport(demo_responder)
+
+
+class _LazyTransport:
+    """Builds the demo transport on first use so discovery imports no httpx."""
+
+    def __init__(self) -> None:
+        self._t: Any = None
+
+    def _get(self) -> Any:
+        if self._t is None:
+            self._t = _demo_transport()
+        return self._t
+
+    async def handle_async_request(self, request: Any) -> Any:
+        return await self._get().handle_async_request(request)
+
+    def handle_request(self, request: Any) -> Any:
+        return self._get().handle_request(request)
+
+    async def aclose(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+DEMO_MODEL = Model(
+    id="aiwire-demo",
+    name="aiwire offline demo",
+    provider="demo",
+    api="faux",
+    base_url="http://demo.aiwire.invalid",
+    reasoning=True,
+    input=("text", "image"),
+    cost=ModelCost(),
+    context_window=100_000,
+    max_tokens=4096,
+)
+
+
+@hookimpl
+def register_apis(register: Any) -> None:
+    register("faux", "aiwire._faux:FauxCodec")
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        ProviderSpec(
+            id="demo",
+            name="aiwire offline demo",
+            api="faux",
+            base_url=DEMO_MODEL.base_url,
+            auth="none",
+            transport=_LazyTransport(),
+            docs="Answers locally without a network; shows streaming, thinking and a tool call.",
+        )
+    )
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    register([DEMO_MODEL])

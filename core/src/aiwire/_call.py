@@ -1,0 +1,269 @@
+"""One call's setup and its I/O-free handlers, shared by both drivers.
+
+Everything that can fail before a request exists is checked here, so that
+``stream()`` raises typed errors at once; everything after is turned into
+events by the decoder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from . import events as ev
+from ._plugins import Registry, get_registry
+from .codec import CODEC_OPTIONS, Codec, Credentials, Options, OptionValues, Request, StreamDecoder
+from .errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
+from .types import AssistantMessage, Context, Model, UserMessage
+
+__all__ = ["Call", "make_options", "prepare"]
+
+_OPTION_NAMES = frozenset(Options.__struct_fields__)
+_VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def make_options(kwargs: Mapping[str, Any]) -> Options:
+    unknown = sorted(set(kwargs) - _OPTION_NAMES)
+    if unknown:
+        raise BadOptionsError(
+            f"unknown option(s) {', '.join(unknown)}; valid options are: {', '.join(sorted(_OPTION_NAMES))}. "
+            "Put vendor-specific fields in provider_options={...}"
+        )
+    values = {k: v for k, v in kwargs.items() if k in _VALUE_NAMES}
+    try:
+        msgspec.convert(values, OptionValues, strict=False)
+    except msgspec.ValidationError as exc:
+        raise BadOptionsError(f"bad option: {exc}") from None
+    return Options(**kwargs)
+
+
+def as_context(context: Context | str | Mapping[str, Any]) -> Context:
+    if isinstance(context, Context):
+        return context
+    if isinstance(context, str):
+        return Context(messages=[UserMessage(content=context)])
+    if isinstance(context, Mapping):
+        try:
+            return msgspec.convert(context, Context)
+        except msgspec.ValidationError as exc:
+            raise DecodeError(f"context does not match aiwire.Context: {exc}") from None
+    raise DecodeError(f"context must be an aiwire.Context, a dict or a prompt string, not {type(context).__name__}")
+
+
+def validate_tools(context: Context, options: Options) -> None:
+    names = set()
+    for tool in context.tools:
+        if not _TOOL_NAME.match(tool.name):
+            raise InvalidToolError(f"tool name {tool.name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
+        if tool.name in names:
+            raise InvalidToolError(f"two tools are named {tool.name!r}; tool names must be unique")
+        names.add(tool.name)
+        check_schema(tool.name, tool.parameters)
+    choice = options.tool_choice
+    if choice is not None and choice not in ("auto", "none", "required") and choice not in names:
+        raise BadOptionsError(
+            f"tool_choice={choice!r} is neither auto, none, required nor the name of a tool in the context"
+        )
+
+
+_SCHEMA_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
+
+
+def check_schema(tool: str, schema: Any, path: str = "parameters") -> None:
+    """Structural JSON Schema check with errors that name the bad path."""
+    if not isinstance(schema, dict):
+        raise InvalidToolError(
+            f"tool {tool!r}: {path} must be a JSON Schema object (a dict), got {type(schema).__name__}"
+        )
+    if path == "parameters" and schema.get("type", "object") != "object":
+        raise InvalidToolError(f'tool {tool!r}: parameters must have "type": "object", got {schema.get("type")!r}')
+    t = schema.get("type")
+    types = t if isinstance(t, list) else [t] if t is not None else []
+    for one in types:
+        if one not in _SCHEMA_TYPES:
+            raise InvalidToolError(
+                f"tool {tool!r}: {path}.type {one!r} is not a JSON Schema type ({', '.join(sorted(_SCHEMA_TYPES))})"
+            )
+    props = schema.get("properties")
+    if props is not None:
+        if not isinstance(props, dict):
+            raise InvalidToolError(f"tool {tool!r}: {path}.properties must be an object")
+        for name, sub in props.items():
+            check_schema(tool, sub, f"{path}.properties.{name}")
+    req = schema.get("required")
+    if req is not None and (not isinstance(req, list) or not all(isinstance(r, str) for r in req)):
+        raise InvalidToolError(f"tool {tool!r}: {path}.required must be a list of property names")
+    items = schema.get("items")
+    if isinstance(items, dict):
+        check_schema(tool, items, f"{path}.items")
+    for key in ("anyOf", "oneOf", "allOf"):
+        subs = schema.get(key)
+        if subs is not None:
+            if not isinstance(subs, list):
+                raise InvalidToolError(f"tool {tool!r}: {path}.{key} must be a list of schemas")
+            for n, sub in enumerate(subs):
+                check_schema(tool, sub, f"{path}.{key}[{n}]")
+
+
+def resolve_credentials(reg: Registry, model: Model, options: Options) -> Credentials:
+    if options.api_key:
+        return Credentials(options.api_key, source="api_key option")
+    spec = reg.providers.get(model.provider)
+    if spec is None:
+        return Credentials(kind="none", source="custom model without api_key")
+    found = reg.pm.hook.resolve_credentials(provider=spec, model=model)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    for var in spec.env:
+        value = os.environ.get(var)
+        if value:
+            return Credentials(value, source=f"${var}")
+    if spec.auth == "required":
+        where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
+        login = f", or log in with `aiwire login {spec.login}`" if spec.login else ""
+        raise MissingCredentialsError(
+            f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
+        )
+    return Credentials(kind="none", source="none needed")
+
+
+def check_supported(codec: Codec, options: Options) -> None:
+    defaults = _DEFAULTS
+    unsupported = [
+        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(defaults, name)
+    ]
+    if unsupported:
+        raise BadOptionsError(
+            f"the {codec.api} api does not support option(s) {', '.join(sorted(unsupported))}; "
+            "remove them, or pass vendor fields in provider_options"
+        )
+
+
+_DEFAULTS = Options()
+
+
+class Call:
+    """A prepared call: model, codec, request and the decoding state."""
+
+    __slots__ = ("codec", "context", "credentials", "decoder", "framer", "model", "options", "registry", "request")
+
+    def __init__(self, model: Model, context: Context, options: Options) -> None:
+        self.registry = reg = get_registry()
+        self.model = model
+        self.context = context
+        self.options = options
+        self.codec: Codec = reg.codec(model.api)
+        validate_tools(context, options)
+        check_supported(self.codec, options)
+        self.credentials = resolve_credentials(reg, model, options)
+        if self.credentials.base_url:
+            self.model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
+        self.decoder: StreamDecoder | None = None
+        self.framer: Any = None
+        self.request = Request(url="")
+
+    def build(self, *, stream: bool) -> Request:
+        req = self.codec.build_request(self.model, self.context, self.options, self.credentials, stream=stream)
+        if self.model.headers or self.credentials.headers or self.options.headers:
+            headers = dict(self.model.headers)
+            headers.update(req.headers)
+            headers.update(self.credentials.headers)
+            headers.update(self.options.headers or {})
+            req.headers = headers
+        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req):
+            if isinstance(result, Request):
+                req = result
+        if self.options.on_payload is not None:
+            replaced = self.options.on_payload(self.model, req)
+            if isinstance(replaced, Request):
+                req = replaced
+        self.request = req
+        return req
+
+    def body(self) -> bytes | None:
+        req = self.request
+        if req.content is not None:
+            return req.content
+        if req.json is None:
+            return None
+        return msgspec.json.encode(req.json)
+
+    def start_decoding(self) -> list[ev.Event]:
+        self.decoder = self.codec.decoder(self.model, self.options)
+        framing = self.codec.framing
+        if framing == "sse":
+            from ._sse import SSEFramer
+
+            self.framer = SSEFramer()
+        elif callable(framing):
+            self.framer = framing()
+        else:
+            raise BadOptionsError(f"codec {self.codec.api!r} declares unknown framing {framing!r}")
+        return [ev.Start(message=self.decoder.message)]
+
+    def feed(self, chunk: bytes) -> list[ev.Event]:
+        dec = self.decoder
+        assert dec is not None
+        try:
+            for name, data in self.framer.feed(chunk):
+                dec.feed(name, data)
+                if dec.terminated:
+                    break
+        except Exception as exc:  # a codec must never crash the caller
+            dec.fail(f"could not decode the {self.codec.api} stream: {type(exc).__name__}: {exc}")
+        return dec.drain()
+
+    def eof(self) -> list[ev.Event]:
+        dec = self.decoder
+        assert dec is not None
+        try:
+            for name, data in self.framer.close():
+                if dec.terminated:
+                    break
+                dec.feed(name, data)
+            dec.end_of_stream()
+        except Exception as exc:
+            dec.fail(f"could not decode the {self.codec.api} stream: {type(exc).__name__}: {exc}")
+        return dec.drain()
+
+    def ensure_decoder(self) -> StreamDecoder:
+        if self.decoder is None:
+            self.decoder = self.codec.decoder(self.model, self.options)
+        return self.decoder
+
+    def fail(
+        self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
+    ) -> list[ev.Event]:
+        dec = self.ensure_decoder()
+        dec.fail(message, status=status, error_type=error_type, aborted=aborted)
+        return dec.drain()
+
+    def http_error(self, status: int, headers: Mapping[str, str], body: bytes) -> list[ev.Event]:
+        info = self.codec.parse_error(status, headers, body)
+        return self.fail(info.message, status=status, error_type=info.type)
+
+    def parse_response(self, body: bytes) -> AssistantMessage:
+        msg = self.codec.parse_response(self.model, self.options, body)
+        return msg
+
+    def message_end(self, message: AssistantMessage) -> None:
+        try:
+            self.registry.pm.hook.on_message_end(model=self.model, message=message)
+        except Exception:  # observers must not break a finished call
+            import logging
+
+            logging.getLogger("aiwire").exception("on_message_end hook failed")
+
+
+def prepare(model: Model | str, context: Context | str | Mapping[str, Any], options: Mapping[str, Any]) -> Call:
+    from ._models import get_model
+
+    m = get_model(model) if isinstance(model, str) else model
+    if not isinstance(m, Model):
+        raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
+    return Call(m, as_context(context), make_options(options))

@@ -1,0 +1,501 @@
+"""The codec contract: what a provider plugin implements.
+
+A codec turns ``(Model, Context, Options, Credentials)`` into a
+:class:`Request`, and a :class:`StreamDecoder` turns the response's framed
+events into aiwire events. Codecs do no I/O, no sleeping and no retries; the
+core owns credentials, HTTP, SSE framing, retries, timeouts, cancellation,
+hooks, cost and the guarantee of exactly one terminal event.
+
+A minimal decoder::
+
+    class MyDecoder(StreamDecoder):
+        def feed(self, event: str, data: bytes) -> None:
+            chunk = msgspec.json.decode(data)
+            if chunk["type"] == "text":
+                if self.text_index is None:
+                    self.text_index = self.open_text()
+                self.add_text(self.text_index, chunk["delta"])
+            elif chunk["type"] == "end":
+                self.finish("stop")
+
+Block helpers keep the partial message and emit the events; ``finish`` and
+``fail`` end it. Whatever a decoder leaves open is closed by the core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, final
+
+import msgspec
+
+from . import events as ev
+from ._cost import compute_cost
+from ._partial_json import PartialJSON, parse_arguments
+from .types import (
+    AssistantContent,
+    AssistantMessage,
+    Context,
+    Model,
+    ProviderContent,
+    ReasoningLevel,
+    TextContent,
+    ThinkingContent,
+    ToolCall,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = [
+    "API_VERSION",
+    "BaseCodec",
+    "Codec",
+    "Credentials",
+    "ErrorInfo",
+    "Framer",
+    "OptionValues",
+    "Options",
+    "Request",
+    "StreamDecoder",
+    "normalize_tool_call_id",
+]
+
+API_VERSION = 1
+"""The plugin API version this core implements (see docs/plugins.md)."""
+
+CacheRetention = Literal["none", "short", "long"]
+
+
+class Request(msgspec.Struct, kw_only=True):
+    """An HTTP request description. ``json`` is encoded by the core."""
+
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    json: Any = None
+    content: bytes | None = None
+
+    def __repr__(self) -> str:
+        # Headers carry credentials; show their names only.
+        return f"Request({self.method} {self.url}, headers={sorted(self.headers)})"
+
+
+@final
+class Credentials:
+    """What a request needs to authenticate. ``repr`` never shows secrets.
+
+    ``kind`` is ``api_key`` for vendor keys, ``oauth`` for subscription
+    access tokens (codecs may need other headers for those), ``none`` for
+    hosts that need nothing (local servers).
+    """
+
+    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "source")
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        kind: Literal["api_key", "oauth", "none"] = "api_key",
+        headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        source: str = "",
+    ) -> None:
+        self.api_key = api_key
+        self.kind = kind if api_key or kind == "none" else "none"
+        self.headers = dict(headers or {})
+        self.base_url = base_url
+        self.extra = dict(extra or {})
+        self.source = source
+
+    def __repr__(self) -> str:
+        key = "***" if self.api_key else None
+        return f"Credentials(kind={self.kind!r}, api_key={key!r}, source={self.source!r})"
+
+
+class OptionValues(msgspec.Struct, kw_only=True):
+    """The plain-data options (validated by type when a call is made)."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: list[str] | None = None
+    reasoning: ReasoningLevel | None = None
+    thinking_budgets: dict[str, int] | None = None
+    tool_choice: str | None = None
+    cache_retention: CacheRetention = "short"
+    session_id: str | None = None
+    headers: dict[str, str] | None = None
+    provider_options: dict[str, Any] | None = None
+    # -- core only --
+    api_key: str | None = None
+    timeout: float | None = 600.0
+    idle_timeout: float | None = 120.0
+    max_retries: int = 2
+    max_retry_delay: float = 60.0
+
+
+class Options(OptionValues, kw_only=True):
+    """Options of one call. Codecs read the first group; the core the rest.
+
+    ``reasoning`` is a provider-neutral level; ``thinking_budgets`` overrides
+    the token budget per level for apis that take budgets. ``tool_choice`` is
+    ``auto``, ``none``, ``required``, or the name of one tool.
+    ``provider_options`` is merged into the request body by the codec, last.
+    ``on_payload(model, request)`` may return a replacement request;
+    ``on_response(model, response)`` sees status and headers;
+    ``on_retry(attempt, delay, reason)`` sees each retry; ``transport`` is an
+    httpx transport to use instead of the network.
+    """
+
+    on_payload: Any = None
+    on_response: Any = None
+    on_retry: Any = None
+    transport: Any = None
+
+    def __repr__(self) -> str:
+        fields = []
+        for name in OptionValues.__struct_fields__:
+            value = getattr(self, name)
+            if value != getattr(_DEFAULT_VALUES, name):
+                fields.append(f"{name}={'***' if name == 'api_key' else value!r}")
+        return f"Options({', '.join(fields)})"
+
+
+_DEFAULT_VALUES = OptionValues()
+
+
+CODEC_OPTIONS = frozenset(
+    {
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "stop",
+        "reasoning",
+        "thinking_budgets",
+        "tool_choice",
+        "cache_retention",
+        "session_id",
+        "headers",
+        "provider_options",
+    }
+)
+"""Options a codec may or may not support; the rest are the core's."""
+
+
+class ErrorInfo(msgspec.Struct, frozen=True):
+    """A vendor error body made readable."""
+
+    message: str
+    type: str | None = None
+
+
+class Framer(Protocol):
+    """Splits a response body into ``(event_name, data)`` pairs."""
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]: ...
+
+    def close(self) -> list[tuple[str, bytes]]: ...
+
+
+class Codec(Protocol):
+    """One wire protocol. See :class:`BaseCodec` for defaults."""
+
+    api: str
+    framing: str | Callable[[], Framer]
+    supported_options: frozenset[str]
+
+    def build_request(
+        self,
+        model: Model,
+        context: Context,
+        options: Options,
+        credentials: Credentials,
+        *,
+        stream: bool = True,
+    ) -> Request: ...
+
+    def decoder(self, model: Model, options: Options) -> StreamDecoder: ...
+
+    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage: ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+
+    def tool_call_id(self, id: str) -> str: ...
+
+
+_ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[str] = _ID_BAD) -> str:
+    """Make ``id`` fit ``[A-Za-z0-9_-]{1,max_len}`` without collisions.
+
+    Ids that already fit are returned unchanged; others get a hash suffix of
+    the original, so two distinct ids never map to the same result.
+    """
+    if id and len(id) <= max_len and not pattern.search(id):
+        return id
+    digest = hashlib.sha256(id.encode()).hexdigest()[:12]
+    clean = pattern.sub("_", id)[: max_len - 13]
+    return f"{clean}_{digest}" if clean else f"call_{digest}"[:max_len]
+
+
+class BaseCodec:
+    """Defaults for a :class:`Codec`: SSE framing, generic error parsing."""
+
+    api: ClassVar[str] = ""
+    framing: ClassVar[str | Callable[[], Framer]] = "sse"
+    supported_options: ClassVar[frozenset[str]] = CODEC_OPTIONS
+
+    def build_request(
+        self,
+        model: Model,
+        context: Context,
+        options: Options,
+        credentials: Credentials,
+        *,
+        stream: bool = True,
+    ) -> Request:
+        raise NotImplementedError
+
+    def decoder(self, model: Model, options: Options) -> StreamDecoder:
+        raise NotImplementedError
+
+    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
+        raise NotImplementedError(f"{type(self).__name__} does not support complete() without streaming")
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        return generic_error_info(status, body)
+
+    def tool_call_id(self, id: str) -> str:
+        return normalize_tool_call_id(id)
+
+
+def generic_error_info(status: int, body: bytes) -> ErrorInfo:
+    """Read ``{"error": {"message", "type"}}`` or similar; fall back to text."""
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return ErrorInfo(text[:2000] or f"HTTP {status} with an empty body")
+    if isinstance(data, list) and data:
+        data = data[0]
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("detail") or msgspec.json.encode(err).decode()
+            typ = err.get("type") or err.get("status") or err.get("code")
+            return ErrorInfo(str(msg), str(typ) if typ is not None else None)
+        if isinstance(err, str):
+            return ErrorInfo(err, None)
+    return ErrorInfo(body.decode("utf-8", "replace")[:2000])
+
+
+class _Open:
+    __slots__ = ("kind", "partial", "parts")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.parts: list[str] = []
+        self.partial: PartialJSON | None = PartialJSON() if kind == "tool" else None
+
+
+class StreamDecoder:
+    """Base of every decoder: a state machine fed one framed event at a time.
+
+    Subclasses implement :meth:`feed`. The helpers below keep ``message`` (the
+    partial :class:`AssistantMessage`) and append events to ``events``, which
+    the core drains after each network read. Text is accumulated in parts and
+    joined once per block, so long streams stay linear.
+    """
+
+    def __init__(self, model: Model, options: Options | None = None) -> None:
+        self.model = model
+        self.options = options
+        self.message = AssistantMessage(api=model.api, provider=model.provider, model=model.id)
+        self.events: list[ev.Event] = []
+        self.terminated = False
+        self._open: dict[int, _Open] = {}
+
+    # -- to implement --------------------------------------------------------
+
+    def feed(self, event: str, data: bytes) -> None:
+        """Handle one framed event (SSE ``event:`` name and ``data:`` bytes)."""
+        raise NotImplementedError
+
+    def end_of_stream(self) -> None:
+        """Called when the body ends. Default: an error unless already done."""
+        if not self.terminated:
+            self.fail("the stream ended before the provider said the response was complete")
+
+    # -- blocks ----------------------------------------------------------------
+
+    def open_text(self, text: str = "") -> int:
+        i = len(self.message.content)
+        self.message.content.append(TextContent(text=""))
+        self._open[i] = _Open("text")
+        self.events.append(ev.TextStart(content_index=i))
+        if text:
+            self.add_text(i, text)
+        return i
+
+    def add_text(self, index: int, delta: str) -> None:
+        self._open[index].parts.append(delta)
+        self.events.append(ev.TextDelta(content_index=index, delta=delta))
+
+    def open_thinking(self, text: str = "", *, signature: str | None = None, redacted: bool = False) -> int:
+        i = len(self.message.content)
+        self.message.content.append(ThinkingContent(thinking="", signature=signature, redacted=redacted))
+        self._open[i] = _Open("thinking")
+        self.events.append(ev.ThinkingStart(content_index=i))
+        if text:
+            self.add_thinking(i, text)
+        return i
+
+    def add_thinking(self, index: int, delta: str) -> None:
+        self._open[index].parts.append(delta)
+        self.events.append(ev.ThinkingDelta(content_index=index, delta=delta))
+
+    def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
+        i = len(self.message.content)
+        self.message.content.append(ToolCall(id=id, name=name, signature=signature))
+        self._open[i] = _Open("tool")
+        self.events.append(ev.ToolCallStart(content_index=i, id=id, name=name))
+        return i
+
+    def add_tool_arguments(self, index: int, fragment: str) -> None:
+        block = self._open[index]
+        block.parts.append(fragment)
+        assert block.partial is not None
+        args = block.partial.feed(fragment)
+        self.events.append(ev.ToolCallDelta(content_index=index, delta=fragment, arguments=args))
+
+    def add_block(self, block: ProviderContent | TextContent | ThinkingContent | ToolCall) -> int:
+        """Append a block that arrived whole. Text, thinking and tool calls
+        get their start, one delta and end events; provider blocks none."""
+        if isinstance(block, ProviderContent):
+            self.message.content.append(block)
+            return len(self.message.content) - 1
+        if isinstance(block, TextContent):
+            i = self.open_text(block.text)
+        elif isinstance(block, ThinkingContent):
+            i = self.open_thinking(block.thinking, signature=block.signature, redacted=block.redacted)
+        else:
+            i = self.open_tool_call(block.id, block.name, signature=block.signature)
+            if block.arguments:
+                self.add_tool_arguments(i, msgspec.json.encode(block.arguments).decode())
+        self.close_block(i)
+        return i
+
+    def block(self, index: int) -> AssistantContent:
+        return self.message.content[index]
+
+    def is_open(self, index: int) -> bool:
+        return index in self._open
+
+    def close_block(self, index: int) -> None:
+        """End a block: join its text (or parse its arguments) and emit ``*_end``."""
+        state = self._open.pop(index, None)
+        if state is None:
+            return
+        block = self.message.content[index]
+        text = "".join(state.parts)
+        if isinstance(block, TextContent):
+            block.text = text
+            self.events.append(ev.TextEnd(content_index=index, content=text))
+        elif isinstance(block, ThinkingContent):
+            if not block.redacted or text:
+                block.thinking = text
+            self.events.append(ev.ThinkingEnd(content_index=index, content=block.thinking, redacted=block.redacted))
+        elif isinstance(block, ToolCall):
+            block.arguments, block.invalid_arguments = parse_arguments(text)
+            self.events.append(ev.ToolCallEnd(content_index=index, tool_call=block))
+
+    def close_all(self) -> None:
+        for i in sorted(self._open):
+            self.close_block(i)
+
+    # -- usage and end -------------------------------------------------------------
+
+    def set_usage(
+        self,
+        *,
+        input: int | None = None,
+        output: int | None = None,
+        cache_read: int | None = None,
+        cache_write: int | None = None,
+        reasoning: int | None = None,
+    ) -> Usage:
+        """Record usage; ``None`` leaves a field as it was. Total and cost follow."""
+        u = self.message.usage or Usage()
+        if input is not None:
+            u.input = input
+        if output is not None:
+            u.output = output
+        if cache_read is not None:
+            u.cache_read = cache_read
+        if cache_write is not None:
+            u.cache_write = cache_write
+        if reasoning is not None:
+            u.reasoning = reasoning
+        u.total = u.input + u.output + u.cache_read + u.cache_write
+        u.cost = compute_cost(self.model, u)
+        self.message.usage = u
+        return u
+
+    def finish(self, stop_reason: Literal["stop", "length", "tool_use"]) -> None:
+        """The provider said the turn is complete."""
+        if self.terminated:
+            return
+        self.close_all()
+        if stop_reason == "stop" and any(isinstance(b, ToolCall) for b in self.message.content):
+            stop_reason = "tool_use"
+        self.message.stop_reason = stop_reason
+        self.terminated = True
+        self.events.append(ev.Done(reason=stop_reason, message=self.message))
+
+    def fail(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        aborted: bool = False,
+    ) -> None:
+        """End the turn with an error (or abort), keeping the content so far."""
+        if self.terminated:
+            return
+        self.close_all()
+        reason: Literal["error", "aborted"] = "aborted" if aborted else "error"
+        m = self.message
+        m.stop_reason = reason
+        m.error_message = message
+        m.error_status = status
+        m.error_type = error_type
+        self.terminated = True
+        self.events.append(ev.Error(reason=reason, message=m))
+
+    def drain(self) -> list[ev.Event]:
+        out = self.events
+        self.events = []
+        return out
+
+    def snapshot(self) -> AssistantMessage:
+        """A copy of the partial message with open blocks filled in so far."""
+        content: list[AssistantContent] = []
+        for i, b in enumerate(self.message.content):
+            st = self._open.get(i)
+            if st is None:
+                content.append(b)
+            elif isinstance(b, TextContent):
+                content.append(msgspec.structs.replace(b, text="".join(st.parts)))
+            elif isinstance(b, ThinkingContent):
+                content.append(msgspec.structs.replace(b, thinking="".join(st.parts)))
+            elif isinstance(b, ToolCall) and st.partial is not None:
+                args = st.partial.value
+                content.append(msgspec.structs.replace(b, arguments=args if isinstance(args, dict) else {}))
+        return msgspec.structs.replace(self.message, content=content)

@@ -1,0 +1,97 @@
+"""Exceptions.
+
+Setup failures, before a stream exists, raise. Once a stream exists, failures
+are ``error`` events carrying the partial message instead::
+
+    AiwireError
+    ├── ConfigError            bad setup; nothing was sent
+    │   ├── UnknownModelError      (also a LookupError)
+    │   ├── UnknownProviderError   (also a LookupError)
+    │   ├── UnknownApiError        (also a LookupError)
+    │   ├── MissingCredentialsError
+    │   ├── BadOptionsError        (also a ValueError)
+    │   ├── InvalidToolError       (also a ValueError)
+    │   └── PluginError
+    ├── DecodeError            saved data that does not load (also a ValueError)
+    └── ProviderError          a turn ended in error; raised only on request
+                               (``message.raise_for_error()``, ``complete(..., check=True)``)
+
+Messages never contain credentials.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .types import AssistantMessage
+
+__all__ = [
+    "AiwireError",
+    "BadOptionsError",
+    "ConfigError",
+    "DecodeError",
+    "InvalidToolError",
+    "MissingCredentialsError",
+    "PluginError",
+    "ProviderError",
+    "UnknownApiError",
+    "UnknownModelError",
+    "UnknownProviderError",
+]
+
+
+class AiwireError(Exception):
+    """Base of every aiwire exception."""
+
+
+class ConfigError(AiwireError):
+    """The call could not be set up; no request was sent."""
+
+
+class UnknownModelError(ConfigError, LookupError):
+    """No registered catalog has this model."""
+
+
+class UnknownProviderError(ConfigError, LookupError):
+    """No installed plugin registers this provider."""
+
+
+class UnknownApiError(ConfigError, LookupError):
+    """No installed plugin registers this wire api."""
+
+
+class MissingCredentialsError(ConfigError):
+    """No api key or login was found for a provider that needs one."""
+
+
+class BadOptionsError(ConfigError, ValueError):
+    """An option is unknown, malformed, or unsupported by the model's api."""
+
+
+class InvalidToolError(ConfigError, ValueError):
+    """A tool definition is not usable (bad name or invalid JSON Schema)."""
+
+
+class PluginError(ConfigError):
+    """A plugin failed to load or registered something inconsistent."""
+
+
+class DecodeError(AiwireError, ValueError):
+    """Saved data could not be loaded into aiwire types."""
+
+
+class ProviderError(AiwireError):
+    """An assistant turn ended with ``stop_reason`` error or aborted.
+
+    ``message`` is the partial :class:`~aiwire.types.AssistantMessage`.
+    """
+
+    def __init__(self, message: AssistantMessage) -> None:
+        self.message = message
+        self.status = message.error_status
+        self.error_type = message.error_type
+        parts = [message.error_message or message.stop_reason]
+        if message.error_status:
+            parts.insert(0, f"HTTP {message.error_status}")
+        super().__init__(f"{message.provider}/{message.model}: " + ": ".join(parts))

@@ -1,0 +1,130 @@
+"""The streaming protocol every provider emits.
+
+A stream is::
+
+    start
+    ( text_start  text_delta*     text_end
+    | thinking_start thinking_delta* thinking_end
+    | toolcall_start toolcall_delta* toolcall_end )*   (blocks may interleave)
+    done | error                                       (exactly one, always last)
+
+``content_index`` is the block's index in the assistant message's content.
+Deltas of different blocks may interleave; each block's own events are in
+order. ``done`` and ``error`` carry the final :class:`AssistantMessage`; an
+``error`` message keeps whatever content arrived before the failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from .types import AssistantMessage, StopReason, ToolCall
+
+__all__ = [
+    "Done",
+    "Error",
+    "Event",
+    "Start",
+    "TextDelta",
+    "TextEnd",
+    "TextStart",
+    "ThinkingDelta",
+    "ThinkingEnd",
+    "ThinkingStart",
+    "ToolCallDelta",
+    "ToolCallEnd",
+    "ToolCallStart",
+]
+
+
+class _Event(msgspec.Struct, kw_only=True, gc=False, tag_field="type"):
+    pass
+
+
+class Start(_Event, tag="start"):
+    """The provider accepted the request; ``message`` is the partial message."""
+
+    message: AssistantMessage
+
+
+class TextStart(_Event, tag="text_start"):
+    content_index: int
+
+
+class TextDelta(_Event, tag="text_delta"):
+    content_index: int
+    delta: str
+
+
+class TextEnd(_Event, tag="text_end"):
+    """The block is complete; ``content`` is its whole text."""
+
+    content_index: int
+    content: str
+
+
+class ThinkingStart(_Event, tag="thinking_start"):
+    content_index: int
+
+
+class ThinkingDelta(_Event, tag="thinking_delta"):
+    content_index: int
+    delta: str
+
+
+class ThinkingEnd(_Event, tag="thinking_end"):
+    content_index: int
+    content: str
+    redacted: bool = False
+
+
+class ToolCallStart(_Event, tag="toolcall_start"):
+    content_index: int
+    id: str
+    name: str
+
+
+class ToolCallDelta(_Event, tag="toolcall_delta"):
+    """``delta`` is the raw JSON fragment; ``arguments`` the best-effort
+    parse of everything received so far (it may change shape later)."""
+
+    content_index: int
+    delta: str
+    arguments: Any
+
+
+class ToolCallEnd(_Event, tag="toolcall_end"):
+    content_index: int
+    tool_call: ToolCall
+
+
+class Done(_Event, tag="done"):
+    reason: Literal["stop", "length", "tool_use"]
+    message: AssistantMessage
+
+
+class Error(_Event, tag="error"):
+    """The turn failed (``reason`` error) or was cancelled (``aborted``)."""
+
+    reason: Literal["error", "aborted"]
+    message: AssistantMessage
+
+
+Event = (
+    Start
+    | TextStart
+    | TextDelta
+    | TextEnd
+    | ThinkingStart
+    | ThinkingDelta
+    | ThinkingEnd
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCallEnd
+    | Done
+    | Error
+)
+
+TERMINAL_REASONS: tuple[StopReason, ...] = ("stop", "length", "tool_use")

@@ -1,0 +1,28 @@
+"""Testing kit: a scriptable faux provider and cassette scrubbing.
+
+    from aiwire.testing import FauxProvider, text, tool_call
+
+    with FauxProvider() as faux:
+        faux.reply(text("Hello"), tool_call("calculate", {"expression": "1+1"}))
+        message = aiwire.complete_sync(faux.model, "hi")
+
+The pytest plugin (installed with aiwire, entry point ``pytest11``) adds the
+``faux`` fixture and a ``vcr_config`` that scrubs credentials from cassettes.
+"""
+
+from __future__ import annotations
+
+from ._faux_provider import FauxProvider, error, text, thinking, tool_call
+from ._scrub import SCRUBBED, scrub_request, scrub_response, vcr_config
+
+__all__ = [
+    "SCRUBBED",
+    "FauxProvider",
+    "error",
+    "scrub_request",
+    "scrub_response",
+    "text",
+    "thinking",
+    "tool_call",
+    "vcr_config",
+]

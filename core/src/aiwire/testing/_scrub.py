@@ -1,0 +1,111 @@
+"""Credential scrubbing for recorded HTTP (vcrpy / pytest-recording)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["SCRUBBED", "scrub_request", "scrub_response", "vcr_config"]
+
+SCRUBBED = "REDACTED"
+
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "openai-organization",
+        "openai-project",
+        "anthropic-organization-id",
+        "chatgpt-account-id",
+        "x-github-token",
+    }
+)
+SECRET_QUERY = ("key", "api_key", "apikey", "access_token", "token", "code", "client_secret")
+SECRET_BODY_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "api_key",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "device_code",
+    }
+)
+_QUERY = re.compile(r"(?P<k>(?:^|[?&])(?:" + "|".join(SECRET_QUERY) + r")=)[^&#]*", re.I)
+
+
+def _scrub_headers(headers: Any) -> None:
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            value = headers[name]
+            headers[name] = [SCRUBBED] if isinstance(value, list) else SCRUBBED
+
+
+def _scrub_json_body(body: Any) -> Any:
+    if isinstance(body, (bytes, str)):
+        raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            # form-encoded OAuth bodies
+            if "=" in raw and "\n" not in raw:
+                return _QUERY.sub(lambda m: m.group("k") + SCRUBBED, raw)
+            return body
+        if _walk(data):
+            out = json.dumps(data)
+            return out.encode() if isinstance(body, bytes) else out
+    return body
+
+
+def _walk(data: Any) -> bool:
+    changed = False
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k in SECRET_BODY_KEYS and isinstance(v, str):
+                data[k] = SCRUBBED
+                changed = True
+            else:
+                changed |= _walk(v)
+    elif isinstance(data, list):
+        for v in data:
+            changed |= _walk(v)
+    return changed
+
+
+def scrub_request(request: Any) -> Any:
+    """vcrpy ``before_record_request``: drop credentials from a request."""
+    _scrub_headers(request.headers)
+    request.uri = _QUERY.sub(lambda m: m.group("k") + SCRUBBED, request.uri)
+    if request.body:
+        request.body = _scrub_json_body(request.body)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """vcrpy ``before_record_response``: drop cookies and token bodies."""
+    _scrub_headers(response.get("headers", {}))
+    body = response.get("body", {})
+    if isinstance(body, dict) and body.get("string"):
+        body["string"] = _scrub_json_body(body["string"])
+    return response
+
+
+def vcr_config() -> dict[str, Any]:
+    """Settings for pytest-recording: replay only, credentials scrubbed."""
+    return {
+        "record_mode": "none",
+        "filter_headers": [(h, SCRUBBED) for h in sorted(SECRET_HEADERS)],
+        "filter_query_parameters": [(q, SCRUBBED) for q in SECRET_QUERY],
+        "before_record_request": scrub_request,
+        "before_record_response": scrub_response,
+        "decode_compressed_response": True,
+    }

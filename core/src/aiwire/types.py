@@ -1,0 +1,306 @@
+"""The data model: messages, content blocks, tools, usage and models.
+
+Everything here is a msgspec Struct that round-trips through ``msgspec.json``
+unchanged, so a whole :class:`Context` can be saved and restored::
+
+    data = aiwire.dumps(context)
+    context = aiwire.loads(data, Context)
+
+Messages are tagged by ``role`` and content blocks by ``type``; that is what
+lets a mixed list decode back into the right classes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "AssistantContent",
+    "AssistantMessage",
+    "Context",
+    "Cost",
+    "ImageContent",
+    "Message",
+    "Model",
+    "ModelCost",
+    "ProviderContent",
+    "ReasoningLevel",
+    "StopReason",
+    "TextContent",
+    "ThinkingContent",
+    "Tool",
+    "ToolCall",
+    "ToolResultMessage",
+    "Usage",
+    "UserContent",
+    "UserMessage",
+    "dumps",
+    "loads",
+]
+
+StopReason = Literal["stop", "length", "tool_use", "error", "aborted"]
+"""Why an assistant turn ended. ``error`` and ``aborted`` turns are partial."""
+
+ReasoningLevel = Literal["off", "minimal", "low", "medium", "high", "xhigh"]
+"""Provider-neutral thinking effort; each codec maps it onto its own wire."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class _Base(msgspec.Struct, kw_only=True, omit_defaults=True):
+    pass
+
+
+# -- content blocks -----------------------------------------------------------
+
+
+class TextContent(_Base, tag_field="type", tag="text"):
+    """Plain text. ``signature`` is opaque provider data echoed back verbatim."""
+
+    text: str
+    signature: str | None = None
+    citations: list[dict[str, Any]] | None = None
+
+
+class ThinkingContent(_Base, tag_field="type", tag="thinking"):
+    """Model reasoning.
+
+    ``signature`` is opaque provider data (Anthropic's signature, the whole
+    OpenAI reasoning item, Gemini's thought signature) that is only sent back
+    to the exact provider, api and model that produced it. ``redacted`` marks
+    reasoning the provider encrypted; its text is a placeholder.
+    """
+
+    thinking: str
+    signature: str | None = None
+    redacted: bool = False
+
+
+class ImageContent(_Base, tag_field="type", tag="image"):
+    """An image as base64 ``data`` with its ``mime_type`` (``image/png``...)."""
+
+    data: str
+    mime_type: str
+
+
+class ToolCall(_Base, tag_field="type", tag="tool_call"):
+    """A call the model asked for.
+
+    ``arguments`` is the strictly parsed JSON object. When the model produced
+    arguments that are not a JSON object, ``arguments`` is empty and the raw
+    text is kept in ``invalid_arguments`` so nothing is lost.
+    ``signature`` is opaque provider data tied to this call (Gemini).
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = msgspec.field(default_factory=dict)
+    invalid_arguments: str | None = None
+    signature: str | None = None
+
+
+class ProviderContent(_Base, tag_field="type", tag="provider"):
+    """A block only one api understands (server tool use and its results...).
+
+    Kept so nothing is lost: the codec of ``api`` sends ``data`` back
+    verbatim; other apis send ``text`` (when set) as plain text or drop it.
+    """
+
+    api: str
+    kind: str
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    text: str | None = None
+
+
+UserContent = TextContent | ImageContent
+AssistantContent = TextContent | ThinkingContent | ToolCall | ProviderContent
+
+# -- usage --------------------------------------------------------------------
+
+
+class Cost(_Base):
+    """Cost in USD, split like :class:`Usage`."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+    total: float = 0.0
+
+
+class Usage(_Base):
+    """Token counts for one assistant turn.
+
+    ``input`` excludes cache reads and writes; ``output`` includes reasoning
+    tokens; ``total`` is the sum of the four. ``reasoning`` is the part of
+    ``output`` spent thinking, where the provider says so.
+    """
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    total: int = 0
+    reasoning: int | None = None
+    cost: Cost = msgspec.field(default_factory=Cost)
+
+
+# -- messages -----------------------------------------------------------------
+
+
+class UserMessage(_Base, tag_field="role", tag="user"):
+    """What the user said: a string or a list of text and image blocks."""
+
+    content: str | list[UserContent]
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+
+class AssistantMessage(_Base, tag_field="role", tag="assistant"):
+    """One model turn, complete or partial.
+
+    ``usage`` is ``None`` when the provider reported no usage (never zeros
+    passed off as real). ``error_message`` is set when ``stop_reason`` is
+    ``error`` or ``aborted``; the content received before that is kept.
+    """
+
+    content: list[AssistantContent] = msgspec.field(default_factory=list)
+    api: str = ""
+    provider: str = ""
+    model: str = ""
+    id: str | None = None
+    usage: Usage | None = None
+    stop_reason: StopReason = "stop"
+    error_message: str | None = None
+    error_status: int | None = None
+    error_type: str | None = None
+    provider_data: dict[str, Any] | None = None
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+    @property
+    def text(self) -> str:
+        """The text blocks joined, without thinking or tool calls."""
+        return "".join(b.text for b in self.content if isinstance(b, TextContent))
+
+    @property
+    def thinking(self) -> str:
+        """The thinking blocks joined with blank lines."""
+        return "\n\n".join(b.thinking for b in self.content if isinstance(b, ThinkingContent))
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls, in order."""
+        return [b for b in self.content if isinstance(b, ToolCall)]
+
+    def raise_for_error(self) -> AssistantMessage:
+        """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
+        if self.stop_reason in ("error", "aborted"):
+            from .errors import ProviderError
+
+            raise ProviderError(self)
+        return self
+
+
+class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):
+    """The result of running a tool, answering the call with ``tool_call_id``."""
+
+    tool_call_id: str
+    tool_name: str
+    content: list[UserContent] = msgspec.field(default_factory=list)
+    is_error: bool = False
+    details: Any = None
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+
+Message = UserMessage | AssistantMessage | ToolResultMessage
+
+# -- tools and context ---------------------------------------------------------
+
+
+class Tool(_Base):
+    """A function the model may call; ``parameters`` is a JSON Schema object."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class Context(_Base):
+    """Everything sent to a model: system prompt, history and tools."""
+
+    system_prompt: str | None = None
+    messages: list[Message] = msgspec.field(default_factory=list)
+    tools: list[Tool] = msgspec.field(default_factory=list)
+
+
+# -- models -------------------------------------------------------------------
+
+
+class ModelCost(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
+    """Prices in USD per million tokens."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+
+
+class Model(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
+    """A model on a provider, and everything needed to call it.
+
+    ``api`` names the wire protocol (the codec), ``provider`` the host.
+    ``compat`` holds codec-specific switches (documented by each plugin).
+    Models not in any catalog are built with :func:`aiwire.custom_model`.
+    """
+
+    id: str
+    provider: str
+    api: str
+    base_url: str
+    name: str = ""
+    reasoning: bool = False
+    input: tuple[str, ...] = ("text",)
+    output: tuple[str, ...] = ("text",)
+    cost: ModelCost = ModelCost()
+    context_window: int = 0
+    max_tokens: int = 0
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    compat: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        """``provider/model-id``, as the CLI writes it."""
+        return f"{self.provider}/{self.id}"
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def dumps(obj: Any) -> bytes:
+    """Encode any aiwire type (or a structure of them) as JSON bytes."""
+    return _encoder.encode(obj)
+
+
+def loads(data: bytes | str, type: Any) -> Any:
+    """Decode JSON into ``type`` (for example ``Context`` or ``list[Message]``).
+
+    Raises :class:`aiwire.errors.DecodeError` naming the bad path.
+    """
+    try:
+        return msgspec.json.decode(data, type=type)
+    except msgspec.ValidationError as exc:
+        from .errors import DecodeError
+
+        name = getattr(type, "__name__", str(type))
+        raise DecodeError(
+            f"could not load {name}: {exc}. Check that the data was written by "
+            "aiwire.dumps() from a compatible version."
+        ) from None
+    except msgspec.DecodeError as exc:
+        from .errors import DecodeError
+
+        raise DecodeError(f"not valid JSON: {exc}") from None
