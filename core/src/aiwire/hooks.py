@@ -66,6 +66,8 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     provider whose ``aiwire login`` works for it. ``compat`` is the default
     compat for every model of this provider. ``transport`` (an httpx
     transport) replaces the network, for test and offline providers.
+    ``default_model`` is what ``aiwire chat`` uses when this provider's key is
+    set and no ``-m`` is given.
     """
 
     id: str
@@ -78,6 +80,7 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     compat: dict[str, Any] = msgspec.field(default_factory=dict)
     docs: str = ""
+    default_model: str | None = None
     transport: Any = None
     plugin: str = ""
 

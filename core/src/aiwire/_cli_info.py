@@ -1,0 +1,78 @@
+"""``aiwire models`` and ``aiwire plugins``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from .errors import AiwireError
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def _price(x: float) -> str:
+    return f"{x:g}" if x else "-"
+
+
+def models(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="aiwire models", description="List catalog models.")
+    p.add_argument("--provider", "-p", help="only this provider")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    args = p.parse_args(argv)
+    import aiwire
+
+    try:
+        found = aiwire.models(args.provider)
+    except AiwireError as exc:
+        print(f"aiwire models: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
+        return 0
+    rows = [["model", "context", "max out", "$/M in", "$/M out", "reasoning", "input"]]
+    rows += [
+        [
+            m.ref,
+            f"{m.context_window:,}" if m.context_window else "-",
+            f"{m.max_tokens:,}" if m.max_tokens else "-",
+            _price(m.cost.input),
+            _price(m.cost.output),
+            "yes" if m.reasoning else "",
+            ",".join(m.input),
+        ]
+        for m in found
+    ]
+    print(_table(rows))
+    local = [p.id for p in aiwire.providers() if p.auth == "none" and p.id != "demo"]
+    if local and not args.provider:
+        print(f"\nLocal providers take any model id: {', '.join(local)} (e.g. -m {local[0]}/<model>)")
+    return 0
+
+
+def plugins(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="aiwire plugins", description="List installed plugins.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    args = p.parse_args(argv)
+    import warnings
+
+    import aiwire
+
+    with warnings.catch_warnings():
+        # Broken plugins are shown in the table; no need for the warning too.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        found = aiwire.plugins()
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
+        return 0
+    rows = [["plugin", "version", "distribution", "hooks", "status"]]
+    for info in found:
+        status = info.status if info.error is None else f"{info.status}: {info.error}"
+        rows.append([info.name, info.version, info.distribution, ",".join(info.hooks), status])
+    print(_table(rows))
+    return 0

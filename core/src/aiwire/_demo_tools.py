@@ -1,0 +1,88 @@
+"""The small, safe tool set of ``aiwire chat``: arithmetic and the clock."""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from .types import Tool
+
+__all__ = ["DEMO_TOOLS", "calculate", "current_time", "run_demo_tool"]
+
+_OPS: dict[type[ast.AST], Callable[..., Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+def _eval(node: ast.AST) -> float | int:
+    if isinstance(node, ast.Expression):
+        return _eval(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 1000:
+            raise ValueError("exponent too large")
+        result: float | int = _OPS[type(node.op)](left, right)
+        return result
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+        value: float | int = _OPS[type(node.op)](_eval(node.operand))
+        return value
+    raise ValueError(f"unsupported expression element: {type(node).__name__}")
+
+
+def calculate(expression: str) -> str:
+    """Evaluate arithmetic (+ - * / // % ** and parentheses) without eval()."""
+    if len(expression) > 200:
+        raise ValueError("expression longer than 200 characters")
+    value = _eval(ast.parse(expression.replace("^", "**"), mode="eval"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def current_time(timezone: str = "UTC") -> str:
+    """The current date and time in UTC (ISO 8601)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+DEMO_TOOLS = [
+    Tool(
+        name="calculate",
+        description="Evaluate an arithmetic expression exactly, e.g. '6 * 7' or '(2 + 3) ** 2'.",
+        parameters={
+            "type": "object",
+            "properties": {"expression": {"type": "string", "description": "arithmetic expression"}},
+            "required": ["expression"],
+        },
+    ),
+    Tool(
+        name="current_time",
+        description="The current date and time (UTC, ISO 8601).",
+        parameters={"type": "object", "properties": {}},
+    ),
+]
+
+_IMPL: dict[str, Callable[..., str]] = {"calculate": calculate, "current_time": current_time}
+
+
+def run_demo_tool(name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+    """Run a demo tool: ``(output, is_error)``; failures are reported, not raised."""
+    fn = _IMPL.get(name)
+    if fn is None:
+        return f"unknown tool {name!r}", True
+    try:
+        return fn(**arguments), False
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}", True
