@@ -16,7 +16,7 @@ order. ``done`` and ``error`` carry the final :class:`AssistantMessage`; an
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -46,14 +46,18 @@ class _Event(msgspec.Struct, kw_only=True, gc=False, tag_field="type"):
 class Start(_Event, tag="start"):
     """The provider accepted the request; ``message`` is the partial message."""
 
+    type: ClassVar[str] = "start"
+
     message: AssistantMessage
 
 
 class TextStart(_Event, tag="text_start"):
+    type: ClassVar[str] = "text_start"
     content_index: int
 
 
 class TextDelta(_Event, tag="text_delta"):
+    type: ClassVar[str] = "text_delta"
     content_index: int
     delta: str
 
@@ -61,26 +65,32 @@ class TextDelta(_Event, tag="text_delta"):
 class TextEnd(_Event, tag="text_end"):
     """The block is complete; ``content`` is its whole text."""
 
+    type: ClassVar[str] = "text_end"
+
     content_index: int
     content: str
 
 
 class ThinkingStart(_Event, tag="thinking_start"):
+    type: ClassVar[str] = "thinking_start"
     content_index: int
 
 
 class ThinkingDelta(_Event, tag="thinking_delta"):
+    type: ClassVar[str] = "thinking_delta"
     content_index: int
     delta: str
 
 
 class ThinkingEnd(_Event, tag="thinking_end"):
+    type: ClassVar[str] = "thinking_end"
     content_index: int
     content: str
     redacted: bool = False
 
 
 class ToolCallStart(_Event, tag="toolcall_start"):
+    type: ClassVar[str] = "toolcall_start"
     content_index: int
     id: str
     name: str
@@ -90,23 +100,29 @@ class ToolCallDelta(_Event, tag="toolcall_delta"):
     """``delta`` is the raw JSON fragment; ``arguments`` the best-effort
     parse of everything received so far (it may change shape later)."""
 
+    type: ClassVar[str] = "toolcall_delta"
+
     content_index: int
     delta: str
     arguments: Any
 
 
 class ToolCallEnd(_Event, tag="toolcall_end"):
+    type: ClassVar[str] = "toolcall_end"
     content_index: int
     tool_call: ToolCall
 
 
 class Done(_Event, tag="done"):
+    type: ClassVar[str] = "done"
     reason: Literal["stop", "length", "tool_use"]
     message: AssistantMessage
 
 
 class Error(_Event, tag="error"):
     """The turn failed (``reason`` error) or was cancelled (``aborted``)."""
+
+    type: ClassVar[str] = "error"
 
     reason: Literal["error", "aborted"]
     message: AssistantMessage

@@ -13,7 +13,7 @@ lets a mixed list decode back into the right classes.
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -62,6 +62,8 @@ class _Base(msgspec.Struct, kw_only=True, omit_defaults=True):
 class TextContent(_Base, tag_field="type", tag="text"):
     """Plain text. ``signature`` is opaque provider data echoed back verbatim."""
 
+    type: ClassVar[str] = "text"
+
     text: str
     signature: str | None = None
     citations: list[dict[str, Any]] | None = None
@@ -76,6 +78,8 @@ class ThinkingContent(_Base, tag_field="type", tag="thinking"):
     reasoning the provider encrypted; its text is a placeholder.
     """
 
+    type: ClassVar[str] = "thinking"
+
     thinking: str
     signature: str | None = None
     redacted: bool = False
@@ -83,6 +87,8 @@ class ThinkingContent(_Base, tag_field="type", tag="thinking"):
 
 class ImageContent(_Base, tag_field="type", tag="image"):
     """An image as base64 ``data`` with its ``mime_type`` (``image/png``...)."""
+
+    type: ClassVar[str] = "image"
 
     data: str
     mime_type: str
@@ -97,6 +103,8 @@ class ToolCall(_Base, tag_field="type", tag="tool_call"):
     ``signature`` is opaque provider data tied to this call (Gemini).
     """
 
+    type: ClassVar[str] = "tool_call"
+
     id: str
     name: str
     arguments: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -110,6 +118,8 @@ class ProviderContent(_Base, tag_field="type", tag="provider"):
     Kept so nothing is lost: the codec of ``api`` sends ``data`` back
     verbatim; other apis send ``text`` (when set) as plain text or drop it.
     """
+
+    type: ClassVar[str] = "provider"
 
     api: str
     kind: str
@@ -156,6 +166,8 @@ class Usage(_Base):
 class UserMessage(_Base, tag_field="role", tag="user"):
     """What the user said: a string or a list of text and image blocks."""
 
+    role: ClassVar[str] = "user"
+
     content: str | list[UserContent]
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
@@ -167,6 +179,8 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
     passed off as real). ``error_message`` is set when ``stop_reason`` is
     ``error`` or ``aborted``; the content received before that is kept.
     """
+
+    role: ClassVar[str] = "assistant"
 
     content: list[AssistantContent] = msgspec.field(default_factory=list)
     api: str = ""
@@ -207,6 +221,8 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
 
 class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):
     """The result of running a tool, answering the call with ``tool_call_id``."""
+
+    role: ClassVar[str] = "tool_result"
 
     tool_call_id: str
     tool_name: str
