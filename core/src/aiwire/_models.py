@@ -78,8 +78,8 @@ def get_model(provider_or_ref: str, model_id: str | None = None) -> Model:
     """Find a catalog model: ``get_model("anthropic", "claude-sonnet-4-5")`` or
     ``get_model("anthropic/claude-sonnet-4-5")``.
 
-    Providers that need no catalog (local servers such as Ollama) accept any
-    model id. Unknown names raise an error listing near matches.
+    Providers whose compat sets ``open_catalog`` (local servers such as
+    Ollama) accept any model id. Unknown names raise an error listing near matches.
     """
     if model_id is None:
         provider, model_id = parse_ref(provider_or_ref)
@@ -90,7 +90,7 @@ def get_model(provider_or_ref: str, model_id: str | None = None) -> Model:
     found = reg.models.get((provider, model_id))
     if found is not None:
         return found
-    if spec.auth == "none" or spec.compat.get("open_catalog"):
+    if spec.compat.get("open_catalog"):
         return custom_model(model_id, provider=provider, api=spec.api, base_url=spec.base_url, compat=dict(spec.compat))
     ids = [m for p, m in reg.models if p == provider]
     near = difflib.get_close_matches(model_id, ids, n=5, cutoff=0.4)
