@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 import aiwire
+import pytest
 from aiwire.errors import BadOptionsError, UnknownModelError, UnknownProviderError
 from aiwire.testing import FauxProvider
 
@@ -50,7 +49,7 @@ def test_open_catalog_providers_accept_any_model() -> None:
         AIWIRE_PLUGIN_API = 1
 
         @aiwire.hookimpl
-        def register_providers(self, register):  # noqa: ANN001, ANN201
+        def register_providers(self, register):
             register(
                 aiwire.ProviderSpec(
                     id="localish", api="faux", base_url="http://127.0.0.1:9", auth="none", compat={"open_catalog": True}

@@ -9,9 +9,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import aiwire
+import pytest
 from aiwire import _plugins
 from aiwire.errors import PluginError, UnknownApiError
 
@@ -66,7 +65,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     finally:
         sys.path.remove(str(tmp_path))
         for name in set(sys.modules) - before:
-            if name.startswith("acme") or name.startswith("broken") or name.startswith("other"):
+            if name.startswith(("acme", "broken", "other")):
                 del sys.modules[name]
         importlib.invalidate_caches()
 
@@ -93,7 +92,7 @@ def test_installed_plugin_is_discovered_listed_and_used(site: Site) -> None:
     assert msg.stop_reason == "stop" and "offline demo" in msg.text
 
 
-def _demo_transport():  # noqa: ANN202
+def _demo_transport():
     from aiwire._builtin import _demo_transport as make
 
     return make()
@@ -173,7 +172,7 @@ def test_in_process_registration_and_unknown_api() -> None:
         AIWIRE_PLUGIN_API = 1
 
         @aiwire.hookimpl
-        def register_providers(self, register):  # noqa: ANN001, ANN201
+        def register_providers(self, register):
             register(aiwire.ProviderSpec(id="ghost", api="no-such-api", base_url="http://x.invalid", auth="none"))
 
     aiwire.register_plugin(Plugin(), "ghost-plugin")
@@ -191,7 +190,7 @@ def test_bad_registrations_are_rejected() -> None:
         AIWIRE_PLUGIN_API = 1
 
         @aiwire.hookimpl
-        def register_providers(self, register):  # noqa: ANN001, ANN201
+        def register_providers(self, register):
             register({"id": "x"})
 
     aiwire.register_plugin(Plugin(), "bad-plugin")

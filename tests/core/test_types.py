@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+import aiwire
 import msgspec
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-import aiwire
 from aiwire.errors import DecodeError
 from aiwire.types import (
     AssistantMessage,
@@ -26,6 +23,8 @@ from aiwire.types import (
     Usage,
     UserMessage,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 text = st.text(max_size=40)
 json_scalar = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | text
