@@ -154,6 +154,11 @@ class AssistantStream:
             async for batch in self._batches():
                 for event in batch:
                     yield event
+                    if self._aborted and self._final is None:
+                        # abort() was called between reads: end now, not after the next one.
+                        for end in self._finish(self._call.fail("aborted", aborted=True)):
+                            yield end
+                        return
         finally:
             if self._final is None:
                 self._end_aborted("the consumer stopped reading the stream")
@@ -316,7 +321,11 @@ class SyncAssistantStream:
     def _events(self) -> Iterator[ev.Event]:
         try:
             for batch in self._batches():
-                yield from batch
+                for event in batch:
+                    yield event
+                    if self._aborted.is_set() and self._final is None:
+                        yield from self._finish(self._call.fail("aborted", aborted=True))
+                        return
         finally:
             if self._final is None:
                 self._finish(self._call.fail("the consumer stopped reading the stream", aborted=True))

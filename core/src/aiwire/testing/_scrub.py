@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 __all__ = ["SCRUBBED", "scrub_request", "scrub_response", "vcr_config"]
 
@@ -56,14 +57,21 @@ def _scrub_json_body(body: Any) -> Any:
         try:
             data = json.loads(raw)
         except ValueError:
-            # form-encoded OAuth bodies
             if "=" in raw and "\n" not in raw:
-                return _QUERY.sub(lambda m: m.group("k") + SCRUBBED, raw)
+                form = _scrub_form(raw)
+                return form.encode() if isinstance(body, bytes) else form
             return body
         if _walk(data):
             out = json.dumps(data)
             return out.encode() if isinstance(body, bytes) else out
     return body
+
+
+def _scrub_form(raw: str) -> str:
+    """Form-encoded OAuth bodies (``grant_type=...&refresh_token=...``)."""
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    secret = SECRET_BODY_KEYS | set(SECRET_QUERY)
+    return urlencode([(k, SCRUBBED if k in secret else v) for k, v in pairs])
 
 
 def _walk(data: Any) -> bool:
