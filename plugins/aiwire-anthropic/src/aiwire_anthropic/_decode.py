@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-
 from aiwire.codec import Options, StreamDecoder
 from aiwire.types import AssistantMessage, Model, ProviderContent, TextContent, ThinkingContent
 

@@ -22,7 +22,6 @@ from aiwire.types import (
     ThinkingContent,
     ToolCall,
     ToolResultMessage,
-    UserMessage,
 )
 
 __all__ = ["ANTHROPIC_VERSION", "API", "build_request", "thinking_mode"]
