@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 CASSETTES = ROOT / "cassettes" / "aiwire-anthropic"
+# Real recorded traffic beside the clone (see tests/conftest.py); optional.
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "anthropic-messages"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
