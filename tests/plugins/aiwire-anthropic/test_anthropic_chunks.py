@@ -7,18 +7,16 @@ every Anthropic SSE recording in ``../shared/conformance``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+import aiwire
 import msgspec
 import pytest
 import yaml
+from aiwire._sse import SSEFramer
+from aiwire_anthropic.codec import AnthropicCodec
 from conftest import CASSETTES, CONFORMANCE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import aiwire
-from aiwire._sse import SSEFramer
-from aiwire_anthropic.codec import AnthropicCodec
 
 CODEC = AnthropicCodec()
 
@@ -67,7 +65,7 @@ def test_any_split_gives_the_same_result(name: str, data: st.DataObject) -> None
     body = BODIES[name]
     whole = decode([body])
     cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=40), label="cuts"))
-    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
     assert decode(chunks) == whole
 
 

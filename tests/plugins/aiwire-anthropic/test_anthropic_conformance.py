@@ -23,13 +23,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import CONFORMANCE
-
 import aiwire
+import pytest
 from aiwire._sse import SSEFramer
 from aiwire.types import AssistantMessage, ProviderContent, TextContent, ThinkingContent, ToolCall
 from aiwire_anthropic.codec import AnthropicCodec
+from conftest import CONFORMANCE
 
 anthropic = pytest.importorskip("anthropic", reason="the official anthropic SDK is a test-only dependency")
 from anthropic._streaming import SSEDecoder  # noqa: E402
@@ -103,7 +102,7 @@ def sdk_stream(body: bytes) -> Message:
 def assert_same(ours: AssistantMessage, sdk: Message) -> None:
     """Block by block: our content list mirrors the SDK's."""
     assert len(ours.content) == len(sdk.content)
-    for mine, theirs in zip(ours.content, sdk.content):
+    for mine, theirs in zip(ours.content, sdk.content, strict=True):
         t = theirs.type
         if t == "text":
             assert isinstance(mine, TextContent)
@@ -142,7 +141,9 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 STREAMS = [p for p in RECORDINGS if _load(p)["response"]["body_format"] == "sse"]
-WHOLE = [p for p in RECORDINGS if _load(p)["response"]["body_format"] == "json" and _load(p)["response"]["status"] == 200]
+WHOLE = [
+    p for p in RECORDINGS if _load(p)["response"]["body_format"] == "json" and _load(p)["response"]["status"] == 200
+]
 ERRORS = [p for p in RECORDINGS if _load(p)["response"]["status"] >= 400]
 
 
