@@ -31,7 +31,13 @@ from aiwire_anthropic.codec import AnthropicCodec
 
 def make_stream(n: int, tool: bool = True) -> tuple[bytes, int]:
     events: list[dict[str, Any]] = []
-    msg = {"id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": []}
+    msg: dict[str, Any] = {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [],
+    }
     msg["usage"] = {"input_tokens": 1000, "output_tokens": 1, "cache_read_input_tokens": 0}
     events.append({"type": "message_start", "message": msg})
     third = max(n // 3 if tool else n // 2, 1)
@@ -133,7 +139,7 @@ def run_sdk(chunks: list[bytes], accumulate: bool) -> Any:
     for sse in SSEDecoder().iter_bytes(iter(chunks)):
         if sse.event == "ping":
             continue
-        event = construct_type_unchecked(type_=RawMessageStreamEvent, value=json.loads(sse.data))  # type: ignore[arg-type]
+        event: Any = construct_type_unchecked(type_=RawMessageStreamEvent, value=json.loads(sse.data))  # type: ignore[arg-type]
         if accumulate:
             snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=bufs)
     return snapshot

@@ -35,8 +35,8 @@ OAUTH_BETA = "oauth-2025-04-20"
 DEFAULT_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384, "xhigh": 32000}
 EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
 MIN_BUDGET = 1024
-# Non-streamed requests that may run past ten minutes are refused, so a
-# non-streamed call gets a smaller default than a stream.
+# A non-streamed request must finish within about ten minutes (the official
+# SDK refuses larger ones), so it gets a smaller default than a stream.
 STREAM_MAX_TOKENS = 32000
 COMPLETE_MAX_TOKENS = 16384
 IMAGE_ONLY_RESULT = "(see attached image)"
