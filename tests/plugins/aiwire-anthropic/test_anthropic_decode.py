@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import aiwire
+import httpx
 import pytest
 from aiwire import events as ev
 from aiwire.types import AssistantMessage, ProviderContent, TextContent, ThinkingContent
@@ -232,3 +234,24 @@ def test_whole_response_matches_the_stream() -> None:
 def test_parse_error(status: int, body: bytes, expected: str) -> None:
     info = CODEC.parse_error(status, {}, body)
     assert expected in info.message
+
+
+class _Chunks(httpx.SyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+
+def test_abort_keeps_usage_from_message_start() -> None:
+    wire = [start(MODEL, usage(321, 1, read=40)), *text(0, "one", "two", "three"), *end("end_turn", 9)]
+    chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in wire]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=_Chunks(chunks)))
+    s = aiwire.stream_sync(f"anthropic/{MODEL}", "hi", api_key="test-key", transport=transport)
+    for event in s:
+        if isinstance(event, ev.TextDelta):
+            break
+    msg = s.result()
+    assert msg.stop_reason == "aborted" and msg.text == "one"
+    assert msg.usage is not None and (msg.usage.input, msg.usage.cache_read) == (321, 40)
