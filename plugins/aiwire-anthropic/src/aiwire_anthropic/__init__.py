@@ -1,0 +1,48 @@
+"""aiwire-anthropic: the ``anthropic-messages`` api and the ``anthropic`` provider.
+
+This entry module only registers names and import paths; the codec and the
+catalog load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiwire
+from aiwire.hooks import ProviderSpec
+
+__version__ = "0.1.0"
+
+AIWIRE_PLUGIN_API = 1
+
+API = "anthropic-messages"
+BASE_URL = "https://api.anthropic.com/v1"
+
+
+@aiwire.hookimpl
+def register_apis(register: Any) -> None:
+    register(API, "aiwire_anthropic.codec:AnthropicCodec")
+
+
+@aiwire.hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        ProviderSpec(
+            id="anthropic",
+            name="Anthropic",
+            api=API,
+            base_url=BASE_URL,
+            env=("ANTHROPIC_API_KEY",),
+            docs="Claude models through the Anthropic Messages API. Set ANTHROPIC_API_KEY.",
+        )
+    )
+
+
+@aiwire.hookimpl
+def register_models(register: Any) -> None:
+    def load() -> Any:
+        from aiwire.catalog import load_catalog
+
+        return load_catalog("aiwire_anthropic")
+
+    register(load)
