@@ -3,9 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import aiwire.catalog as catalog
+import pytest
 from aiwire.types import Model
 
 DATA = {

@@ -33,6 +33,7 @@ def register_providers(register: Any) -> None:
             api=API,
             base_url=BASE_URL,
             env=("ANTHROPIC_API_KEY",),
+            default_model="claude-sonnet-4-5",
             docs="Claude models through the Anthropic Messages API. Set ANTHROPIC_API_KEY.",
         )
     )
