@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import copy
 
-import aiwire
 import pytest
+
+import aiwire
 from aiwire import events as ev
 from aiwire.codec import Credentials, Request
 from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError, ProviderError

@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import aiwire.catalog as catalog
 import pytest
+
+import aiwire.catalog as catalog
 from aiwire.types import Model
 
 DATA = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aiwire._cost import compute_cost
 from aiwire.codec import StreamDecoder
 from aiwire.types import Model, ModelCost, Usage

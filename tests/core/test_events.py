@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 import aiwire
 from aiwire import events as ev
 from aiwire._faux import FauxReply
 from aiwire.testing import FauxProvider
 from aiwire.types import TextContent, ThinkingContent, ToolCall, Usage
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 KIND = {
     ev.TextStart: ("text", "start"),

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-import aiwire
 import pytest
+
+import aiwire
 from aiwire.errors import BadOptionsError, UnknownModelError, UnknownProviderError
 from aiwire.testing import FauxProvider
 

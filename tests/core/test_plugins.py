@@ -9,8 +9,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiwire
 import pytest
+
+import aiwire
 from aiwire import _plugins
 from aiwire.errors import PluginError, UnknownApiError
 

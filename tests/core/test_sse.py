@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aiwire._sse import SSEFramer
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from aiwire._sse import SSEFramer
 
 
 def reference(chunks: list[bytes]) -> list[tuple[str, bytes]]:

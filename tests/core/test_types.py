@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import aiwire
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import aiwire
 from aiwire.errors import DecodeError
 from aiwire.types import (
     AssistantMessage,
@@ -23,8 +26,6 @@ from aiwire.types import (
     Usage,
     UserMessage,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 text = st.text(max_size=40)
 json_scalar = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | text

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-import aiwire
 import httpx
 import pytest
-from aiwire import events as ev
 from conftest import replay
+
+import aiwire
+from aiwire import events as ev
 
 MODEL = "anthropic/claude-sonnet-4-5"
 KEY = {"api_key": "test-key"}

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 
-import aiwire
 import msgspec
 import pytest
 import yaml
-from aiwire._sse import SSEFramer
-from aiwire_anthropic.codec import AnthropicCodec
 from conftest import CASSETTES, CONFORMANCE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import aiwire
+from aiwire._sse import SSEFramer
+from aiwire_anthropic.codec import AnthropicCodec
 
 CODEC = AnthropicCodec()
 

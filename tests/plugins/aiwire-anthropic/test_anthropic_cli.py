@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiwire.cli import main
 from conftest import replay
+
+from aiwire.cli import main
 
 
 @replay("text")
-def test_chat_command_streams_from_anthropic(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_command_streams_from_anthropic(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     assert main(["chat", "-m", "anthropic/claude-sonnet-4-5", "Say hello"]) == 0
     cap = capsys.readouterr()
@@ -19,7 +22,9 @@ def test_chat_command_streams_from_anthropic(capsys: pytest.CaptureFixture[str],
 
 
 @replay("text")
-def test_chat_picks_anthropic_when_its_key_is_set(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_picks_anthropic_when_its_key_is_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AIWIRE_MODEL", raising=False)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     assert main(["chat", "--json", "Say hello"]) == 0
@@ -27,7 +32,9 @@ def test_chat_picks_anthropic_when_its_key_is_set(capsys: pytest.CaptureFixture[
     assert lines[-1]["type"] == "done" and lines[-1]["message"]["provider"] == "anthropic"
 
 
-def test_chat_without_key_names_the_variable(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_without_key_names_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     assert main(["chat", "-m", "anthropic/claude-sonnet-4-5", "hi"]) == 2
     assert "$ANTHROPIC_API_KEY" in capsys.readouterr().err

@@ -23,12 +23,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aiwire
 import pytest
+from conftest import CONFORMANCE
+
+import aiwire
 from aiwire._sse import SSEFramer
 from aiwire.types import AssistantMessage, ProviderContent, TextContent, ThinkingContent, ToolCall
 from aiwire_anthropic.codec import AnthropicCodec
-from conftest import CONFORMANCE
 
 anthropic = pytest.importorskip("anthropic", reason="the official anthropic SDK is a test-only dependency")
 from anthropic._streaming import SSEDecoder  # noqa: E402

@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import aiwire
 import httpx
 import pytest
+from anthropic_cassettes import SIG, block, delta, end, start, stop, text, tool, usage
+
+import aiwire
 from aiwire import events as ev
 from aiwire.types import AssistantMessage, ProviderContent, TextContent, ThinkingContent
 from aiwire_anthropic.codec import AnthropicCodec
-from anthropic_cassettes import SIG, block, delta, end, start, stop, text, tool, usage
 
 CODEC = AnthropicCodec()
 MODEL = "claude-sonnet-4-5"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import aiwire
 import msgspec
 import pytest
+
+import aiwire
 from aiwire.codec import Credentials, Options, Request
 from aiwire.types import (
     AssistantMessage,

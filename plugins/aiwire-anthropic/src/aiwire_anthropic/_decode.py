@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+
 from aiwire.codec import Options, StreamDecoder
 from aiwire.types import AssistantMessage, Model, ProviderContent, TextContent, ThinkingContent
 
