@@ -266,7 +266,7 @@ def _model_parts(model: Model, msg: AssistantMessage, *, needs_signature: bool) 
             elif not same and not block.redacted and block.thinking:
                 parts.append({"text": block.thinking})
         elif isinstance(block, ToolCall):
-            part = {"functionCall": {"name": block.name, "args": block.arguments, "id": block.id}}
+            part = {"functionCall": {"name": block.name, "args": dict(block.arguments), "id": block.id}}
             if _sign(part, block.signature, same):
                 signed_call = True
             if first_call is None:
