@@ -9,7 +9,9 @@ Replay rules: thought signatures go back only to the provider, api and model
 that produced them (and only when they look like base64); Gemini 3 models get
 the documented skip sentinel on the first function call of a turn that has no
 signature (a call that came from another model); thinking from other models
-becomes plain text; blocks from other apis are sent as their text or dropped.
+becomes plain text; blocks from other apis are sent as their text or dropped;
+call ids from other apis (``call_1|fc_2``) are normalised the same way on the
+call and on its result, so the pair still matches.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire.codec import Options
+from aiwire.codec import Options, normalize_tool_call_id
 from aiwire.types import (
     AssistantMessage,
     Context,
@@ -234,7 +236,7 @@ def _function_response(msg: ToolResultMessage, images: bool, *, nested: bool) ->
     if not text and pics:
         text = "(see attached image)"
     response: dict[str, Any] = {"error": text} if msg.is_error else {"output": text}
-    fr: dict[str, Any] = {"name": msg.tool_name, "id": msg.tool_call_id, "response": response}
+    fr: dict[str, Any] = {"name": msg.tool_name, "id": normalize_tool_call_id(msg.tool_call_id), "response": response}
     extra: list[Part] = []
     if pics:
         blobs = [{"inlineData": {"mimeType": p.mime_type, "data": p.data}} for p in pics]
@@ -266,7 +268,8 @@ def _model_parts(model: Model, msg: AssistantMessage, *, needs_signature: bool) 
             elif not same and not block.redacted and block.thinking:
                 parts.append({"text": block.thinking})
         elif isinstance(block, ToolCall):
-            part = {"functionCall": {"name": block.name, "args": dict(block.arguments), "id": block.id}}
+            call = {"name": block.name, "args": dict(block.arguments), "id": normalize_tool_call_id(block.id)}
+            part = {"functionCall": call}
             if _sign(part, block.signature, same):
                 signed_call = True
             if first_call is None:
