@@ -23,8 +23,10 @@ VERTEX = "https://aiplatform.googleapis.com/v1/publishers/google"
 def _keep(raw: Mapping[str, Any]) -> bool:
     # Gemini models that take tools; models.dev also lists Gemma, Claude and
     # others on Vertex, which speak other apis or need other endpoints.
-    return bool(raw.get("tool_call")) and raw.get("status") != "deprecated" and str(raw.get("id", "")).startswith(
-        "gemini-"
+    return (
+        bool(raw.get("tool_call"))
+        and raw.get("status") != "deprecated"
+        and str(raw.get("id", "")).startswith("gemini-")
     )
 
 

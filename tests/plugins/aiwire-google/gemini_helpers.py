@@ -20,8 +20,11 @@ def model(model_id: str = "gemini-2.5-flash", **kw: Any) -> aiwire.Model:
     kw.setdefault("reasoning", True)
     kw.setdefault("input", ("text", "image"))
     return aiwire.Model(
-        id=model_id, provider="google", api="google-generative-ai",
-        base_url="https://generativelanguage.googleapis.com/v1beta", **kw,
+        id=model_id,
+        provider="google",
+        api="google-generative-ai",
+        base_url="https://generativelanguage.googleapis.com/v1beta",
+        **kw,
     )
 
 
@@ -49,7 +52,9 @@ def decode(body: bytes, m: aiwire.Model | None = None, *, split: int = 0) -> tup
     return dec.message, events
 
 
-def chunk(*parts: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None, rid: str = "resp1") -> dict[str, Any]:
+def chunk(
+    *parts: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None, rid: str = "resp1"
+) -> dict[str, Any]:
     cand: dict[str, Any] = {"content": {"role": "model", "parts": list(parts)}, "index": 0}
     if finish:
         cand["finishReason"] = finish

@@ -6,9 +6,8 @@ wire format (``*_documented.yaml``); credentials never appear in them.
 
 from __future__ import annotations
 
-import pytest
-
 import aiwire
+import pytest
 from aiwire import events as ev
 
 KEY = {"api_key": "test-key", "max_retries": 0}
@@ -39,7 +38,7 @@ def test_thoughts_stream_sync() -> None:
     assert isinstance(done, ev.Done)
     msg = done.message
     assert msg.thinking.startswith("**Checking divisors**") and msg.text == "Yes, 97 is prime."
-    thinking, text = msg.content
+    _, text = msg.content
     assert isinstance(text, aiwire.TextContent) and text.signature is not None
     assert msg.usage is not None and msg.usage.reasoning == 71 and msg.usage.output == 77
 
@@ -53,7 +52,9 @@ async def test_function_call_round_trip() -> None:
     assert call.name == "get_weather" and call.arguments == {"city": "Paris"} and call.signature
     ctx.messages.append(first)
     ctx.messages.append(
-        aiwire.ToolResultMessage(tool_call_id=call.id, tool_name=call.name, content=[aiwire.TextContent(text="sunny, 21 °C")])
+        aiwire.ToolResultMessage(
+            tool_call_id=call.id, tool_name=call.name, content=[aiwire.TextContent(text="sunny, 21 °C")]
+        )
     )
     seen = []
     second = await aiwire.stream(
@@ -81,7 +82,10 @@ async def test_image_input() -> None:
     ctx = aiwire.Context(
         messages=[
             aiwire.UserMessage(
-                content=[aiwire.TextContent(text="What is in this image?"), aiwire.ImageContent(data=png, mime_type="image/png")]
+                content=[
+                    aiwire.TextContent(text="What is in this image?"),
+                    aiwire.ImageContent(data=png, mime_type="image/png"),
+                ]
             )
         ]
     )

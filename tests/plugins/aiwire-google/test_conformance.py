@@ -12,14 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiwire
 import msgspec
 import pytest
+from aiwire_google.codec import GoogleCodec
 from gemini_helpers import chunk, decode, model, sse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import aiwire
-from aiwire_google.codec import GoogleCodec
 
 CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "google-gemini"
 FILES = sorted(CONFORMANCE.glob("*.json")) if CONFORMANCE.is_dir() else []
@@ -47,9 +46,8 @@ def _ours(rec: dict[str, Any]) -> aiwire.AssistantMessage:
 
 
 def _sdk_chunks(rec: dict[str, Any]) -> list[Any]:
-    from google.genai import models, types
-
     from aiwire._sse import SSEFramer
+    from google.genai import models, types
 
     convert = (
         models._GenerateContentResponse_from_vertex
@@ -122,7 +120,7 @@ def test_codec_agrees_with_the_official_sdk(path: Path) -> None:
     assert msg.text == sdk.text
     assert "".join(b.thinking for b in msg.content if isinstance(b, aiwire.ThinkingContent)) == sdk.thoughts
     assert [(c.name, c.arguments) for c in msg.tool_calls] == [(n, a) for _, n, a in sdk.calls]
-    for ours, (sdk_id, _, _) in zip(msg.tool_calls, sdk.calls):
+    for ours, (sdk_id, _, _) in zip(msg.tool_calls, sdk.calls, strict=True):
         if sdk_id:
             assert ours.id == sdk_id
     assert len({c.id for c in msg.tool_calls}) == len(msg.tool_calls)
@@ -157,7 +155,7 @@ def _final(body: bytes, m: aiwire.Model, split_at: list[int]) -> dict[str, Any]:
     dec = GoogleCodec().decoder(m, aiwire.Options())
     framer = SSEFramer()
     cuts = sorted(set(split_at))
-    for a, b in zip([0, *cuts], [*cuts, len(body)]):
+    for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True):
         for name, data in framer.feed(body[a:b]):
             if not dec.terminated:
                 dec.feed(name, data)
@@ -171,7 +169,9 @@ SYNTHETIC = sse(
     chunk({"text": "Thinking ", "thought": True}),
     chunk({"text": "über things ✓", "thought": True, "thoughtSignature": "VEhP"}),
     chunk({"text": "Answer: ", "thoughtSignature": "VFhU"}, {"functionCall": {"name": "f", "args": {"k": "ß"}}}),
-    chunk({"text": "done"}, finish="STOP", usage={"promptTokenCount": 4, "candidatesTokenCount": 3, "totalTokenCount": 7}),
+    chunk(
+        {"text": "done"}, finish="STOP", usage={"promptTokenCount": 4, "candidatesTokenCount": 3, "totalTokenCount": 7}
+    ),
 )
 
 

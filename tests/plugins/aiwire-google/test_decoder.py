@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from gemini_helpers import chunk, decode, model, sse
-
 import aiwire
+import pytest
 from aiwire import events as ev
 from aiwire_google.codec import GoogleCodec
+from gemini_helpers import chunk, decode, model, sse
 
 USAGE = {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
 
@@ -143,7 +142,9 @@ def test_abnormal_finish_reasons_are_readable_errors(reason: str, words: str) ->
 
 
 def test_blocked_prompt_is_a_readable_error() -> None:
-    body = sse({"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}})
+    body = sse(
+        {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}}
+    )
     msg, events = decode(body)
     assert isinstance(events[-1], ev.Error)
     assert msg.error_message is not None and "blocked the prompt" in msg.error_message and "safety" in msg.error_message
@@ -152,7 +153,10 @@ def test_blocked_prompt_is_a_readable_error() -> None:
 
 
 def test_error_chunk_in_the_stream() -> None:
-    body = sse(chunk({"text": "so far"}), {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}})
+    body = sse(
+        chunk({"text": "so far"}),
+        {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}},
+    )
     msg, _ = decode(body)
     assert msg.stop_reason == "error" and msg.error_status == 503 and msg.error_type == "UNAVAILABLE"
     assert msg.text == "so far" and msg.error_message is not None and "overloaded" in msg.error_message

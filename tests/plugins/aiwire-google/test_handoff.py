@@ -14,13 +14,21 @@ import json
 import re
 from typing import Any
 
-import httpx
-from gemini_helpers import chunk, sse
-
 import aiwire
-from aiwire import AssistantMessage, Context, TextContent, ThinkingContent, Tool, ToolCall, ToolResultMessage, UserMessage
+import httpx
+from aiwire import (
+    AssistantMessage,
+    Context,
+    TextContent,
+    ThinkingContent,
+    Tool,
+    ToolCall,
+    ToolResultMessage,
+    UserMessage,
+)
 from aiwire.testing import FauxProvider, text
 from aiwire_google.request import SKIP_SIGNATURE
+from gemini_helpers import chunk, sse
 
 TOOL = Tool(name="lookup", parameters={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]})
 ANTHROPIC_TURN = AssistantMessage(
@@ -37,7 +45,9 @@ ANTHROPIC_TURN = AssistantMessage(
 )
 OPENAI_TURN = AssistantMessage(
     content=[
-        ThinkingContent(thinking="**Planning**", signature='{"type":"reasoning","id":"rs_68af","encrypted_content":"gAAA"}'),
+        ThinkingContent(
+            thinking="**Planning**", signature='{"type":"reasoning","id":"rs_68af","encrypted_content":"gAAA"}'
+        ),
         ToolCall(id="call_Xy7|fc_68af0c2e", name="lookup", arguments={"q": "again"}),
     ],
     api="openai-responses",
@@ -55,10 +65,14 @@ def _history() -> Context:
         messages=[
             UserMessage(content="Find gemini."),
             ANTHROPIC_TURN,
-            ToolResultMessage(tool_call_id="toolu_01A09q90qw90lq917835lq9", tool_name="lookup", content=[TextContent(text="found 1")]),
+            ToolResultMessage(
+                tool_call_id="toolu_01A09q90qw90lq917835lq9", tool_name="lookup", content=[TextContent(text="found 1")]
+            ),
             UserMessage(content="And again."),
             OPENAI_TURN,
-            ToolResultMessage(tool_call_id="call_Xy7|fc_68af0c2e", tool_name="lookup", content=[TextContent(text="found 2")]),
+            ToolResultMessage(
+                tool_call_id="call_Xy7|fc_68af0c2e", tool_name="lookup", content=[TextContent(text="found 2")]
+            ),
         ],
     )
 
@@ -86,7 +100,9 @@ def test_anthropic_and_openai_history_continues_on_gemini_and_back() -> None:
         crlf=True,
     )
     gemini = _Gemini(reply)
-    msg = aiwire.stream_sync("google/gemini-3-flash-preview", ctx, api_key="test-key", transport=gemini.transport).result()
+    msg = aiwire.stream_sync(
+        "google/gemini-3-flash-preview", ctx, api_key="test-key", transport=gemini.transport
+    ).result()
     assert msg.stop_reason == "tool_use" and msg.text == "Both lookups worked."
 
     sent = gemini.requests[0]["contents"]
@@ -112,7 +128,9 @@ def test_anthropic_and_openai_history_continues_on_gemini_and_back() -> None:
     ctx = aiwire.loads(aiwire.dumps(ctx), Context)
     (call,) = ctx.messages[-1].tool_calls  # type: ignore[union-attr]
     assert ANY_PROVIDER_ID.match(call.id)
-    ctx.messages.append(ToolResultMessage(tool_call_id=call.id, tool_name="lookup", content=[TextContent(text="found 3")]))
+    ctx.messages.append(
+        ToolResultMessage(tool_call_id=call.id, tool_name="lookup", content=[TextContent(text="found 3")])
+    )
 
     with FauxProvider("elsewhere") as other:
         other.reply(text("Back on another provider."))
@@ -125,7 +143,10 @@ def test_anthropic_and_openai_history_continues_on_gemini_and_back() -> None:
 
 def test_gemini_turns_replay_their_own_signatures_on_the_next_gemini_call() -> None:
     first = sse(
-        chunk({"text": "thinking", "thought": True}, {"functionCall": {"name": "lookup", "args": {"q": "x"}}, "thoughtSignature": "U0lHMQ=="}),
+        chunk(
+            {"text": "thinking", "thought": True},
+            {"functionCall": {"name": "lookup", "args": {"q": "x"}}, "thoughtSignature": "U0lHMQ=="},
+        ),
         chunk(finish="STOP"),
     )
     second = sse(chunk({"text": "done"}, finish="STOP"))

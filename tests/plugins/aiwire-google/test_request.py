@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy
 
+import aiwire
 import msgspec
 import pytest
-from gemini_helpers import model
-
-import aiwire
 from aiwire import AssistantMessage, Context, ImageContent, TextContent, ThinkingContent, Tool, ToolCall
 from aiwire import ToolResultMessage as Result
 from aiwire import UserMessage as User
 from aiwire.codec import Credentials, Options
 from aiwire_google.codec import GoogleCodec
 from aiwire_google.request import SKIP_SIGNATURE, build_body
+from gemini_helpers import model
 
 KEY = Credentials("test-key")
 WEATHER = Tool(
@@ -37,7 +36,10 @@ def mine(*content: object, m: aiwire.Model | None = None) -> AssistantMessage:
 def test_url_and_key_header_for_streaming_and_complete() -> None:
     codec = GoogleCodec()
     req = codec.build_request(model(), Context(messages=[User(content="hi")]), Options(), KEY)
-    assert req.url == "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    assert (
+        req.url
+        == "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    )
     assert req.headers["x-goog-api-key"] == "test-key" and "authorization" not in req.headers
     assert "test-key" not in repr(req)
     req = codec.build_request(model(), Context(messages=[User(content="hi")]), Options(), KEY, stream=False)
@@ -55,7 +57,9 @@ def test_access_tokens_are_sent_as_bearer() -> None:
 
 
 def test_vertex_express_url() -> None:
-    m = msgspec.structs.replace(model(), provider="google-vertex", base_url="https://aiplatform.googleapis.com/v1/publishers/google")
+    m = msgspec.structs.replace(
+        model(), provider="google-vertex", base_url="https://aiplatform.googleapis.com/v1/publishers/google"
+    )
     req = GoogleCodec().build_request(m, Context(messages=[User(content="hi")]), Options(), KEY)
     assert req.url == (
         "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
@@ -179,7 +183,10 @@ def test_same_model_turns_replay_thoughts_and_signatures() -> None:
     assert contents[1]["parts"] == [
         {"thought": True, "text": "hmm", "thoughtSignature": "VEhJTks="},
         {"text": "Calling.", "thoughtSignature": "VEVYVA=="},
-        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"}, "thoughtSignature": "Q0FMTA=="},
+        {
+            "functionCall": {"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"},
+            "thoughtSignature": "Q0FMTA==",
+        },
         {"functionCall": {"name": "get_weather", "args": {"city": "Rome"}, "id": "c2"}},
     ]
     assert contents[2]["parts"] == [
@@ -207,7 +214,10 @@ def test_foreign_turns_lose_signatures_and_thinking_becomes_text() -> None:
     assert parts == [
         {"text": "anthropic thoughts"},
         {"text": "Let me check."},
-        {"functionCall": {"name": "get_weather", "args": {"city": "Oslo"}, "id": "toolu_01"}, "thoughtSignature": SKIP_SIGNATURE},
+        {
+            "functionCall": {"name": "get_weather", "args": {"city": "Oslo"}, "id": "toolu_01"},
+            "thoughtSignature": SKIP_SIGNATURE,
+        },
         {"text": "searched"},
     ]
 
@@ -244,7 +254,9 @@ def test_own_provider_blocks_are_echoed_verbatim() -> None:
 def test_tool_result_images_nested_on_gemini_3_and_after_on_older() -> None:
     result = Result(tool_call_id="c1", tool_name="snap", content=[ImageContent(data=PNG, mime_type="image/png")])
     turn3 = mine(ToolCall(id="c1", name="snap"), m=model("gemini-3-pro-preview"))
-    parts = body(Context(messages=[User(content="x"), turn3, result]), model("gemini-3-pro-preview"))["contents"][2]["parts"]
+    parts = body(Context(messages=[User(content="x"), turn3, result]), model("gemini-3-pro-preview"))["contents"][2][
+        "parts"
+    ]
     assert parts == [
         {
             "functionResponse": {
@@ -262,7 +274,10 @@ def test_tool_result_images_nested_on_gemini_3_and_after_on_older() -> None:
 
 
 def test_empty_turns_are_skipped_and_the_context_is_not_mutated() -> None:
-    turn = mine(ThinkingContent(thinking="deep", signature="QUJD"), ToolCall(id="c1", name="get_weather", arguments={"city": "A"}))
+    turn = mine(
+        ThinkingContent(thinking="deep", signature="QUJD"),
+        ToolCall(id="c1", name="get_weather", arguments={"city": "A"}),
+    )
     ctx = Context(
         system_prompt="s",
         messages=[User(content=""), User(content="hi"), mine(), turn],

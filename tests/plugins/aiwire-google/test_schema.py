@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import aiwire
+import pytest
 from aiwire.errors import InvalidToolError
 from aiwire_google.schema import SchemaError, to_gemini_schema
 
@@ -80,7 +79,10 @@ def test_refs_are_inlined_and_unknown_keywords_dropped() -> None:
         "type": "object",
         "additionalProperties": False,
         "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number", "exclusiveMinimum": 0}}}},
-        "properties": {"p": {"$ref": "#/$defs/Point", "description": "a point"}, "q": {"examples": ["e"], "type": "string"}},
+        "properties": {
+            "p": {"$ref": "#/$defs/Point", "description": "a point"},
+            "q": {"examples": ["e"], "type": "string"},
+        },
         "required": ["p"],
     }
     assert conv(schema) == {
@@ -107,8 +109,14 @@ def test_allof_objects_are_merged() -> None:
 @pytest.mark.parametrize(
     ("schema", "words"),
     [
-        ({"type": "object", "$defs": {"N": {"type": "object", "properties": {"next": {"$ref": "#/$defs/N"}}}},
-          "properties": {"n": {"$ref": "#/$defs/N"}}}, "recursive $ref"),
+        (
+            {
+                "type": "object",
+                "$defs": {"N": {"type": "object", "properties": {"next": {"$ref": "#/$defs/N"}}}},
+                "properties": {"n": {"$ref": "#/$defs/N"}},
+            },
+            "recursive $ref",
+        ),
         (obj(a={"$ref": "https://example.com/x.json"}), "does not point into"),
         (obj(a={"not": {"type": "string"}}), "'not'"),
         (obj(a={"type": "array", "items": [{"type": "string"}, {"type": "integer"}]}), "tuple-style"),

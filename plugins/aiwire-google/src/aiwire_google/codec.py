@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import msgspec
-
 from aiwire.codec import BaseCodec, Credentials, ErrorInfo, Options, Request, StreamDecoder, generic_error_info
 from aiwire.types import AssistantMessage, Context, Model
 

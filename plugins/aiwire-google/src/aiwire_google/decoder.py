@@ -21,7 +21,6 @@ import secrets
 from typing import Literal
 
 import msgspec
-
 from aiwire.codec import Options, StreamDecoder
 from aiwire.types import AssistantMessage, Model, ProviderContent, TextContent, ThinkingContent
 

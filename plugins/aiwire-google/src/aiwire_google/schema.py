@@ -145,9 +145,9 @@ class _Converter:
         for key in _PLAIN:
             if key in schema:
                 out[key] = schema[key]
-        if "examples" in schema and "example" not in out and isinstance(schema["examples"], list):
-            if schema["examples"]:
-                out["example"] = schema["examples"][0]
+        examples = schema.get("examples")
+        if "example" not in out and isinstance(examples, list) and examples:
+            out["example"] = examples[0]
 
         if "const" in schema:
             out.setdefault("type", _type_of(schema["const"]))
