@@ -177,7 +177,8 @@ class GeminiDecoder(StreamDecoder):
                 return
             self._close_thinking()
             self._text_i = self.open_text()
-            block = self._text = self.message.content[self._text_i]  # type: ignore[assignment]
+            block = self._text = TextContent(text="")
+            self.message.content[self._text_i] = block
         if text:
             self.add_text(self._text_i, text)
         if sig is not None:
@@ -193,7 +194,8 @@ class GeminiDecoder(StreamDecoder):
                 return
             self._close_text()
             self._think_i = self.open_thinking()
-            block = self._think = self.message.content[self._think_i]  # type: ignore[assignment]
+            block = self._think = ThinkingContent(thinking="")
+            self.message.content[self._think_i] = block
         if text:
             self.add_thinking(self._think_i, text)
         if sig is not None:
