@@ -10,7 +10,8 @@ import aiwire
 import pytest
 from aiwire import events as ev
 
-KEY = {"api_key": "test-key", "max_retries": 0}
+# A real key only when re-recording; replay never needs one.
+KEY = {"api_key": os.environ.get("PYTEST_GEMINI_API_KEY", "test-key"), "max_retries": 0}
 WEATHER = aiwire.Tool(
     name="get_weather",
     description="Current weather for a city",
