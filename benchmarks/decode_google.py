@@ -38,7 +38,10 @@ def make_stream(n: int) -> bytes:
         if i < n // 5:
             part: dict[str, object] = {"text": f"thinking step {i} about the problem ", "thought": True}
         elif i == n - 2:
-            part = {"functionCall": {"name": "lookup", "args": {"q": "x" * 40, "n": i}}, "thoughtSignature": "QUJD" * 50}
+            part = {
+                "functionCall": {"name": "lookup", "args": {"q": "x" * 40, "n": i}},
+                "thoughtSignature": "QUJD" * 50,
+            }
         else:
             part = {"text": f"word{i} and some more text here, "}
         cand: dict[str, object] = {"content": {"parts": [part], "role": "model"}, "index": 0}

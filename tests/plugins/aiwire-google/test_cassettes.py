@@ -6,6 +6,8 @@ wire format (``*_documented.yaml``); credentials never appear in them.
 
 from __future__ import annotations
 
+import os
+
 import aiwire
 import pytest
 from aiwire import events as ev
