@@ -290,3 +290,31 @@ def test_empty_turns_are_skipped_and_the_context_is_not_mutated() -> None:
     # Editing the body (an on_payload hook might) leaves the context alone.
     contents[1]["parts"][1]["functionCall"]["args"]["city"] = "edited"
     assert msgspec.to_builtins(ctx) == before
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({"GEMINI_API_KEY": "gem", "GOOGLE_API_KEY": "goo"}, "gem"), ({"GOOGLE_API_KEY": "goo"}, "goo")],
+)
+def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
+    from aiwire._call import prepare
+
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    call = prepare("google/gemini-2.5-flash", "hi", {})
+    assert call.build(stream=True).headers["x-goog-api-key"] == expected
+    assert expected not in repr(call.credentials)
+
+
+def test_missing_key_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(aiwire.errors.MissingCredentialsError, match=r"\$GEMINI_API_KEY or \$GOOGLE_API_KEY"):
+        aiwire.stream_sync("google/gemini-2.5-flash", "hi")
+
+
+def test_unsupported_options_are_reported() -> None:
+    with pytest.raises(aiwire.errors.BadOptionsError, match="session_id"):
+        aiwire.stream_sync("google/gemini-2.5-flash", "hi", api_key="test-key", session_id="s1")
