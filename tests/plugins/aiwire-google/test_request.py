@@ -14,6 +14,8 @@ from aiwire.codec import Credentials, Options
 from aiwire_google.codec import GoogleCodec
 from aiwire_google.request import SKIP_SIGNATURE, build_body
 from gemini_helpers import model
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 KEY = Credentials("test-key")
 WEATHER = Tool(
@@ -318,3 +320,58 @@ def test_missing_key_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unsupported_options_are_reported() -> None:
     with pytest.raises(aiwire.errors.BadOptionsError, match="session_id"):
         aiwire.stream_sync("google/gemini-2.5-flash", "hi", api_key="test-key", session_id="s1")
+
+
+_text = st.text(max_size=20)
+_sig = st.one_of(st.none(), st.sampled_from(["QUJD", "not base64!", "", SKIP_SIGNATURE]))
+_block = st.one_of(
+    st.builds(TextContent, text=_text, signature=_sig),
+    st.builds(ThinkingContent, thinking=_text, signature=_sig, redacted=st.booleans()),
+    st.builds(ToolCall, id=st.text(max_size=80), name=st.sampled_from(["get_weather", "x"]), signature=_sig),
+    st.builds(
+        aiwire.ProviderContent,
+        api=st.sampled_from(["google-generative-ai", "anthropic-messages"]),
+        kind=st.just("k"),
+        data=st.fixed_dictionaries(
+            {"text": _text}, optional={"thoughtSignature": st.sampled_from(["QUJD", "not base64!", None, 3])}
+        ),
+        text=st.one_of(st.none(), _text),
+    ),
+)
+_message = st.one_of(
+    st.builds(User, content=st.one_of(_text, st.lists(st.builds(TextContent, text=_text), max_size=2))),
+    st.builds(
+        AssistantMessage,
+        content=st.lists(_block, max_size=4),
+        api=st.sampled_from(["google-generative-ai", "openai-responses"]),
+        provider=st.sampled_from(["google", "openai"]),
+        model=st.sampled_from(["gemini-3-pro-preview", "gpt-5"]),
+    ),
+    st.builds(
+        Result,
+        tool_call_id=st.text(max_size=80),
+        tool_name=st.just("x"),
+        content=st.lists(
+            st.one_of(st.builds(TextContent, text=_text), st.just(ImageContent(data=PNG, mime_type="image/png"))),
+            max_size=2,
+        ),
+        is_error=st.booleans(),
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(messages=st.lists(_message, max_size=6), reasoning=st.sampled_from([None, "off", "low", "xhigh"]))
+def test_any_context_builds_a_json_body_without_touching_the_context(
+    messages: list[object], reasoning: str | None
+) -> None:
+    ctx = Context(system_prompt="s", messages=messages, tools=[WEATHER])  # type: ignore[arg-type]
+    before = msgspec.json.encode(ctx)
+    b = build_body(model("gemini-3-pro-preview"), ctx, Options(reasoning=reasoning))  # type: ignore[arg-type]
+    msgspec.json.encode(b)
+    assert msgspec.json.encode(ctx) == before
+    for content in b["contents"]:
+        assert content["role"] in ("user", "model") and content["parts"]
+        for part in content["parts"]:
+            sig = part.get("thoughtSignature")
+            assert sig in (None, "QUJD", SKIP_SIGNATURE)

@@ -294,6 +294,7 @@ def _sign(part: Part, signature: str | None, same: bool) -> bool:
 
 def _restore(data: Mapping[str, Any], same: bool) -> Part:
     part = dict(data)
-    if not same:
+    sig = part.get("thoughtSignature")
+    if not (same and isinstance(sig, str) and _B64.match(sig)):
         part.pop("thoughtSignature", None)
     return part
