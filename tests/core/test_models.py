@@ -71,8 +71,10 @@ def test_open_catalog_providers_accept_any_model() -> None:
 
 
 def test_models_and_providers_listing(faux: FauxProvider) -> None:
-    refs = [m.ref for m in aiwire.models()]
-    assert refs == sorted(refs) and "faux/faux-1" in refs and "demo/aiwire-demo" in refs
+    found = aiwire.models()
+    refs = [m.ref for m in found]
+    assert found == sorted(found, key=lambda m: (m.provider, m.id))
+    assert "faux/faux-1" in refs and "demo/aiwire-demo" in refs
     assert [m.ref for m in aiwire.models("faux")] == ["faux/faux-1"]
     assert {"demo", "faux"} <= {p.id for p in aiwire.providers()}
     with pytest.raises(UnknownProviderError):

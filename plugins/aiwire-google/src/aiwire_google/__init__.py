@@ -1,0 +1,61 @@
+"""aiwire plugin for Google's Gemini models: the ``google-generative-ai`` api.
+
+Providers: ``google`` (the Gemini API, key in ``GEMINI_API_KEY`` or
+``GOOGLE_API_KEY``) and ``google-vertex`` (Vertex AI in express mode, key in
+``GOOGLE_CLOUD_API_KEY``; point ``base_url`` at a project endpoint and pass an
+access token for project-based Vertex AI).
+
+This module only registers names; the codec loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiwire
+
+AIWIRE_PLUGIN_API = 1
+
+API = "google-generative-ai"
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+VERTEX_BASE_URL = "https://aiplatform.googleapis.com/v1/publishers/google"
+
+
+@aiwire.hookimpl
+def register_apis(register: Any) -> None:
+    register(API, "aiwire_google.codec:GoogleCodec")
+
+
+@aiwire.hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        aiwire.ProviderSpec(
+            id="google",
+            name="Google Gemini API",
+            api=API,
+            base_url=GEMINI_BASE_URL,
+            env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            docs="Gemini models through the Gemini API (AI Studio keys).",
+        )
+    )
+    register(
+        aiwire.ProviderSpec(
+            id="google-vertex",
+            name="Google Vertex AI",
+            api=API,
+            base_url=VERTEX_BASE_URL,
+            env=("GOOGLE_CLOUD_API_KEY",),
+            docs="Gemini models on Vertex AI: express-mode key, or a project endpoint with an access token.",
+        )
+    )
+
+
+@aiwire.hookimpl
+def register_models(register: Any) -> None:
+    register(_catalog)
+
+
+def _catalog() -> list[aiwire.Model]:
+    from aiwire.catalog import load_catalog
+
+    return load_catalog("aiwire_google")
