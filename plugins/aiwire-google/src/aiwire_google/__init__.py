@@ -35,6 +35,7 @@ def register_providers(register: Any) -> None:
             api=API,
             base_url=GEMINI_BASE_URL,
             env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            default_model="gemini-2.5-flash",
             docs="Gemini models through the Gemini API (AI Studio keys).",
         )
     )
