@@ -57,7 +57,11 @@ def model_compat(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _keep_azure(raw: Mapping[str, Any]) -> bool:
-    return bool(raw.get("tool_call")) and raw.get("status") != "deprecated" and bool(_AZURE_OPENAI.match(str(raw.get("id", ""))))
+    return (
+        bool(raw.get("tool_call"))
+        and raw.get("status") != "deprecated"
+        and bool(_AZURE_OPENAI.match(str(raw.get("id", ""))))
+    )
 
 
 def build(data: Mapping[str, Any]) -> list[Model]:
