@@ -6,22 +6,25 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from aiwire.codec import Credentials, ErrorInfo, Options, normalize_tool_call_id
 from aiwire.errors import BadOptionsError
 from aiwire.types import ImageContent, Model, TextContent, UserContent
 
-from .compat import Compat
+from .compat import Compat, resolve_compat
 
 __all__ = [
+    "Target",
     "auth_headers",
     "data_url",
     "effort",
     "endpoint",
     "error_info",
+    "sampling",
     "split_provider_options",
+    "target",
     "text_of",
     "tool_id",
 ]
@@ -72,6 +75,32 @@ def endpoint(model: Model, compat: Compat, own: Mapping[str, Any], path: str) ->
             url = f"{base}/deployments/{deployment}{path}"
         url += f"?api-version={version}"
     return url, deployment
+
+
+class Target(NamedTuple):
+    """Where and how one request goes: the resolved compat, URL, body model
+    name, headers, and the ``provider_options`` left for the body."""
+
+    compat: Compat
+    url: str
+    model_name: str
+    headers: dict[str, str]
+    extra: dict[str, Any]
+
+
+def target(model: Model, options: Options, credentials: Credentials, path: str, *, stream: bool) -> Target:
+    compat = resolve_compat(model.provider, model.compat)
+    own, extra = split_provider_options(options)
+    url, name = endpoint(model, compat, own, path)
+    return Target(compat, url, name, auth_headers(compat, credentials, stream=stream), extra)
+
+
+def sampling(body: dict[str, Any], options: Options) -> None:
+    """``temperature`` and ``top_p``, the same on both apis."""
+    if options.temperature is not None:
+        body["temperature"] = options.temperature
+    if options.top_p is not None:
+        body["top_p"] = options.top_p
 
 
 def auth_headers(compat: Compat, credentials: Credentials, *, stream: bool) -> dict[str, str]:

@@ -23,15 +23,7 @@ from aiwire.types import (
 )
 
 from ._chat_decode import API, ChatDecoder, ChatResponse
-from ._common import (
-    auth_headers,
-    data_url,
-    effort,
-    endpoint,
-    error_info,
-    split_provider_options,
-    tool_id,
-)
+from ._common import data_url, effort, error_info, sampling, target, tool_id
 from .compat import Compat, resolve_compat
 
 __all__ = ["CompletionsCodec", "chat_messages"]
@@ -51,9 +43,9 @@ class CompletionsCodec(BaseCodec):
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
     ) -> Request:
-        compat = resolve_compat(model.provider, model.compat)
-        own, extra = split_provider_options(options)
-        url, model_name = endpoint(model, compat, own, "/chat/completions")
+        compat, url, model_name, headers, extra = target(
+            model, options, credentials, "/chat/completions", stream=stream
+        )
         body: dict[str, Any] = {"model": model_name, "messages": chat_messages(model, context, compat)}
         body["stream"] = stream
         if stream and compat.usage_in_stream:
@@ -62,10 +54,7 @@ class CompletionsCodec(BaseCodec):
             body["store"] = False
         if options.max_tokens is not None:
             body[compat.max_tokens_field] = options.max_tokens
-        if options.temperature is not None:
-            body["temperature"] = options.temperature
-        if options.top_p is not None:
-            body["top_p"] = options.top_p
+        sampling(body, options)
         if options.stop:
             body["stop"] = options.stop
         if context.tools:
@@ -82,7 +71,7 @@ class CompletionsCodec(BaseCodec):
         if compat.routing:
             body["provider"] = compat.routing
         body.update(extra)
-        return Request(url=url, headers=auth_headers(compat, credentials, stream=stream), json=body)
+        return Request(url=url, headers=headers, json=body)
 
     def decoder(self, model: Model, options: Options) -> ChatDecoder:
         return ChatDecoder(model, options, resolve_compat(model.provider, model.compat))

@@ -22,9 +22,8 @@ from aiwire.types import (
     UserMessage,
 )
 
-from ._common import auth_headers, data_url, effort, endpoint, error_info, split_provider_options
+from ._common import data_url, effort, error_info, sampling, target
 from ._responses_decode import API, ResponsesDecoder, tool_ids
-from .compat import resolve_compat
 
 __all__ = ["ResponsesCodec", "response_input"]
 
@@ -41,9 +40,7 @@ class ResponsesCodec(BaseCodec):
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
     ) -> Request:
-        compat = resolve_compat(model.provider, model.compat)
-        own, extra = split_provider_options(options)
-        url, model_name = endpoint(model, compat, own, "/responses")
+        compat, url, model_name, headers, extra = target(model, options, credentials, "/responses", stream=stream)
         body: dict[str, Any] = {"model": model_name, "input": response_input(model, context), "stream": stream}
         if context.system_prompt:
             body["instructions"] = context.system_prompt
@@ -51,10 +48,7 @@ class ResponsesCodec(BaseCodec):
             body["store"] = False
         if options.max_tokens is not None:
             body["max_output_tokens"] = options.max_tokens
-        if options.temperature is not None:
-            body["temperature"] = options.temperature
-        if options.top_p is not None:
-            body["top_p"] = options.top_p
+        sampling(body, options)
         if context.tools:
             # strict defaults to true here, which rejects most hand-written schemas.
             body["tools"] = [
@@ -86,7 +80,7 @@ class ResponsesCodec(BaseCodec):
             if options.cache_retention == "long" and "api.openai.com" in model.base_url:
                 body["prompt_cache_retention"] = "24h"
         body.update(extra)
-        return Request(url=url, headers=auth_headers(compat, credentials, stream=stream), json=body)
+        return Request(url=url, headers=headers, json=body)
 
     def decoder(self, model: Model, options: Options) -> ResponsesDecoder:
         return ResponsesDecoder(model, options)
