@@ -28,7 +28,17 @@ __all__ = ["ImageJob", "generate_images", "generate_images_sync"]
 log = logging.getLogger("aiwire")
 
 _CORE_OPTIONS = frozenset(
-    {"api_key", "timeout", "max_retries", "max_retry_delay", "headers", "on_payload", "on_response", "on_retry", "transport"}
+    {
+        "api_key",
+        "timeout",
+        "max_retries",
+        "max_retry_delay",
+        "headers",
+        "on_payload",
+        "on_response",
+        "on_retry",
+        "transport",
+    }
 )
 _DEFAULT_IMAGE = ImageOptions()
 
@@ -87,9 +97,7 @@ class ImageCall(Call):
             )
         self.image_codec = cast(ImageCodec, codec)
         supported: frozenset[str] = getattr(codec, "image_options", frozenset())
-        unsupported = sorted(
-            n for n in IMAGE_OPTIONS - supported if getattr(image, n) != getattr(_DEFAULT_IMAGE, n)
-        )
+        unsupported = sorted(n for n in IMAGE_OPTIONS - supported if getattr(image, n) != getattr(_DEFAULT_IMAGE, n))
         if unsupported:
             raise BadOptionsError(
                 f"the {api} api does not support image option(s) {', '.join(unsupported)}; "
