@@ -67,7 +67,7 @@ def output_paths(output: str | None, images: list[ImageContent]) -> list[Path]:
 
 def write_images(result: ImageResult, output: str | None) -> list[Path]:
     paths = output_paths(output, result.images)
-    for path, img in zip(paths, result.images):
+    for path, img in zip(paths, result.images, strict=True):
         path.write_bytes(base64.b64decode(img.data))
     return paths
 
@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"aiwire image: could not write the image: {exc}", file=sys.stderr)
         return 1
-    for path, img in zip(paths, result.images):
+    for path, img in zip(paths, result.images, strict=True):
         print(f"wrote {path} ({img.mime_type}, {path.stat().st_size} bytes)")
     u = result.usage
     if u is not None:
