@@ -1,0 +1,40 @@
+"""aiwire plugin: OpenAI Chat Completions and Responses, Azure, and OpenAI-compatible hosts.
+
+Discovery only registers names, import paths and provider rows; the codecs
+and the catalog load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiwire
+
+AIWIRE_PLUGIN_API = 1
+
+__all__ = ["AIWIRE_PLUGIN_API", "register_apis", "register_models", "register_providers"]
+
+
+@aiwire.hookimpl
+def register_apis(register: Any) -> None:
+    register("openai-completions", "aiwire_openai.completions:CompletionsCodec")
+    register("openai-responses", "aiwire_openai.responses:ResponsesCodec")
+
+
+@aiwire.hookimpl
+def register_providers(register: Any) -> None:
+    from .providers import PROVIDERS
+
+    for spec in PROVIDERS:
+        register(spec)
+
+
+def _catalog() -> Any:
+    import aiwire.catalog
+
+    return aiwire.catalog.load_catalog("aiwire_openai")
+
+
+@aiwire.hookimpl
+def register_models(register: Any) -> None:
+    register(_catalog)

@@ -1,0 +1,153 @@
+"""The providers this plugin registers: one data row each.
+
+Imported at discovery, so it holds plain data only. Compat keys are
+documented in :mod:`aiwire_openai.compat`.
+"""
+
+from __future__ import annotations
+
+from aiwire.hooks import ProviderSpec
+
+__all__ = ["PROVIDERS"]
+
+COMPLETIONS = "openai-completions"
+RESPONSES = "openai-responses"
+
+# What only OpenAI itself (and Azure's copy of it) accepts on the wire.
+_OPENAI_WIRE = {
+    "developer_role": True,
+    "max_tokens_field": "max_completion_tokens",
+    "store": True,
+    "strict_tools": True,
+    "prompt_cache_key": True,
+}
+_LOCAL = {"open_catalog": True}
+
+PROVIDERS: tuple[ProviderSpec, ...] = (
+    ProviderSpec(
+        id="openai",
+        name="OpenAI",
+        api=RESPONSES,
+        base_url="https://api.openai.com/v1",
+        env=("OPENAI_API_KEY",),
+        compat=dict(_OPENAI_WIRE),
+        docs="Responses API by default; Chat Completions with api='openai-completions'.",
+    ),
+    ProviderSpec(
+        id="azure",
+        name="Azure OpenAI",
+        api=RESPONSES,
+        base_url="https://{resource}.openai.azure.com/openai/v1",
+        env=("AZURE_OPENAI_API_KEY",),
+        compat={**_OPENAI_WIRE, "azure": True, "prompt_cache_key": False},
+        docs="Set AZURE_OPENAI_RESOURCE_NAME or AZURE_OPENAI_BASE_URL; deployments via "
+        "AZURE_OPENAI_DEPLOYMENT_NAME_MAP or compat/provider_options.",
+    ),
+    ProviderSpec(
+        id="groq",
+        name="Groq",
+        api=COMPLETIONS,
+        base_url="https://api.groq.com/openai/v1",
+        env=("GROQ_API_KEY",),
+        compat={"max_tokens_field": "max_completion_tokens", "thinking_replay": "drop"},
+    ),
+    ProviderSpec(
+        id="openrouter",
+        name="OpenRouter",
+        api=COMPLETIONS,
+        base_url="https://openrouter.ai/api/v1",
+        env=("OPENROUTER_API_KEY",),
+        compat={"reasoning_format": "openrouter", "reported_cost": True},
+    ),
+    ProviderSpec(
+        id="deepseek",
+        name="DeepSeek",
+        api=COMPLETIONS,
+        base_url="https://api.deepseek.com",
+        env=("DEEPSEEK_API_KEY",),
+        compat={"reasoning_format": "thinking_type", "thinking_field": "reasoning_content"},
+    ),
+    ProviderSpec(
+        id="xai",
+        name="xAI",
+        api=COMPLETIONS,
+        base_url="https://api.x.ai/v1",
+        env=("XAI_API_KEY",),
+        compat={"reasoning_format": "none", "max_tokens_field": "max_completion_tokens"},
+    ),
+    ProviderSpec(
+        id="mistral",
+        name="Mistral",
+        api=COMPLETIONS,
+        base_url="https://api.mistral.ai/v1",
+        env=("MISTRAL_API_KEY",),
+        compat={
+            "reasoning_format": "none",
+            "tool_id_style": "mistral",
+            "tool_result_name": True,
+            "assistant_after_tool_result": True,
+        },
+    ),
+    ProviderSpec(
+        id="cerebras",
+        name="Cerebras",
+        api=COMPLETIONS,
+        base_url="https://api.cerebras.ai/v1",
+        env=("CEREBRAS_API_KEY",),
+        compat={"max_tokens_field": "max_completion_tokens"},
+    ),
+    ProviderSpec(
+        id="together",
+        name="Together AI",
+        api=COMPLETIONS,
+        base_url="https://api.together.xyz/v1",
+        env=("TOGETHER_API_KEY",),
+    ),
+    ProviderSpec(
+        id="fireworks",
+        name="Fireworks AI",
+        api=COMPLETIONS,
+        base_url="https://api.fireworks.ai/inference/v1",
+        env=("FIREWORKS_API_KEY",),
+    ),
+    ProviderSpec(
+        id="huggingface",
+        name="Hugging Face Inference Providers",
+        api=COMPLETIONS,
+        base_url="https://router.huggingface.co/v1",
+        env=("HF_TOKEN",),
+        compat={"reasoning_format": "none"},
+    ),
+    ProviderSpec(
+        id="ollama",
+        name="Ollama (local)",
+        api=COMPLETIONS,
+        base_url="http://localhost:11434/v1",
+        auth="none",
+        compat=dict(_LOCAL),
+    ),
+    ProviderSpec(
+        id="vllm",
+        name="vLLM (local)",
+        api=COMPLETIONS,
+        base_url="http://localhost:8000/v1",
+        auth="none",
+        compat={**_LOCAL, "reasoning_format": "chat_template"},
+    ),
+    ProviderSpec(
+        id="llamacpp",
+        name="llama.cpp server (local)",
+        api=COMPLETIONS,
+        base_url="http://localhost:8080/v1",
+        auth="none",
+        compat={**_LOCAL, "reasoning_format": "chat_template"},
+    ),
+    ProviderSpec(
+        id="lmstudio",
+        name="LM Studio (local)",
+        api=COMPLETIONS,
+        base_url="http://localhost:1234/v1",
+        auth="none",
+        compat={**_LOCAL, "reasoning_format": "none"},
+    ),
+)
