@@ -97,6 +97,9 @@ class ImageCall(Call):
             )
         self.image_codec = cast(ImageCodec, codec)
         supported: frozenset[str] = getattr(codec, "image_options", frozenset())
+        narrowed = self.model.compat.get("image_options")
+        if narrowed is not None:  # a model or host that takes fewer options than its api
+            supported = supported & frozenset(narrowed)
         unsupported = sorted(n for n in IMAGE_OPTIONS - supported if getattr(image, n) != getattr(_DEFAULT_IMAGE, n))
         if unsupported:
             raise BadOptionsError(
