@@ -1,0 +1,74 @@
+"""Registration, provider rows, compat resolution and the README's coverage of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import aiwire
+import pytest
+from aiwire.errors import BadOptionsError
+from aiwire_openai.compat import Compat, resolve_compat
+from aiwire_openai.providers import PROVIDERS
+
+README = Path(__file__).resolve().parents[3] / "plugins" / "aiwire-openai" / "README.md"
+EXPECTED = {
+    "openai": "OPENAI_API_KEY",
+    "azure": "AZURE_OPENAI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "cerebras": "CEREBRAS_API_KEY",
+    "together": "TOGETHER_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "huggingface": "HF_TOKEN",
+}
+LOCAL = {"ollama": 11434, "vllm": 8000, "llamacpp": 8080, "lmstudio": 1234}
+
+
+def test_every_provider_is_registered_with_its_key_variable() -> None:
+    got = {p.id: p for p in aiwire.providers() if p.plugin == "openai"}
+    assert set(got) == set(EXPECTED) | set(LOCAL)
+    for pid, var in EXPECTED.items():
+        assert got[pid].env == (var,) and got[pid].auth == "required"
+    for pid, port in LOCAL.items():
+        assert got[pid].auth == "none" and got[pid].base_url == f"http://localhost:{port}/v1"
+        assert aiwire.get_model(f"{pid}/any-model:7b").api == "openai-completions"
+
+
+def test_openai_defaults_to_responses_and_catalog_loads() -> None:
+    m = aiwire.get_model("openai/gpt-4o")
+    assert m.api == "openai-responses" and m.cost.input > 0
+    assert aiwire.get_model("groq/qwen/qwen3-32b").compat["reasoning_effort_map"]["high"] == "default"
+    assert all(not m.id.startswith("claude") for m in aiwire.models("azure"))
+
+
+def test_discovery_does_not_import_the_codecs() -> None:
+    code = (
+        "import sys, aiwire; aiwire.providers(); "
+        "print(any(m.startswith(('aiwire_openai.completions', 'aiwire_openai.responses', 'aiwire_openai._')) "
+        "for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_model_compat_overrides_provider_defaults() -> None:
+    assert resolve_compat("openai", {}).developer_role is True
+    assert resolve_compat("openai", {"developer_role": False}).developer_role is False
+    assert resolve_compat("custom", {}) == Compat()
+    with pytest.raises(BadOptionsError, match="compat"):
+        resolve_compat("openai", {"max_tokens_field": "tokens"})
+
+
+def test_readme_lists_every_provider_variable_and_compat_flag() -> None:
+    text = README.read_text()
+    for spec in PROVIDERS:
+        assert f"`{spec.id}`" in text, spec.id
+        for var in spec.env:
+            assert var in text
+    for flag in Compat.__struct_fields__:
+        assert f"`{flag}`" in text, flag
