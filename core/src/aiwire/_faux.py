@@ -246,6 +246,13 @@ class FauxDecoder(StreamDecoder):
             self.fail(ev["message"], error_type=ev.get("error_type"))
 
 
+def _headers(credentials: Credentials) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if credentials.api_key:
+        headers["authorization"] = f"Bearer {credentials.api_key}"
+    return headers
+
+
 class FauxCodec(BaseCodec):
     """Codec of the ``faux`` api. The request body carries the whole context."""
 
@@ -265,10 +272,7 @@ class FauxCodec(BaseCodec):
         }
         if options.provider_options:
             body.update(options.provider_options)
-        headers = {"content-type": "application/json"}
-        if credentials.api_key:
-            headers["authorization"] = f"Bearer {credentials.api_key}"
-        return Request(url=f"{model.base_url}/stream", headers=headers, json=body)
+        return Request(url=f"{model.base_url}/stream", headers=_headers(credentials), json=body)
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
         return FauxDecoder(model, options)
@@ -307,10 +311,7 @@ class FauxCodec(BaseCodec):
         }
         if options.provider_options:
             body.update(options.provider_options)
-        headers = {"content-type": "application/json"}
-        if credentials.api_key:
-            headers["authorization"] = f"Bearer {credentials.api_key}"
-        return Request(url=f"{model.base_url}/images", headers=headers, json=body)
+        return Request(url=f"{model.base_url}/images", headers=_headers(credentials), json=body)
 
     def parse_image_response(self, model: Model, options: ImageOptions, body: bytes) -> ImageResult:
         data = msgspec.json.decode(body)

@@ -143,10 +143,23 @@ class ImageCall(Call):
             log.exception("on_images_end hook failed")
         return result
 
-    def observe(self, response: httpx.Response) -> None:
+    def observe(self, response: httpx.Response) -> str:
         if self.options.on_response is not None:
             self.options.on_response(self.model, response)
         self.registry.pm.hook.on_response(model=self.model, response=response)
+        return f"HTTP {response.status_code}"
+
+    def next_step(self, attempt: int, response: httpx.Response | None, reason: str) -> ImageResult | float:
+        """The final result, or the delay before the next attempt (announced to ``on_retry``)."""
+        if response is not None and response.status_code < 400:
+            return self.response_result(response)
+        delay = _retry_delay(self, attempt, response)
+        if delay is None:
+            if response is not None:
+                return self.response_result(response)
+            return self.failed(f"request to {self.model.base_url} failed: {reason}")
+        _notify_retry(self, attempt, delay, reason)
+        return delay
 
 
 class ImageJob:
@@ -202,34 +215,30 @@ class ImageJob:
             try:
                 request = _build_request(client, call, stream=False)
                 response = await client.send(request)
+                reason = call.observe(response)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
-                response = None
-                reason = _describe(exc)
+                response, reason = None, _describe(exc)
             except asyncio.CancelledError:
                 if not self._aborted:
                     raise
-                task = asyncio.current_task()
-                if task is not None and hasattr(task, "uncancel"):
-                    task.uncancel()
-                return call.failed("aborted", aborted=True)
-            else:
-                call.observe(response)
-                if response.status_code < 400:
-                    return call.response_result(response)
-                reason = f"HTTP {response.status_code}"
-            delay = _retry_delay(call, attempt, response)
-            if delay is None:
-                if response is not None:
-                    return call.response_result(response)
-                return call.failed(f"request to {call.model.base_url} failed: {reason}")
-            _notify_retry(call, attempt, delay, reason)
+                return self._cancelled("aborted")
+            step = call.next_step(attempt, response, reason)
+            if isinstance(step, ImageResult):
+                return step
             attempt += 1
             try:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(step)
             except asyncio.CancelledError:
                 if not self._aborted:
                     raise
-                return call.failed("aborted while waiting to retry", aborted=True)
+                return self._cancelled("aborted while waiting to retry")
+
+    def _cancelled(self, why: str) -> ImageResult:
+        """Turn the cancellation :meth:`abort` caused into a result."""
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):
+            task.uncancel()
+        return self._call.failed(why, aborted=True)
 
 
 def _run_sync(call: ImageCall) -> ImageResult:
@@ -238,24 +247,15 @@ def _run_sync(call: ImageCall) -> ImageResult:
     while True:
         response: httpx.Response | None
         try:
-            request = _build_request(client, call, stream=False)
-            response = client.send(request)
+            response = client.send(_build_request(client, call, stream=False))
+            reason = call.observe(response)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
-            response = None
-            reason = _describe(exc)
-        else:
-            call.observe(response)
-            if response.status_code < 400:
-                return call.response_result(response)
-            reason = f"HTTP {response.status_code}"
-        delay = _retry_delay(call, attempt, response)
-        if delay is None:
-            if response is not None:
-                return call.response_result(response)
-            return call.failed(f"request to {call.model.base_url} failed: {reason}")
-        _notify_retry(call, attempt, delay, reason)
+            response, reason = None, _describe(exc)
+        step = call.next_step(attempt, response, reason)
+        if isinstance(step, ImageResult):
+            return step
         attempt += 1
-        time.sleep(delay)
+        time.sleep(step)
 
 
 ContextLike = Context | str | Mapping[str, Any]
