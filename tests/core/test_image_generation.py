@@ -358,3 +358,20 @@ def test_make_usage_prefers_the_reported_cost() -> None:
     computed = make_usage(model, input=1_000_000, output=1_000_000)
     assert (computed.total, computed.cost.total) == (2_000_000, 3.0)
     assert make_usage(model, input=10, output=10, cost=0.04).cost.total == 0.04
+
+
+async def test_abort_while_waiting_to_retry(painter: FauxProvider) -> None:
+    painter.reply(FauxReply(status=503, error="busy", headers={"retry-after": "5"}))
+    job = aiwire.generate_images(painter.model, "p")
+    task = asyncio.create_task(job.result())
+    await asyncio.sleep(0.05)
+    job.abort()
+    result = await asyncio.wait_for(task, 2)
+    assert (result.stop_reason, result.error_message) == ("aborted", "aborted while waiting to retry")
+    assert len(painter.requests) == 1
+
+
+async def test_check_raises_for_async_jobs(painter: FauxProvider) -> None:
+    painter.reply(FauxReply(status=400, error="bad size"))
+    with pytest.raises(errors.ProviderError, match="HTTP 400: bad size"):
+        await aiwire.generate_images(painter.model, "p", check=True)
