@@ -102,8 +102,9 @@ class ImageCall(Call):
             supported = supported & frozenset(narrowed)
         unsupported = sorted(n for n in IMAGE_OPTIONS - supported if getattr(image, n) != getattr(_DEFAULT_IMAGE, n))
         if unsupported:
+            who = f"{self.model.ref} (api {api})" if narrowed is not None else f"the {api} api"
             raise BadOptionsError(
-                f"the {api} api does not support image option(s) {', '.join(unsupported)}; "
+                f"{who} does not support image option(s) {', '.join(unsupported)}; "
                 "remove them, or pass vendor fields in provider_options"
             )
         self.image_options = image
