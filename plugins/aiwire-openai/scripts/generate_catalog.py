@@ -58,7 +58,11 @@ def model_compat(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _keep_azure(raw: Mapping[str, Any]) -> bool:
-    return bool(raw.get("tool_call")) and raw.get("status") != "deprecated" and bool(_AZURE_OPENAI.match(str(raw.get("id", ""))))
+    return (
+        bool(raw.get("tool_call"))
+        and raw.get("status") != "deprecated"
+        and bool(_AZURE_OPENAI.match(str(raw.get("id", ""))))
+    )
 
 
 # -- image models (see docs/images.md) ------------------------------------------------

@@ -34,7 +34,10 @@ async def test_openai_chat_completions_on_request() -> None:
     events = [e async for e in s]
     msg = await s
     assert msg.stop_reason == "tool_use"
-    assert [(c.id, c.arguments) for c in msg.tool_calls] == [("call_paris", {"city": "Paris"}), ("call_tokyo", {"city": "Tokyo"})]
+    assert [(c.id, c.arguments) for c in msg.tool_calls] == [
+        ("call_paris", {"city": "Paris"}),
+        ("call_tokyo", {"city": "Tokyo"}),
+    ]
     assert msg.usage is not None and (msg.usage.input, msg.usage.cache_read, msg.usage.output) == (16, 64, 30)
     assert sum(isinstance(e, ev.ToolCallDelta) for e in events) == 3
     body = seen[0].json
@@ -85,9 +88,16 @@ async def test_openrouter_comments_reasoning_details_and_cost() -> None:
     seen, hook = capture()
     msg = await aiwire.stream(model, "2+2?", api_key="test-key", reasoning="high", on_payload=hook)
     assert msg.text == "4" and msg.thinking == "Two plus two is four."
-    details = [b for b in msg.content if isinstance(b, ProviderContent)][0].data["details"]
-    assert details == [{"type": "reasoning.text", "text": "Two plus two is four.", "format": "anthropic-claude-v1",
-                        "index": 0, "signature": "sig-doc"}]
+    details = next(b for b in msg.content if isinstance(b, ProviderContent)).data["details"]
+    assert details == [
+        {
+            "type": "reasoning.text",
+            "text": "Two plus two is four.",
+            "format": "anthropic-claude-v1",
+            "index": 0,
+            "signature": "sig-doc",
+        }
+    ]
     assert msg.usage is not None and msg.usage.cost.total == 0.00042
     assert seen[0].json["reasoning"] == {"effort": "high"}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _openai_helpers import decode, model, sse
 from aiwire import events as ev
 from aiwire.types import ProviderContent, ThinkingContent
 from aiwire_openai.completions import CompletionsCodec
-
-from _openai_helpers import decode, model, sse
 
 API = "openai-completions"
 codec = CompletionsCodec()
@@ -89,9 +88,21 @@ def test_mistral_typed_content_chunks() -> None:
 
 def test_parallel_tool_calls_assembled_by_index_with_streamed_arguments() -> None:
     body = sse(
-        chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": ""}}]}),
-        chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "g", "arguments": "{\"y\""}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{\"x\": 1"}}]}),
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": ""}}
+                ]
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 1, "id": "call_b", "type": "function", "function": {"name": "g", "arguments": '{"y"'}}
+                ]
+            }
+        ),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"x": 1'}}]}),
         chunk({"tool_calls": [{"index": 1, "function": {"arguments": ": 2}"}}]}),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": "}"}}]}),
         chunk(finish="tool_calls"),
@@ -99,13 +110,16 @@ def test_parallel_tool_calls_assembled_by_index_with_streamed_arguments() -> Non
     dec = decode(codec, model(API), body)
     msg = dec.message
     assert msg.stop_reason == "tool_use"
-    assert [(t.id, t.name, t.arguments) for t in msg.tool_calls] == [("call_a", "f", {"x": 1}), ("call_b", "g", {"y": 2})]
+    assert [(t.id, t.name, t.arguments) for t in msg.tool_calls] == [
+        ("call_a", "f", {"x": 1}),
+        ("call_b", "g", {"y": 2}),
+    ]
 
 
 def test_tool_call_events_carry_partial_arguments() -> None:
     body = sse(
-        chunk({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": "{\"q\": \"ab"}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": "c\"}"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"q": "ab'}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'c"}'}}]}),
         chunk(finish="tool_calls"),
     )
     dec = codec.decoder(model(API), None)  # type: ignore[arg-type]
@@ -141,7 +155,9 @@ def test_content_filter_is_an_error() -> None:
 
 
 def test_length() -> None:
-    assert decode(codec, model(API), sse(chunk({"content": "x"}), chunk(finish="length"))).message.stop_reason == "length"
+    assert (
+        decode(codec, model(API), sse(chunk({"content": "x"}), chunk(finish="length"))).message.stop_reason == "length"
+    )
 
 
 def test_error_event_is_terminal() -> None:
@@ -179,7 +195,10 @@ def test_truncated_stream_is_an_error() -> None:
 def test_openrouter_reported_cost() -> None:
     u = usage(prompt=9, completion=104)
     u["usage"]["cost"] = 0.00085
-    u["usage"]["cost_details"] = {"upstream_inference_prompt_cost": 0.000018, "upstream_inference_completions_cost": 0.000832}
+    u["usage"]["cost_details"] = {
+        "upstream_inference_prompt_cost": 0.000018,
+        "upstream_inference_completions_cost": 0.000832,
+    }
     msg = decode(codec, model(API, provider="openrouter"), sse(chunk({"content": "x"}, finish="stop"), u)).message
     assert msg.usage is not None and msg.usage.cost.total == 0.00085 and msg.usage.cost.output == 0.000832
 
@@ -197,5 +216,7 @@ def test_parse_response_non_streamed() -> None:
 
 
 def test_parse_error_appends_openrouter_upstream_detail() -> None:
-    info = codec.parse_error(400, {}, b'{"error":{"message":"Provider returned error","code":400,"metadata":{"raw":"bad"}}}')
+    info = codec.parse_error(
+        400, {}, b'{"error":{"message":"Provider returned error","code":400,"metadata":{"raw":"bad"}}}'
+    )
     assert info.message == "Provider returned error: bad" and info.type == "400"

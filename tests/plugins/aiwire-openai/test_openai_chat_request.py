@@ -28,12 +28,32 @@ KEY = Credentials("sk-test")
 TOOL = Tool(name="f", description="d", parameters={"type": "object", "properties": {"a": {"type": "integer"}}})
 
 
-def build(provider: str = "custom", ctx: Context | None = None, *, stream: bool = True, thinks: bool = True,
-          compat: dict[str, Any] | None = None, model_input: tuple[str, ...] = ("text", "image"), **opts: Any) -> dict[str, Any]:
-    m = aiwire.Model(id="m1", provider=provider, api=API, base_url="https://h.test/v1", reasoning=thinks,
-                     input=model_input, compat=compat or {})
-    req = codec.build_request(m, ctx or Context(system_prompt="sys", messages=[UserMessage(content="hi")]),
-                              Options(**opts), KEY, stream=stream)
+def build(
+    provider: str = "custom",
+    ctx: Context | None = None,
+    *,
+    stream: bool = True,
+    thinks: bool = True,
+    compat: dict[str, Any] | None = None,
+    model_input: tuple[str, ...] = ("text", "image"),
+    **opts: Any,
+) -> dict[str, Any]:
+    m = aiwire.Model(
+        id="m1",
+        provider=provider,
+        api=API,
+        base_url="https://h.test/v1",
+        reasoning=thinks,
+        input=model_input,
+        compat=compat or {},
+    )
+    req = codec.build_request(
+        m,
+        ctx or Context(system_prompt="sys", messages=[UserMessage(content="hi")]),
+        Options(**opts),
+        KEY,
+        stream=stream,
+    )
     assert req.url == "https://h.test/v1/chat/completions"
     assert req.headers["authorization"] == "Bearer sk-test"
     body: dict[str, Any] = req.json
@@ -45,9 +65,14 @@ def tool_turn() -> Context:
         messages=[
             UserMessage(content="go"),
             AssistantMessage(
-                api=API, provider="p", model="m1",
-                content=[ThinkingContent(thinking="plan", signature="reasoning_content"), TextContent(text="ok"),
-                         ToolCall(id="call_1", name="f", arguments={"a": 1})],
+                api=API,
+                provider="p",
+                model="m1",
+                content=[
+                    ThinkingContent(thinking="plan", signature="reasoning_content"),
+                    TextContent(text="ok"),
+                    ToolCall(id="call_1", name="f", arguments={"a": 1}),
+                ],
             ),
             ToolResultMessage(tool_call_id="call_1", tool_name="f", content=[TextContent(text="2")]),
             UserMessage(content="thanks"),
@@ -97,12 +122,19 @@ def test_non_streamed_has_no_stream_options_and_usage_flag_off() -> None:
 )
 def test_reasoning_format(fmt: str, level: str, expected: dict[str, Any]) -> None:
     body = build(compat={"reasoning_format": fmt}, reasoning=level)
-    got = {k: body[k] for k in ("reasoning_effort", "reasoning", "thinking", "enable_thinking", "chat_template_kwargs") if k in body}
+    got = {
+        k: body[k]
+        for k in ("reasoning_effort", "reasoning", "thinking", "enable_thinking", "chat_template_kwargs")
+        if k in body
+    }
     assert got == expected
 
 
 def test_reasoning_effort_map_and_non_reasoning_models() -> None:
-    assert build(compat={"reasoning_effort_map": {"off": "none", "xhigh": "high"}}, reasoning="off")["reasoning_effort"] == "none"
+    assert (
+        build(compat={"reasoning_effort_map": {"off": "none", "xhigh": "high"}}, reasoning="off")["reasoning_effort"]
+        == "none"
+    )
     assert build(compat={"reasoning_effort_map": {"xhigh": "high"}}, reasoning="xhigh")["reasoning_effort"] == "high"
     m = aiwire.Model(id="m", provider="custom", api=API, base_url="https://h.test/v1")
     assert "reasoning_effort" not in codec.build_request(m, Context(), Options(reasoning="high"), KEY).json
@@ -136,17 +168,31 @@ def test_thinking_replay(replay: str, content: str, field: str | None) -> None:
 
 
 def test_thinking_field_always_sent_with_tool_calls() -> None:
-    ctx = Context(messages=[UserMessage(content="go"), AssistantMessage(content=[ToolCall(id="c1", name="f")]),
-                            ToolResultMessage(tool_call_id="c1", tool_name="f", content=[TextContent(text="r")])])
+    ctx = Context(
+        messages=[
+            UserMessage(content="go"),
+            AssistantMessage(content=[ToolCall(id="c1", name="f")]),
+            ToolResultMessage(tool_call_id="c1", tool_name="f", content=[TextContent(text="r")]),
+        ]
+    )
     assert build("deepseek", ctx)["messages"][1]["reasoning_content"] == ""
 
 
 def test_openrouter_reasoning_details_echoed_verbatim() -> None:
     details = [{"type": "reasoning.encrypted", "data": "xyz", "index": 0}]
-    ctx = Context(messages=[UserMessage(content="a"), AssistantMessage(content=[
-        ThinkingContent(thinking="t", signature="reasoning"), TextContent(text="b"),
-        ProviderContent(api=API, kind="reasoning_details", data={"details": details}),
-        ProviderContent(api="anthropic-messages", kind="server_tool_use", data={"x": 1})])])
+    ctx = Context(
+        messages=[
+            UserMessage(content="a"),
+            AssistantMessage(
+                content=[
+                    ThinkingContent(thinking="t", signature="reasoning"),
+                    TextContent(text="b"),
+                    ProviderContent(api=API, kind="reasoning_details", data={"details": details}),
+                    ProviderContent(api="anthropic-messages", kind="server_tool_use", data={"x": 1}),
+                ]
+            ),
+        ]
+    )
     msg = build("openrouter", ctx)["messages"][1]
     assert msg == {"role": "assistant", "content": "b", "reasoning_details": details}
 
@@ -155,8 +201,10 @@ def test_mistral_thinking_chunks_ids_name_and_assistant_after_tools() -> None:
     ctx = tool_turn()
     ctx.messages[1].content[0] = ThinkingContent(thinking="plan", signature="content.thinking")  # type: ignore[union-attr]
     msgs = build("mistral", ctx)["messages"]
-    assert msgs[1]["content"] == [{"type": "thinking", "thinking": [{"type": "text", "text": "plan"}]},
-                                  {"type": "text", "text": "ok"}]
+    assert msgs[1]["content"] == [
+        {"type": "thinking", "thinking": [{"type": "text", "text": "plan"}]},
+        {"type": "text", "text": "ok"},
+    ]
     call_id = msgs[1]["tool_calls"][0]["id"]
     assert len(call_id) == 9 and call_id.isalnum()  # tool_id_style
     assert msgs[2]["tool_call_id"] == call_id and msgs[2]["name"] == "f"  # tool_result_name
@@ -177,11 +225,13 @@ def test_foreign_tool_ids_are_normalised_consistently() -> None:
 
 def test_images_as_data_urls_and_tool_result_images_resent_as_user() -> None:
     img = ImageContent(data="AAAA", mime_type="image/png")
-    ctx = Context(messages=[
-        UserMessage(content=[TextContent(text="look"), img]),
-        AssistantMessage(content=[ToolCall(id="c1", name="f")]),
-        ToolResultMessage(tool_call_id="c1", tool_name="f", content=[img]),
-    ])
+    ctx = Context(
+        messages=[
+            UserMessage(content=[TextContent(text="look"), img]),
+            AssistantMessage(content=[ToolCall(id="c1", name="f")]),
+            ToolResultMessage(tool_call_id="c1", tool_name="f", content=[img]),
+        ]
+    )
     msgs = build(ctx=ctx)["messages"]
     assert msgs[0]["content"][1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
     assert msgs[2]["role"] == "tool" and "attached image" in msgs[2]["content"]
@@ -192,17 +242,23 @@ def test_images_as_data_urls_and_tool_result_images_resent_as_user() -> None:
 
 
 def test_robust_to_foreign_blocks_and_empty_turns() -> None:
-    ctx = Context(messages=[
-        UserMessage(content="a"),
-        AssistantMessage(content=[ThinkingContent(thinking="no signature"), ProviderContent(api="x", kind="k")]),
-        AssistantMessage(content=[ThinkingContent(thinking="", signature="reasoning", redacted=True), TextContent(text="b")]),
-    ])
+    ctx = Context(
+        messages=[
+            UserMessage(content="a"),
+            AssistantMessage(content=[ThinkingContent(thinking="no signature"), ProviderContent(api="x", kind="k")]),
+            AssistantMessage(
+                content=[ThinkingContent(thinking="", signature="reasoning", redacted=True), TextContent(text="b")]
+            ),
+        ]
+    )
     msgs = build(ctx=ctx)["messages"]
     assert msgs == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
 
 
 def test_routing_and_provider_options_last() -> None:
-    body = build("openrouter", compat={"routing": {"order": ["groq"]}}, provider_options={"temperature": 0.1, "seed": 7})
+    body = build(
+        "openrouter", compat={"routing": {"order": ["groq"]}}, provider_options={"temperature": 0.1, "seed": 7}
+    )
     assert body["provider"] == {"order": ["groq"]} and body["seed"] == 7 and body["temperature"] == 0.1
 
 

@@ -3,14 +3,14 @@ final message is the same (SSE framer + decoder, as the core feeds them)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import msgspec
 import pytest
+from _openai_helpers import conformance_dir, decode, model, recordings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from _openai_helpers import conformance_dir, decode, model, recordings
 
 if conformance_dir() is None:
     pytest.skip("../shared/conformance is not beside this clone (set AIWIRE_CONFORMANCE)", allow_module_level=True)
@@ -35,7 +35,7 @@ def final(api: str, rec: dict[str, Any], chunks: list[bytes] | None = None) -> b
 def split(body: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(body) + 1) for c in cuts})
     edges = [0, *points, len(body)]
-    return [body[a:b] for a, b in zip(edges, edges[1:])]
+    return [body[a:b] for a, b in pairwise(edges)]
 
 
 @pytest.mark.conformance

@@ -34,10 +34,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _openai_helpers import conformance_dir, decode, model, recordings
 from aiwire.codec import Options
 from aiwire.types import AssistantMessage, ThinkingContent
-
-from _openai_helpers import conformance_dir, decode, model, recordings
 
 openai = pytest.importorskip("openai", reason="the openai SDK is a test-only dependency (requirements-dev.txt)")
 
@@ -129,7 +128,9 @@ def test_chat_matches_sdk(name: str, rec: dict[str, Any]) -> None:
     if typed_thinking:  # difference 9
         assert msg.thinking and not any(extra.get(k) for k in ("reasoning_content", "reasoning"))
     elif not isinstance(content, list):
-        fields = [extra[k] for k in ("reasoning_content", "reasoning", "reasoning_text") if isinstance(extra.get(k), str)]
+        fields = [
+            extra[k] for k in ("reasoning_content", "reasoning", "reasoning_text") if isinstance(extra.get(k), str)
+        ]
         sdk_thinking = "".join(fields)
         if extra.get("reasoning_details") and isinstance(extra.get("reasoning"), str):
             sdk_thinking = extra["reasoning"]  # difference 3 (OpenRouter)
@@ -137,7 +138,7 @@ def test_chat_matches_sdk(name: str, rec: dict[str, Any]) -> None:
     sdk_calls = [(t.function.name, json.loads(t.function.arguments or "{}")) for t in (m.tool_calls or [])]
     assert [(t.name, t.arguments) for t in msg.tool_calls] == sdk_calls
     ids = [t.id for t in (m.tool_calls or [])]
-    assert [t.id for t in msg.tool_calls][: len(ids)] == [i or t.id for i, t in zip(ids, msg.tool_calls)]
+    assert [t.id for t in msg.tool_calls][: len(ids)] == [i or t.id for i, t in zip(ids, msg.tool_calls, strict=False)]
     assert msg.stop_reason == FINISH.get(choice.finish_reason or "stop", "stop")
     usage = snapshot.usage
     if usage is None:

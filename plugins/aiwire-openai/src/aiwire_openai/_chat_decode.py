@@ -161,10 +161,10 @@ class ChatDecoder(StreamDecoder):
             self._add_thinking(d.reasoning_text, "reasoning_text")
         content = d.content
         if content:
-            if content.__class__ is str:
-                self._add_text(content)  # type: ignore[arg-type]
+            if isinstance(content, str):
+                self._add_text(content)
             else:
-                self._typed_chunks(content)  # type: ignore[arg-type]
+                self._typed_chunks(content)
         if d.refusal:
             self._add_text(d.refusal)
         if d.tool_calls:

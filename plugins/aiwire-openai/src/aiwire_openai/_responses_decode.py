@@ -79,20 +79,17 @@ class ResponsesDecoder(StreamDecoder):
             if i is not None and ev.delta:
                 self._streamed.add(i)
                 self.add_tool_arguments(i, ev.delta)
-        elif kind == "response.output_item.added":
-            if ev.item is not None:
-                self.item_added(ev.item)
-        elif kind == "response.output_item.done":
-            if ev.item is not None:
-                self.item_done(ev.item)
+        elif kind == "response.output_item.added" and ev.item is not None:
+            self.item_added(ev.item)
+        elif kind == "response.output_item.done" and ev.item is not None:
+            self.item_done(ev.item)
         elif kind == "response.function_call_arguments.done":
             i = self._tools.get(ev.item_id or "")
             if i is not None and i not in self._streamed and ev.arguments:
                 self._streamed.add(i)
                 self.add_tool_arguments(i, ev.arguments)
-        elif kind == "response.created" or kind == "response.in_progress":
-            if ev.response and self.message.id is None:
-                self.message.id = ev.response.get("id")
+        elif kind in ("response.created", "response.in_progress") and ev.response and self.message.id is None:
+            self.message.id = ev.response.get("id")
         elif kind in ("response.completed", "response.incomplete", "response.failed", "response.done"):
             self.completed(ev.response or {})
         elif kind == "error":
@@ -104,13 +101,11 @@ class ResponsesDecoder(StreamDecoder):
     def item_added(self, item: dict[str, Any]) -> None:
         kind = item.get("type")
         iid = item.get("id") or ""
-        if kind == "function_call":
-            if iid not in self._tools:
-                call_id = item.get("call_id") or iid
-                self._tools[iid] = self.open_tool_call(f"{call_id}|{iid}" if iid else call_id, item.get("name") or "")
-        elif kind == "reasoning":
-            if iid not in self._thinking:
-                self._thinking[iid] = self.open_thinking()
+        if kind == "function_call" and iid not in self._tools:
+            call_id = item.get("call_id") or iid
+            self._tools[iid] = self.open_tool_call(f"{call_id}|{iid}" if iid else call_id, item.get("name") or "")
+        elif kind == "reasoning" and iid not in self._thinking:
+            self._thinking[iid] = self.open_thinking()
 
     def item_done(self, item: dict[str, Any]) -> None:
         kind = item.get("type")
@@ -237,4 +232,3 @@ def tool_ids(id: str) -> tuple[str, str | None]:
     """``(call_id, item_id)`` from an aiwire tool-call id."""
     call_id, sep, item_id = id.partition("|")
     return call_id, (item_id if sep and item_id.startswith("fc") else None)
-

@@ -164,7 +164,9 @@ def chat_messages(model: Model, context: Context, compat: Compat) -> list[dict[s
     return out
 
 
-def _after_tools(out: list[dict[str, Any]], pending: list[dict[str, Any]], compat: Compat, *, before_user: bool) -> None:
+def _after_tools(
+    out: list[dict[str, Any]], pending: list[dict[str, Any]], compat: Compat, *, before_user: bool
+) -> None:
     if compat.assistant_after_tool_result and out and out[-1]["role"] == "tool" and (before_user or pending):
         out.append({"role": "assistant", "content": AFTER_TOOLS})
     if pending:
@@ -218,9 +220,8 @@ def _assistant(m: AssistantMessage, compat: Compat) -> dict[str, Any] | None:
                     "function": {"name": b.name, "arguments": _enc.encode(b.arguments).decode()},
                 }
             )
-        elif isinstance(b, ProviderContent) and b.api == API and b.kind == "reasoning_details":
-            if replay != "drop":
-                details.extend(b.data.get("details") or ())
+        elif isinstance(b, ProviderContent) and b.api == API and b.kind == "reasoning_details" and replay != "drop":
+            details.extend(b.data.get("details") or ())
     text = "".join(texts)
     if not text and not calls and not chunks:
         return None  # hosts reject empty assistant turns

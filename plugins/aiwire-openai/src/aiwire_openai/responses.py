@@ -58,12 +58,20 @@ class ResponsesCodec(BaseCodec):
         if context.tools:
             # strict defaults to true here, which rejects most hand-written schemas.
             body["tools"] = [
-                {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters, "strict": False}
+                {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                    "strict": False,
+                }
                 for t in context.tools
             ]
         if options.tool_choice is not None:
             choice = options.tool_choice
-            body["tool_choice"] = choice if choice in ("auto", "none", "required") else {"type": "function", "name": choice}
+            body["tool_choice"] = (
+                choice if choice in ("auto", "none", "required") else {"type": "function", "name": choice}
+            )
         if model.reasoning or compat.open_catalog:
             level = effort(options, compat)
             if level is not None:
@@ -209,5 +217,3 @@ def _tool_output(m: ToolResultMessage, images_ok: bool) -> dict[str, Any]:
     else:
         output = f"{text}\n{IMAGE_OMITTED}".strip() if images else text
     return {"type": "function_call_output", "call_id": call_id, "output": output}
-
-
