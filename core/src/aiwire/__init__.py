@@ -19,6 +19,7 @@ from .types import (
     Context,
     Cost,
     ImageContent,
+    ImageResult,
     Message,
     Model,
     ModelCost,
@@ -39,10 +40,11 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from . import errors, events
     from ._api import complete, complete_sync, stream, stream_sync
+    from ._images import ImageJob, generate_images, generate_images_sync
     from ._models import custom_model, get_model, get_provider, models, providers
     from ._plugins import PluginInfo, register_plugin, unregister_plugin
     from ._stream import AssistantStream, SyncAssistantStream
-    from .codec import Credentials, Options, Request
+    from .codec import Credentials, ImageOptions, Options, Request
     from .hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
 
 _LAZY = {
@@ -50,6 +52,9 @@ _LAZY = {
     "complete_sync": "._api",
     "stream": "._api",
     "stream_sync": "._api",
+    "ImageJob": "._images",
+    "generate_images": "._images",
+    "generate_images_sync": "._images",
     "AssistantStream": "._stream",
     "SyncAssistantStream": "._stream",
     "custom_model": "._models",
@@ -61,6 +66,7 @@ _LAZY = {
     "register_plugin": "._plugins",
     "unregister_plugin": "._plugins",
     "Credentials": ".codec",
+    "ImageOptions": ".codec",
     "Options": ".codec",
     "Request": ".codec",
     "ApiSpec": ".hooks",
@@ -99,6 +105,9 @@ __all__ = [
     "Cost",
     "Credentials",
     "ImageContent",
+    "ImageJob",
+    "ImageOptions",
+    "ImageResult",
     "Message",
     "Model",
     "ModelCost",
@@ -123,6 +132,8 @@ __all__ = [
     "dumps",
     "errors",
     "events",
+    "generate_images",
+    "generate_images_sync",
     "get_model",
     "get_provider",
     "hookimpl",

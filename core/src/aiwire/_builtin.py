@@ -2,7 +2,8 @@
 
 The demo model answers without any network: it streams thinking, text and,
 when the prompt asks for arithmetic and a ``calculate`` tool is offered, a
-tool call. It always says what it is.
+tool call. The demo image model draws a shape as a real PNG. Both always
+say what they are.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def _tokens(text: str) -> int:
 def demo_responder(request: Mapping[str, Any]) -> Any:
     from ._faux import FauxReply
 
+    if request.get("kind") == "images":
+        from ._demo_image import demo_image_reply
+
+        return demo_image_reply(request)
     ctx = request.get("context", {})
     messages = ctx.get("messages", [])
     tools = {t["name"] for t in ctx.get("tools", [])}
@@ -132,6 +137,16 @@ DEMO_MODEL = Model(
     max_tokens=4096,
 )
 
+DEMO_IMAGE_MODEL = Model(
+    id="aiwire-demo-image",
+    name="aiwire offline demo (images)",
+    provider="demo",
+    api="faux",
+    base_url=DEMO_MODEL.base_url,
+    input=("text", "image"),
+    output=("text", "image"),
+)
+
 
 @hookimpl
 def register_apis(register: Any) -> None:
@@ -155,4 +170,4 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    register([DEMO_MODEL])
+    register([DEMO_MODEL, DEMO_IMAGE_MODEL])

@@ -169,6 +169,10 @@ class Call:
 
     def build(self, *, stream: bool) -> Request:
         req = self.codec.build_request(self.model, self.context, self.options, self.credentials, stream=stream)
+        return self.finish_request(req)
+
+    def finish_request(self, req: Request) -> Request:
+        """Merge headers, then let ``prepare_request`` hooks and ``on_payload`` see the request."""
         if self.model.headers or self.credentials.headers or self.options.headers:
             headers = dict(self.model.headers)
             headers.update(req.headers)

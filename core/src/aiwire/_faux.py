@@ -12,6 +12,9 @@ Wire format, one JSON object per SSE ``data:`` line::
     {"type": "usage", "input": 10, "output": 3}
     {"type": "end", "stop_reason": "stop"}
     {"type": "error", "message": "...", "error_type": "overloaded"}
+
+Image generation (``POST /images``, ``"kind": "images"``) answers with one
+JSON object: ``{"images": [...], "content": [...], "usage": {...}, "error": ...}``.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
-from .codec import BaseCodec, Credentials, Options, Request, StreamDecoder
+from .codec import IMAGE_OPTIONS, BaseCodec, Credentials, ImageOptions, Options, Request, StreamDecoder, make_usage
 from .types import (
     AssistantContent,
     AssistantMessage,
     Context,
+    ImageContent,
+    ImageResult,
     Model,
     TextContent,
     ThinkingContent,
@@ -47,10 +52,12 @@ class FauxReply(msgspec.Struct, kw_only=True):
     (0 = one event per chunk), ``delay`` sleeps between HTTP chunks.
     ``status`` other than 200 answers with an error body instead of a stream;
     ``error`` ends the stream with an in-stream error after the content;
-    ``truncate`` ends the body without an end event.
+    ``truncate`` ends the body without an end event. ``images`` answer an
+    image generation request.
     """
 
     content: list[TextContent | ThinkingContent | ToolCall] = msgspec.field(default_factory=list)
+    images: list[ImageContent] = msgspec.field(default_factory=list)
     stop_reason: Literal["stop", "length", "tool_use"] | None = None
     usage: Usage | None = None
     chunk_size: int = 4
@@ -193,6 +200,8 @@ def _whole(reply: FauxReply) -> dict[str, Any]:
         "stop_reason": stop,
         "usage": msgspec.to_builtins(reply.usage) if reply.usage else None,
         "error": reply.error,
+        "error_type": reply.error_type,
+        "images": msgspec.to_builtins(reply.images),
     }
 
 
@@ -237,10 +246,18 @@ class FauxDecoder(StreamDecoder):
             self.fail(ev["message"], error_type=ev.get("error_type"))
 
 
+def _headers(credentials: Credentials) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if credentials.api_key:
+        headers["authorization"] = f"Bearer {credentials.api_key}"
+    return headers
+
+
 class FauxCodec(BaseCodec):
     """Codec of the ``faux`` api. The request body carries the whole context."""
 
     api = "faux"
+    image_options = IMAGE_OPTIONS
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
@@ -253,10 +270,7 @@ class FauxCodec(BaseCodec):
         }
         if options.provider_options:
             body.update(options.provider_options)
-        headers = {"content-type": "application/json"}
-        if credentials.api_key:
-            headers["authorization"] = f"Bearer {credentials.api_key}"
-        return Request(url=f"{model.base_url}/stream", headers=headers, json=body)
+        return Request(url=f"{model.base_url}/stream", headers=_headers(credentials), json=body)
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
         return FauxDecoder(model, options)
@@ -280,3 +294,38 @@ class FauxCodec(BaseCodec):
             msg.stop_reason = "error"
             msg.error_message = data["error"]
         return msg
+
+    def build_image_request(
+        self, model: Model, context: Context, options: ImageOptions, credentials: Credentials
+    ) -> Request:
+        body: dict[str, Any] = {
+            "model": model.id,
+            "kind": "images",
+            "stream": False,
+            "context": msgspec.to_builtins(context),
+            "options": {
+                k: v for k, v in msgspec.to_builtins(options).items() if v is not None and k != "provider_options"
+            },
+        }
+        if options.provider_options:
+            body.update(options.provider_options)
+        return Request(url=f"{model.base_url}/images", headers=_headers(credentials), json=body)
+
+    def parse_image_response(self, model: Model, options: ImageOptions, body: bytes) -> ImageResult:
+        data = msgspec.json.decode(body)
+        text = "".join(b.get("text", "") for b in data.get("content") or () if b.get("type") == "text")
+        result = ImageResult(
+            images=msgspec.convert(data.get("images") or [], list[ImageContent]),
+            text=text,
+            api=model.api,
+            provider=model.provider,
+            model=model.id,
+        )
+        u = data.get("usage")
+        if u:
+            result.usage = make_usage(model, input=u.get("input", 0), output=u.get("output", 0))
+        if data.get("error"):
+            result.stop_reason = "error"
+            result.error_message = data["error"]
+            result.error_type = data.get("error_type")
+        return result

@@ -10,6 +10,7 @@ __all__ = ["COMMANDS", "main"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("aiwire._cli_chat:main", "stream a conversation with a model (offline demo without a key)"),
+    "image": ("aiwire._cli_image:main", "generate images and write them to files (offline demo without a key)"),
     "models": ("aiwire._cli_info:models", "list catalog models"),
     "plugins": ("aiwire._cli_info:plugins", "list installed plugins, their hooks and status"),
 }

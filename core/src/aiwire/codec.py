@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, final
 
 import msgspec
 
@@ -38,6 +38,8 @@ from .types import (
     AssistantContent,
     AssistantMessage,
     Context,
+    ImageContent,
+    ImageResult,
     Model,
     ProviderContent,
     ReasoningLevel,
@@ -45,6 +47,7 @@ from .types import (
     ThinkingContent,
     ToolCall,
     Usage,
+    UserMessage,
 )
 
 if TYPE_CHECKING:
@@ -57,10 +60,15 @@ __all__ = [
     "Credentials",
     "ErrorInfo",
     "Framer",
+    "IMAGE_OPTIONS",
+    "ImageCodec",
+    "ImageOptions",
     "OptionValues",
     "Options",
     "Request",
     "StreamDecoder",
+    "image_prompt",
+    "make_usage",
     "normalize_tool_call_id",
 ]
 
@@ -499,3 +507,100 @@ class StreamDecoder:
                 args = st.partial.value
                 content.append(msgspec.structs.replace(b, arguments=args if isinstance(args, dict) else {}))
         return msgspec.structs.replace(self.message, content=content)
+
+
+# -- image generation -----------------------------------------------------------
+
+
+class ImageOptions(msgspec.Struct, kw_only=True):
+    """Options of one image generation that a codec maps onto its wire.
+
+    ``size`` is ``"WIDTHxHEIGHT"`` (or a vendor word such as ``auto``),
+    ``count`` the number of images, ``quality`` a vendor level (``low``,
+    ``medium``, ``high``, ``auto``...), ``output_format`` the image encoding,
+    ``background`` ``transparent``, ``opaque`` or ``auto``. ``provider_options``
+    is merged into the request body by the codec, last. ``None`` leaves the
+    provider's default.
+    """
+
+    size: str | None = None
+    count: Annotated[int, msgspec.Meta(ge=1, le=16)] | None = None
+    quality: str | None = None
+    output_format: Literal["png", "jpeg", "webp"] | None = None
+    background: Literal["transparent", "opaque", "auto"] | None = None
+    seed: int | None = None
+    provider_options: dict[str, Any] | None = None
+
+
+IMAGE_OPTIONS = frozenset(ImageOptions.__struct_fields__)
+"""Every image option; an :class:`ImageCodec` declares the subset it supports."""
+
+
+class ImageCodec(Protocol):
+    """The optional image-generation capability of a codec.
+
+    A codec that can generate images declares ``image_options`` (the
+    :data:`IMAGE_OPTIONS` it maps; the core rejects any other that is set,
+    before a request) and implements the two methods below. Like chat, it does
+    no I/O: the core owns credentials, HTTP, retries, cancellation and hooks.
+    A model reaches it through ``model.compat["image_api"]`` when set (a chat
+    model whose images come from another wire protocol), else ``model.api``.
+    """
+
+    api: str
+    image_options: frozenset[str]
+
+    def build_image_request(
+        self, model: Model, context: Context, options: ImageOptions, credentials: Credentials
+    ) -> Request:
+        """The request that generates images for ``context`` (see :func:`image_prompt`).
+        May raise :class:`~aiwire.errors.BadOptionsError` for values the wire cannot express."""
+        ...
+
+    def parse_image_response(self, model: Model, options: ImageOptions, body: bytes) -> ImageResult:
+        """Decode a 2xx response body. A refusal or safety block is a result with
+        ``stop_reason="error"`` and the provider's reason, not an exception."""
+        ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+
+
+def image_prompt(context: Context) -> tuple[str, list[ImageContent]]:
+    """The prompt text of a context (system prompt, then user texts, joined by
+    blank lines) and the images of its user messages, in order."""
+    texts = [context.system_prompt] if context.system_prompt else []
+    images: list[ImageContent] = []
+    for msg in context.messages:
+        if not isinstance(msg, UserMessage):
+            continue
+        if isinstance(msg.content, str):
+            texts.append(msg.content)
+            continue
+        for block in msg.content:
+            if isinstance(block, TextContent):
+                texts.append(block.text)
+            else:
+                images.append(block)
+    return "\n\n".join(t for t in texts if t.strip()), images
+
+
+def make_usage(
+    model: Model,
+    *,
+    input: int = 0,
+    output: int = 0,
+    cache_read: int = 0,
+    cache_write: int = 0,
+    reasoning: int | None = None,
+    cost: float | None = None,
+) -> Usage:
+    """A :class:`Usage` with total and cost filled in from ``model.cost``.
+
+    ``cost`` is the provider's own total in USD, when it reports one; it then
+    replaces the computed total (the split stays computed)."""
+    u = Usage(input=input, output=output, cache_read=cache_read, cache_write=cache_write, reasoning=reasoning)
+    u.total = input + output + cache_read + cache_write
+    u.cost = compute_cost(model, u)
+    if cost is not None:
+        u.cost.total = cost
+    return u

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .types import AssistantMessage
+    from .types import AssistantMessage, ImageResult
 
 __all__ = [
     "AiwireError",
@@ -82,12 +82,13 @@ class DecodeError(AiwireError, ValueError):
 
 
 class ProviderError(AiwireError):
-    """An assistant turn ended with ``stop_reason`` error or aborted.
+    """An assistant turn (or image generation) ended with ``stop_reason`` error or aborted.
 
-    ``message`` is the partial :class:`~aiwire.types.AssistantMessage`.
+    ``message`` is the partial :class:`~aiwire.types.AssistantMessage` (or the
+    :class:`~aiwire.types.ImageResult`).
     """
 
-    def __init__(self, message: AssistantMessage) -> None:
+    def __init__(self, message: AssistantMessage | ImageResult) -> None:
         self.message = message
         self.status = message.error_status
         self.error_type = message.error_type

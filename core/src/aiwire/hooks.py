@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .codec import Credentials, Request
-    from .types import AssistantMessage, Model
+    from .types import AssistantMessage, ImageResult, Model
 
 __all__ = [
     "ApiSpec",
@@ -142,3 +142,7 @@ class AiwireSpecs:
     @hookspec
     def on_message_end(self, model: Model, message: AssistantMessage) -> None:
         """Observe the final message of every call (usage, cost, tracing)."""
+
+    @hookspec
+    def on_images_end(self, model: Model, result: ImageResult) -> None:
+        """Observe the result of every image generation (usage, cost, tracing)."""

@@ -23,6 +23,8 @@ __all__ = [
     "Context",
     "Cost",
     "ImageContent",
+    "ImageResult",
+    "ImageStopReason",
     "Message",
     "Model",
     "ModelCost",
@@ -213,6 +215,43 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
     def raise_for_error(self) -> AssistantMessage:
         """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
         if self.stop_reason in ("error", "aborted"):
+            from .errors import ProviderError
+
+            raise ProviderError(self)
+        return self
+
+
+ImageStopReason = Literal["stop", "error", "aborted"]
+"""Why an image generation ended; ``error`` and ``aborted`` results carry ``error_message``."""
+
+
+class ImageResult(_Base):
+    """The outcome of one image generation (:func:`aiwire.generate_images`).
+
+    ``images`` are the generated images, ``text`` whatever text the model
+    returned beside them. ``usage`` is ``None`` when the provider reported
+    none. A provider refusal or safety block is ``stop_reason`` error with the
+    provider's reason in ``error_message``; images received before it are kept.
+    ``provider_data`` holds vendor extras (revised prompts, finish reasons).
+    """
+
+    images: list[ImageContent] = msgspec.field(default_factory=list)
+    text: str = ""
+    api: str = ""
+    provider: str = ""
+    model: str = ""
+    id: str | None = None
+    usage: Usage | None = None
+    stop_reason: ImageStopReason = "stop"
+    error_message: str | None = None
+    error_status: int | None = None
+    error_type: str | None = None
+    provider_data: dict[str, Any] | None = None
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+    def raise_for_error(self) -> ImageResult:
+        """Raise :class:`~aiwire.errors.ProviderError` if the generation failed."""
+        if self.stop_reason != "stop":
             from .errors import ProviderError
 
             raise ProviderError(self)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from aiwire.catalog import from_models_dev, read_models_dev, write_catalog
 from aiwire.types import Model
 from aiwire_openai.providers import PROVIDERS
@@ -64,6 +65,60 @@ def _keep_azure(raw: Mapping[str, Any]) -> bool:
     )
 
 
+# -- image models (see docs/images.md) ------------------------------------------------
+
+_IMAGE_API_IDS = re.compile(r"^(gpt-image|chatgpt-image|dall-e|grok-imagine-image)")
+# xAI's edit endpoint is not OpenAI's multipart one, and it takes aspect_ratio, not size.
+_XAI_IMAGES = {"image_options": ["count", "provider_options"]}
+
+
+def _makes_images(raw: Mapping[str, Any]) -> bool:
+    return "image" in raw.get("modalities", {}).get("output", []) and raw.get("status") != "deprecated"
+
+
+def image_models(data: Mapping[str, Any], specs: Mapping[str, Any]) -> list[Model]:
+    """Models whose models.dev entry outputs images: the ``/images`` models of
+    OpenAI, Azure and xAI (api ``openai-images``) and OpenRouter's image chat
+    models (their chat api, with ``compat["image_api"] = "openrouter-images"``)."""
+    out: list[Model] = []
+    for provider in ("openai", "azure", "xai"):
+        spec = specs[provider]
+        out += from_models_dev(
+            data,
+            SOURCES[provider],
+            provider=provider,
+            api="openai-images",
+            base_url=spec.base_url,
+            keep=lambda raw: _makes_images(raw) and bool(_IMAGE_API_IDS.match(str(raw.get("id", "")))),
+            compat=lambda raw, p=provider: dict(_XAI_IMAGES) if p == "xai" else {},  # type: ignore[misc]
+        )
+    out = [msgspec.structs.replace(m, input=("text",)) if m.provider == "xai" else m for m in out]
+    spec = specs["openrouter"]
+    out += from_models_dev(
+        data,
+        "openrouter",
+        provider="openrouter",
+        api=spec.api,
+        base_url=spec.base_url,
+        keep=lambda raw: _makes_images(raw) and raw.get("id") != "openrouter/auto",
+        compat=lambda raw: {**model_compat("openrouter", raw), "image_api": "openrouter-images"},
+    )
+    return out
+
+
+def _merge(chat: list[Model], images: list[Model]) -> list[Model]:
+    # A chat model that also draws keeps its chat entry and gains the image api.
+    by_key = {(m.provider, m.id): m for m in chat}
+    for m in images:
+        known = by_key.get((m.provider, m.id))
+        if known is None:
+            by_key[(m.provider, m.id)] = m
+        else:
+            compat = {**known.compat, **{k: v for k, v in m.compat.items() if k not in known.compat}}
+            by_key[(m.provider, m.id)] = msgspec.structs.replace(known, output=m.output, compat=compat)
+    return list(by_key.values())
+
+
 def build(data: Mapping[str, Any]) -> list[Model]:
     specs = {p.id: p for p in PROVIDERS}
     models: list[Model] = []
@@ -78,7 +133,7 @@ def build(data: Mapping[str, Any]) -> list[Model]:
             compat=lambda raw, p=provider: model_compat(p, raw),  # type: ignore[misc]
             keep=_keep_azure if provider == "azure" else None,
         )
-    return models
+    return _merge(models, image_models(data, specs))
 
 
 def main(argv: list[str]) -> None:

@@ -12,13 +12,14 @@ The pytest plugin (installed with aiwire, entry point ``pytest11``) adds the
 
 from __future__ import annotations
 
-from ._faux_provider import FauxProvider, error, text, thinking, tool_call
+from ._faux_provider import FauxProvider, error, image, text, thinking, tool_call
 from ._scrub import SCRUBBED, scrub_request, scrub_response, vcr_config
 
 __all__ = [
     "SCRUBBED",
     "FauxProvider",
     "error",
+    "image",
     "scrub_request",
     "scrub_response",
     "text",

@@ -11,9 +11,9 @@ from typing import Any
 from .. import _plugins
 from .._faux import FauxReply, FauxTransport
 from ..hooks import ProviderSpec, hookimpl
-from ..types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
+from ..types import ImageContent, Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
 
-__all__ = ["FauxProvider", "error", "text", "thinking", "tool_call"]
+__all__ = ["FauxProvider", "error", "image", "text", "thinking", "tool_call"]
 
 _ids = itertools.count(1)
 
@@ -28,6 +28,14 @@ def thinking(value: str, *, signature: str | None = None, redacted: bool = False
 
 def tool_call(name: str, arguments: dict[str, Any] | None = None, *, id: str | None = None) -> ToolCall:
     return ToolCall(id=id or f"faux_call_{next(_ids)}", name=name, arguments=arguments or {})
+
+
+def image(data: bytes | str = b"\x89PNG faux", mime_type: str = "image/png") -> ImageContent:
+    """An image block; ``data`` is raw bytes (encoded here) or base64 text."""
+    import base64
+
+    b64 = data if isinstance(data, str) else base64.b64encode(data).decode()
+    return ImageContent(data=b64, mime_type=mime_type)
 
 
 def error(message: str, *, status: int = 200, error_type: str | None = None) -> FauxReply:
@@ -51,6 +59,7 @@ class FauxProvider:
         model_id: str = "faux-1",
         reasoning: bool = True,
         input: tuple[str, ...] = ("text", "image"),
+        output: tuple[str, ...] = ("text",),
         cost: ModelCost | None = None,
         context_window: int = 128_000,
         max_tokens: int = 8192,
@@ -65,6 +74,7 @@ class FauxProvider:
             base_url=f"http://{provider}.aiwire.invalid",
             reasoning=reasoning,
             input=input,
+            output=output,
             cost=cost or ModelCost(input=1.0, output=2.0, cache_read=0.1, cache_write=1.25),
             context_window=context_window,
             max_tokens=max_tokens,
@@ -79,14 +89,20 @@ class FauxProvider:
 
     def reply(
         self,
-        *content: TextContent | ThinkingContent | ToolCall | FauxReply | Callable[[Mapping[str, Any]], FauxReply],
+        *content: TextContent
+        | ThinkingContent
+        | ToolCall
+        | ImageContent
+        | FauxReply
+        | Callable[[Mapping[str, Any]], FauxReply],
         usage: Usage | None = None,
         **settings: Any,
     ) -> FauxProvider:
         """Queue one turn made of ``content`` blocks (or a ready FauxReply, or a
         function of the request body returning one). ``settings`` are
         :class:`~aiwire._faux.FauxReply` fields: chunk_size, byte_chunk, delay,
-        stop_reason, truncate, status, error..."""
+        stop_reason, truncate, status, error... Image blocks answer an image
+        generation (the model needs ``output=("text", "image")``)."""
         if len(content) == 1 and (isinstance(content[0], FauxReply) or callable(content[0])):
             self.queue.append(content[0])
             return self
@@ -94,7 +110,8 @@ class FauxProvider:
         if usage is None:
             out = sum(len(_block_text(b)) for b in blocks) // 4
             usage = Usage(input=10, output=max(1, out))
-        self.queue.append(FauxReply(content=blocks, usage=usage, **settings))
+        images = [c for c in content if isinstance(c, ImageContent)]
+        self.queue.append(FauxReply(content=blocks, images=images, usage=usage, **settings))
         return self
 
     def _respond(self, body: Mapping[str, Any]) -> FauxReply:

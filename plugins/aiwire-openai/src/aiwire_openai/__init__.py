@@ -19,6 +19,8 @@ __all__ = ["AIWIRE_PLUGIN_API", "register_apis", "register_models", "register_pr
 def register_apis(register: Any) -> None:
     register("openai-completions", "aiwire_openai.completions:CompletionsCodec")
     register("openai-responses", "aiwire_openai.responses:ResponsesCodec")
+    register("openai-images", "aiwire_openai.images:OpenAIImagesCodec")
+    register("openrouter-images", "aiwire_openai.images:OpenRouterImagesCodec")
 
 
 @aiwire.hookimpl
