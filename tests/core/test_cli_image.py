@@ -6,6 +6,7 @@ import base64
 from pathlib import Path
 
 import pytest
+
 from aiwire import cli
 from aiwire._faux import FauxReply
 from aiwire.testing import FauxProvider, image, text

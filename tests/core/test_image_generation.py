@@ -10,10 +10,11 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import aiwire
 import httpx
 import msgspec
 import pytest
+
+import aiwire
 from aiwire import errors
 from aiwire._faux import FauxCodec, FauxReply
 from aiwire.codec import Request, image_prompt, make_usage

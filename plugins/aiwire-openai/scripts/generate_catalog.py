@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
 from aiwire.catalog import from_models_dev, read_models_dev, write_catalog
 from aiwire.types import Model
 from aiwire_openai.providers import PROVIDERS

@@ -7,10 +7,11 @@ import email
 import json
 from typing import Any
 
-import aiwire
 import httpx
 import msgspec
 import pytest
+
+import aiwire
 from aiwire import errors
 from aiwire.codec import Credentials, ImageOptions
 from aiwire.types import Context, ImageContent, Model, TextContent, UserMessage

@@ -17,8 +17,9 @@ import base64
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiwire
 import pytest
+
+import aiwire
 from aiwire import errors
 
 CASSETTES = Path(__file__).resolve().parents[3] / "cassettes" / "aiwire-openai"

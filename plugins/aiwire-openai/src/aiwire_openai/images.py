@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import msgspec
+
 from aiwire.codec import (
     BaseCodec,
     Credentials,
