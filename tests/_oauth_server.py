@@ -25,13 +25,14 @@ import pytest
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback, this process only
 
-from authlib.common.security import generate_token  # noqa: E402
-from authlib.oauth2 import AuthorizationServer  # noqa: E402
-from authlib.oauth2.rfc6749 import BasicOAuth2Payload, OAuth2Request  # noqa: E402
-from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant  # noqa: E402
-from authlib.oauth2.rfc6750 import BearerTokenGenerator  # noqa: E402
-from authlib.oauth2.rfc7636 import CodeChallenge  # noqa: E402
-from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant  # noqa: E402
+from aiwire.auth.oauth import DeviceCode, LoginCallbacks
+from authlib.common.security import generate_token
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant
 
 USER = {"id": "user-1", "email": "user@example.test"}
 
@@ -164,11 +165,11 @@ class OAuthTestServer:
         self.polls = 0
         self.grants: list[str] = []  # grant_type of every successful token response
         self.token_requests: list[dict[str, Any]] = []  # bodies as received (test data only)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.auth = self._build()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- authlib wiring -----------------------------------------------------
 
@@ -222,7 +223,7 @@ class OAuthTestServer:
             TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_post"]
 
             @property
-            def INCLUDE_NEW_REFRESH_TOKEN(self) -> bool:  # noqa: N802 - authlib's name
+            def INCLUDE_NEW_REFRESH_TOKEN(self) -> bool:
                 return owner.rotate_refresh
 
             def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
@@ -441,3 +442,44 @@ class Browser:
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
+
+
+class ScriptedCallbacks(LoginCallbacks):
+    """Test UI: records what a login shows, answers prompts from a script,
+    lets a :class:`Browser` follow URLs, and never really sleeps."""
+
+    def __init__(self, browser: Browser | None = None, answers: list[str] | None = None) -> None:
+        super().__init__()
+        self.browser = browser
+        self.answers = list(answers or [])
+        self.urls: list[str] = []
+        self.devices: list[DeviceCode] = []
+        self.prompts: list[str] = []
+        self.sleeps: list[float] = []
+        self.messages: list[str] = []
+
+    def show_url(self, url: str, instructions: str = "") -> None:
+        self.urls.append(url)
+        if self.browser is not None:
+            self.browser.open(url)
+
+    def show_device_code(self, code: DeviceCode) -> None:
+        self.devices.append(code)
+
+    def prompt(self, message: str, *, placeholder: str = "", secret: bool = False, allow_empty: bool = False) -> str:
+        self.prompts.append(message)
+        return self.answers.pop(0)
+
+    def progress(self, message: str) -> None:
+        self.messages.append(message)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.check()
+
+
+def flow_env(monkeypatch: pytest.MonkeyPatch, flow_id: str, server: OAuthTestServer, **names: str) -> None:
+    """Point ``flow_id``'s endpoints at ``server`` through its env overrides."""
+    for name, value in names.items():
+        key = f"AIWIRE_OAUTH_{flow_id}_{name}".upper().replace("-", "_")
+        monkeypatch.setenv(key, server.url(value) if value.startswith("/") else value)
