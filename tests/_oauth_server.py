@@ -28,8 +28,8 @@ os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopba
 from aiwire.auth.oauth import DeviceCode, LoginCallbacks
 from authlib.common.security import generate_token
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant
@@ -152,6 +152,7 @@ class OAuthTestServer:
         self.refresh_delay = 0.0
         self.expires_in = 3600
         self.device_approve_after = 2
+        self.device_interval = 5
         self.device_deny = False
         self.device_expired = False
         self.slow_down_polls: set[int] = set()
@@ -255,7 +256,9 @@ class OAuthTestServer:
                 return owner.polls in owner.slow_down_polls
 
         class DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
-            INTERVAL = 5
+            @property
+            def INTERVAL(self) -> int:
+                return owner.device_interval
 
             def get_verification_uri(self) -> str:
                 return owner.base_url + "/device"

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, oauth_server  # noqa: F401
-
 from aiwire.auth import LoginCancelled, LoginDenied, LoginError, StateMismatchError
 from aiwire.auth.grants import (
     TokenError,

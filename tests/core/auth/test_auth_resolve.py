@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiwire
 import httpx
 import pytest
 from _oauth_server import OAuthTestServer, oauth_server  # noqa: F401
-
-import aiwire
 from aiwire import _plugins
 from aiwire._call import make_options, resolve_credentials
 from aiwire._faux import FauxReply, FauxTransport
@@ -40,7 +39,11 @@ class AcmeFlow(OAuthFlow):
     def refresh(self, login: StoredLogin) -> StoredLogin:
         body = post_token(
             self.endpoint("token_url"),
-            {"grant_type": "refresh_token", "client_id": self.endpoint("client_id"), "refresh_token": login.refresh or ""},
+            {
+                "grant_type": "refresh_token",
+                "client_id": self.endpoint("client_id"),
+                "refresh_token": login.refresh or "",
+            },
         )
         return tokens_to_login(body, previous=login)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from aiwire.auth import AuthStore, InsecureStoreError, StoredLogin, auth_home, default_store
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
@@ -26,7 +25,12 @@ def test_store_is_private_and_round_trips(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(store.path.parent).st_mode) == 0o700
     got = AuthStore(store.path).get("acme")
-    assert got is not None and (got.access, got.refresh, got.expires, got.extra) == ("a1", "r1", 123.0, {"account": "x"})
+    assert got is not None and (got.access, got.refresh, got.expires, got.extra) == (
+        "a1",
+        "r1",
+        123.0,
+        {"account": "x"},
+    )
     assert got.created and got.updated
     assert "a1" not in repr(got) and "r1" not in repr(got)
     # No temporary files are left behind by the atomic write.

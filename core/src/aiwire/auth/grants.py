@@ -215,7 +215,7 @@ def device_authorize(url: str, client_id: str, scope: str, *, headers: Mapping[s
             verification_uri=str(body.get("verification_uri") or body["verification_url"]),
             verification_uri_complete=body.get("verification_uri_complete"),
             expires_in=float(body.get("expires_in") or 900),
-            interval=float(body.get("interval") or 5),
+            interval=float(body["interval"]) if body.get("interval") is not None else 5.0,  # RFC 8628 default
         )
     except KeyError as exc:
         raise LoginError(f"{url} answered without {exc.args[0]}") from None

@@ -123,6 +123,10 @@ class CopilotFlow(OAuthFlow):
         sku = data.get("sku")
         if isinstance(sku, str):
             extra["plan"] = sku
+        endpoints = data.get("endpoints")
+        api = endpoints.get("api") if isinstance(endpoints, dict) else None
+        if isinstance(api, str) and api.startswith("https://"):
+            extra["api_url"] = api.rstrip("/")
         return StoredLogin(
             access=str(data["token"]),
             refresh=github_token,
@@ -136,7 +140,7 @@ class CopilotFlow(OAuthFlow):
             login.access,
             kind="oauth",
             headers={**EDITOR_HEADERS, "Authorization": f"Bearer {login.access}"},
-            base_url=base_url_from_token(login.access, domain),
+            base_url=login.extra.get("api_url") or base_url_from_token(login.access, domain),
             source="aiwire login github-copilot",
         )
 
