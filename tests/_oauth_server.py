@@ -299,11 +299,11 @@ class OAuthTestServer:
     def add_client(self, client_id: str, secret: str | None = None) -> None:
         self.clients[client_id] = Client(client_id, secret)
 
-    def issue(self, client_id: str) -> dict[str, Any]:
+    def issue(self, client_id: str, scope: str = "") -> dict[str, Any]:
         """A token set as if a login had happened (for refresh tests)."""
         refresh = "rt-" + generate_token(24)
         access = "at-" + generate_token(24)
-        data = {"access_token": access, "refresh_token": refresh, "scope": "", "token_type": "Bearer"}
+        data = {"access_token": access, "refresh_token": refresh, "scope": scope, "token_type": "Bearer"}
         self.tokens[refresh] = Token(data, client_id)
         self.access_tokens.add(access)
         return data
@@ -416,8 +416,8 @@ def _make_handler(owner: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def oauth_server() -> Iterator[OAuthTestServer]:
+def running_server() -> Iterator[OAuthTestServer]:
+    """Body of an ``oauth_server`` fixture: a started server, stopped after."""
     server = OAuthTestServer().start()
     try:
         yield server

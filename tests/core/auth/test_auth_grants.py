@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, oauth_server  # noqa: F401
+from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, running_server
 from aiwire.auth import LoginCancelled, LoginDenied, LoginError, StateMismatchError
 from aiwire.auth.grants import (
     TokenError,
@@ -20,6 +21,11 @@ from aiwire.auth.loopback import parse_pasted
 from aiwire.auth.pkce import new_pkce
 
 pytestmark = pytest.mark.network
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[OAuthTestServer]:
+    yield from running_server()
 
 
 def _authorize(server: OAuthTestServer, callbacks: ScriptedCallbacks, port: int = 0):  # type: ignore[no-untyped-def]

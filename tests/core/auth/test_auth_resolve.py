@@ -9,13 +9,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiwire
 import httpx
 import pytest
-from _oauth_server import OAuthTestServer, oauth_server  # noqa: F401
+from _oauth_server import OAuthTestServer, running_server
 from aiwire import _plugins
 from aiwire._call import make_options, resolve_credentials
 from aiwire._faux import FauxReply, FauxTransport
@@ -27,6 +28,11 @@ from aiwire.hooks import OAuthSpec, ProviderSpec, hookimpl
 from aiwire.types import Model, TextContent
 
 pytestmark = pytest.mark.network
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[OAuthTestServer]:
+    yield from running_server()
 
 
 class AcmeFlow(OAuthFlow):
@@ -195,7 +201,7 @@ def test_two_processes_refresh_once(acme: OAuthTestServer, tmp_path: Path) -> No
     time.sleep(0.5)  # both are waiting at the start line
     go.touch()
     outs = [p.communicate(timeout=60) for p in procs]
-    for p, (_out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err.decode()
     digests = {o.decode().strip() for o, _ in outs}
     stored = default_store().get("acme")

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env, oauth_server  # noqa: F401
+from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 from aiwire import _cli_auth
 from aiwire._plugins import get_registry
 from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin, default_store
@@ -15,6 +16,11 @@ from aiwire_oauth_anthropic.flow import AnthropicFlow
 from aiwire_oauth_anthropic.rewrite import IDENTITY
 
 pytestmark = pytest.mark.network
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[OAuthTestServer]:
+    yield from running_server()
 
 
 @pytest.fixture

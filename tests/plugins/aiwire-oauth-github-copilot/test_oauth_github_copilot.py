@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from _oauth_server import OAuthTestServer, ScriptedCallbacks, flow_env, oauth_server  # noqa: F401
+from _oauth_server import OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 from aiwire import _cli_auth
 from aiwire._call import make_options, resolve_credentials
 from aiwire._plugins import get_registry
@@ -20,6 +21,11 @@ from aiwire_oauth_github_copilot.rewrite import initiator
 ROOT = Path(__file__).resolve().parents[3]
 CASSETTES = ROOT / "cassettes" / "aiwire-oauth-github-copilot"
 TOKEN = "tid=abc;exp=1893456000;sku=x;proxy-ep=proxy.business.githubcopilot.com;8kp=1"
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[OAuthTestServer]:
+    yield from running_server()
 
 
 @pytest.fixture
