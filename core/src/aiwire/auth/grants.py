@@ -27,8 +27,10 @@ __all__ = [
     "TokenError",
     "authorize",
     "device_authorize",
+    "exchange_code",
     "post_token",
     "poll_device_token",
+    "refresh_grant",
     "tokens_to_login",
 ]
 
@@ -176,6 +178,41 @@ def _token_answer(url: str, resp: httpx.Response) -> dict[str, Any]:
         interval = float(asked) if isinstance(asked, (int, float)) and not isinstance(asked, bool) else None
         raise TokenError(text, error=code, status=resp.status_code, interval=interval)
     return body
+
+
+def exchange_code(
+    url: str,
+    client_id: str,
+    result: AuthorizationResult,
+    *,
+    extra: Mapping[str, str] | None = None,
+    json_body: bool = False,
+) -> dict[str, Any]:
+    """Trade an authorization code (and its PKCE verifier) for tokens."""
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "code": result.code,
+        "redirect_uri": result.redirect_uri,
+        "code_verifier": result.verifier,
+        **(extra or {}),
+    }
+    return post_token(url, data, json_body=json_body)
+
+
+def refresh_grant(
+    url: str,
+    client_id: str,
+    login: StoredLogin,
+    *,
+    extra: Mapping[str, str] | None = None,
+    json_body: bool = False,
+) -> dict[str, Any]:
+    """Ask for a new access token with the stored refresh token."""
+    if not login.refresh:
+        raise TokenError("the stored login has no refresh token", error="invalid_grant")
+    data = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": login.refresh, **(extra or {})}
+    return post_token(url, data, json_body=json_body)
 
 
 def tokens_to_login(

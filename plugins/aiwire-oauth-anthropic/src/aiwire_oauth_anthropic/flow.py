@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwire.auth.grants import authorize, post_token, tokens_to_login
+from aiwire.auth.grants import authorize, exchange_code, refresh_grant, tokens_to_login
 from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
 from aiwire.codec import Credentials
 
@@ -52,30 +52,14 @@ class AnthropicFlow(OAuthFlow):
             instructions="Log in with your Claude Pro/Max account in the browser:",
         )
         callbacks.progress("exchanging the authorization code")
-        body = post_token(
-            self.endpoint("token_url"),
-            {
-                "grant_type": "authorization_code",
-                "client_id": client_id,
-                "code": result.code,
-                "state": result.state,
-                "redirect_uri": result.redirect_uri,
-                "code_verifier": result.verifier,
-            },
-            json_body=True,  # Anthropic's token endpoint takes JSON
+        # Anthropic's token endpoint takes JSON and wants the state back.
+        body = exchange_code(
+            self.endpoint("token_url"), client_id, result, extra={"state": result.state}, json_body=True
         )
         return tokens_to_login(body, extra=_account(body))
 
     def refresh(self, login: StoredLogin) -> StoredLogin:
-        if not login.refresh:
-            from aiwire.auth.grants import TokenError
-
-            raise TokenError("the stored login has no refresh token", error="invalid_grant")
-        body = post_token(
-            self.endpoint("token_url"),
-            {"grant_type": "refresh_token", "client_id": self.endpoint("client_id"), "refresh_token": login.refresh},
-            json_body=True,
-        )
+        body = refresh_grant(self.endpoint("token_url"), self.endpoint("client_id"), login, json_body=True)
         return tokens_to_login(body, previous=login, extra=_account(body))
 
     def to_credentials(self, login: StoredLogin, provider: ProviderSpec, model: Model) -> Credentials:

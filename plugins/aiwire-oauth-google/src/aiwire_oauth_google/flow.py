@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiwire.auth.errors import LoginError
-from aiwire.auth.grants import TIMEOUT, TokenError, authorize, post_token, tokens_to_login
+from aiwire.auth.grants import TIMEOUT, authorize, exchange_code, refresh_grant, tokens_to_login
 from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
 from aiwire.codec import Credentials
 
@@ -142,17 +142,7 @@ class GeminiCliFlow(OAuthFlow):
             instructions="Log in with your Google account in the browser:",
         )
         callbacks.progress("exchanging the authorization code")
-        body = post_token(
-            self.endpoint("token_url"),
-            {
-                "grant_type": "authorization_code",
-                "client_id": client_id,
-                "client_secret": secret,
-                "code": result.code,
-                "redirect_uri": result.redirect_uri,
-                "code_verifier": result.verifier,
-            },
-        )
+        body = exchange_code(self.endpoint("token_url"), client_id, result, extra={"client_secret": secret})
         login = tokens_to_login(body)
         email = self._email(login.access)
         callbacks.progress("finding your Cloud Code Assist project")
@@ -172,16 +162,8 @@ class GeminiCliFlow(OAuthFlow):
         return email if isinstance(email, str) else None
 
     def refresh(self, login: StoredLogin) -> StoredLogin:
-        if not login.refresh:
-            raise TokenError("the stored login has no refresh token", error="invalid_grant")
-        body = post_token(
-            self.endpoint("token_url"),
-            {
-                "grant_type": "refresh_token",
-                "client_id": self.endpoint("client_id"),
-                "client_secret": self._secret(),
-                "refresh_token": login.refresh,
-            },
+        body = refresh_grant(
+            self.endpoint("token_url"), self.endpoint("client_id"), login, extra={"client_secret": self._secret()}
         )
         return tokens_to_login(body, previous=login)
 

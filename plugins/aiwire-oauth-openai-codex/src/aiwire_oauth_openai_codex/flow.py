@@ -7,7 +7,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from aiwire.auth.grants import TokenError, authorize, post_token, tokens_to_login
+from aiwire.auth.grants import authorize, exchange_code, refresh_grant, tokens_to_login
 from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
 from aiwire.codec import Credentials
 
@@ -74,29 +74,12 @@ class CodexFlow(OAuthFlow):
             instructions="Log in with your ChatGPT account in the browser:",
         )
         callbacks.progress("exchanging the authorization code")
-        body = post_token(
-            self.endpoint("token_url"),
-            {
-                "grant_type": "authorization_code",
-                "client_id": client_id,
-                "code": result.code,
-                "redirect_uri": result.redirect_uri,
-                "code_verifier": result.verifier,
-            },
-        )
+        body = exchange_code(self.endpoint("token_url"), client_id, result)
         return tokens_to_login(body, extra=_facts(body))
 
     def refresh(self, login: StoredLogin) -> StoredLogin:
-        if not login.refresh:
-            raise TokenError("the stored login has no refresh token", error="invalid_grant")
-        body = post_token(
-            self.endpoint("token_url"),
-            {
-                "grant_type": "refresh_token",
-                "client_id": self.endpoint("client_id"),
-                "refresh_token": login.refresh,
-                "scope": "openid profile email",
-            },
+        body = refresh_grant(
+            self.endpoint("token_url"), self.endpoint("client_id"), login, extra={"scope": "openid profile email"}
         )
         return tokens_to_login(body, previous=login, extra=_facts(body))
 
