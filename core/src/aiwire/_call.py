@@ -125,7 +125,11 @@ def resolve_credentials(reg: Registry, model: Model, options: Options) -> Creden
             return Credentials(value, source=f"${var}")
     if spec.auth == "required":
         where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
-        login = f", or log in with `aiwire login {spec.login}`" if spec.login else ""
+        from .auth.resolve import login_for
+
+        flow = login_for(reg, spec)
+        login_id = spec.login or (flow.id if flow else None)
+        login = f", or log in with `aiwire login {login_id}`" if login_id else ""
         raise MissingCredentialsError(
             f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
         )

@@ -11,6 +11,9 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("aiwire._cli_chat:main", "stream a conversation with a model (offline demo without a key)"),
     "image": ("aiwire._cli_image:main", "generate images and write them to files (offline demo without a key)"),
+    "login": ("aiwire._cli_auth:login", "log in to a subscription (lists the logins when given none)"),
+    "logout": ("aiwire._cli_auth:logout", "forget a stored login"),
+    "auth": ("aiwire._cli_auth:auth", "`auth status`: which logins are stored and when they expire"),
     "models": ("aiwire._cli_info:models", "list catalog models"),
     "plugins": ("aiwire._cli_info:plugins", "list installed plugins, their hooks and status"),
 }

@@ -1,0 +1,37 @@
+"""Subscription logins: the auth store, the OAuth flow interface, PKCE, the
+loopback callback server and the standard grants.
+
+Plugins implement :class:`OAuthFlow` and register it with
+``register_oauth_providers``; users run ``aiwire login <id>``. See
+``docs/logins.md``.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    InsecureStoreError,
+    LoginCancelled,
+    LoginDenied,
+    LoginError,
+    LoginExpiredError,
+    StateMismatchError,
+)
+from .oauth import DeviceCode, LoginCallbacks, OAuthFlow, env_override
+from .store import AuthStore, StoredLogin, auth_home, default_store
+
+__all__ = [
+    "AuthStore",
+    "DeviceCode",
+    "InsecureStoreError",
+    "LoginCallbacks",
+    "LoginCancelled",
+    "LoginDenied",
+    "LoginError",
+    "LoginExpiredError",
+    "OAuthFlow",
+    "StateMismatchError",
+    "StoredLogin",
+    "auth_home",
+    "default_store",
+    "env_override",
+]

@@ -1,0 +1,51 @@
+"""Errors of logins and the auth store.
+
+    AiwireError
+    ├── ConfigError
+    │   ├── InsecureStoreError      the auth store's permissions were opened up
+    │   └── MissingCredentialsError
+    │       └── LoginExpiredError   a stored login could not be refreshed
+    └── LoginError                  a login flow did not complete
+        ├── LoginCancelled
+        ├── LoginDenied             the user (or server) refused consent
+        └── StateMismatchError      the callback's ``state`` is not ours
+
+Messages never contain tokens, codes or verifiers.
+"""
+
+from __future__ import annotations
+
+from ..errors import AiwireError, ConfigError, MissingCredentialsError
+
+__all__ = [
+    "InsecureStoreError",
+    "LoginCancelled",
+    "LoginDenied",
+    "LoginError",
+    "LoginExpiredError",
+    "StateMismatchError",
+]
+
+
+class LoginError(AiwireError):
+    """A login flow did not complete."""
+
+
+class LoginCancelled(LoginError):
+    """The login was cancelled through its callbacks."""
+
+
+class LoginDenied(LoginError):
+    """Consent was refused (``access_denied``) or the grant was rejected."""
+
+
+class StateMismatchError(LoginError):
+    """The authorization response carries a ``state`` this login did not send."""
+
+
+class InsecureStoreError(ConfigError):
+    """The auth store (or its folder) is readable by other users."""
+
+
+class LoginExpiredError(MissingCredentialsError):
+    """A stored login could not be refreshed; ``aiwire login`` fixes it."""

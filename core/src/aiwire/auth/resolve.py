@@ -1,0 +1,118 @@
+"""Credentials from stored logins: the core's ``resolve_credentials`` source.
+
+A provider is served by a login when its ``ProviderSpec.login`` names one, or
+an ``OAuthSpec`` lists it in ``providers``. Access tokens are refreshed
+``flow.refresh_skew`` seconds before they expire, under the store's
+cross-process lock, after re-reading the store: when two processes find the
+same expired token, one refreshes and the other uses its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import LoginError, LoginExpiredError
+from .store import AuthStore, StoredLogin, default_store
+
+if TYPE_CHECKING:
+    from .._plugins import Registry
+    from ..codec import Credentials
+    from ..hooks import OAuthSpec, ProviderSpec
+    from ..types import Model
+    from .oauth import OAuthFlow
+
+__all__ = ["get_flow", "login_for", "refresh_login", "stored_credentials"]
+
+log = logging.getLogger("aiwire.auth")
+
+_flows: dict[int, tuple[OAuthSpec, OAuthFlow]] = {}
+_flows_lock = threading.Lock()
+
+
+def login_for(reg: Registry, provider: ProviderSpec) -> OAuthSpec | None:
+    """The login flow that serves ``provider``, if any plugin registered one."""
+    if provider.login and provider.login in reg.oauth:
+        return reg.oauth[provider.login]
+    for spec in reg.oauth.values():
+        if provider.id in spec.providers:
+            return spec
+    return None
+
+
+def get_flow(spec: OAuthSpec) -> OAuthFlow:
+    """The flow object of ``spec`` (imported and built on first use)."""
+    key = id(spec)
+    with _flows_lock:
+        hit = _flows.get(key)
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        obj: Any = spec.flow
+        if isinstance(obj, str):
+            from .._plugins import _load_object
+            from ..errors import PluginError
+
+            try:
+                obj = _load_object(obj)
+            except Exception as exc:
+                raise PluginError(f"plugin {spec.plugin!r} could not load the login flow {spec.id!r}: {exc}") from exc
+        if isinstance(obj, type):
+            obj = obj()
+        _flows[key] = (spec, obj)
+        return obj  # type: ignore[no-any-return]
+
+
+def _expired_message(login_id: str, why: str) -> str:
+    return f"your {login_id!r} login could not be refreshed ({why}); log in again with `aiwire login {login_id}`"
+
+
+def refresh_login(store: AuthStore, login_id: str, flow: OAuthFlow) -> StoredLogin:
+    """Refresh ``login_id`` unless another process already did; store the result."""
+    with store.lock():
+        current = store.get(login_id)  # re-read: the lock holder before us may have refreshed
+        if current is None:
+            raise LoginExpiredError(f"you are no longer logged in to {login_id!r}; run `aiwire login {login_id}`")
+        if current.invalid:
+            raise LoginExpiredError(_expired_message(login_id, current.invalid))
+        if not current.expires_within(flow.refresh_skew):
+            return current
+        log.info("refreshing the %s login", login_id)
+        try:
+            fresh = flow.refresh(current)
+        except LoginError as exc:
+            definitive = getattr(exc, "definitive", False)
+            if definitive:
+                # Remember the refusal so later calls fail at once instead of asking again.
+                current.invalid = str(exc)
+                logins = store.logins()
+                logins[login_id] = current
+                store.write_locked(logins)
+            raise LoginExpiredError(_expired_message(login_id, str(exc))) from None
+        fresh.created = current.created
+        fresh.updated = time.time()
+        logins = store.logins()
+        logins[login_id] = fresh
+        store.write_locked(logins)
+        return fresh
+
+
+def stored_credentials(reg: Registry, provider: ProviderSpec, model: Model) -> Credentials | None:
+    """Credentials from the stored login serving ``provider``, or ``None``."""
+    spec = login_for(reg, provider)
+    if spec is None:
+        return None
+    store = default_store()
+    login = store.get(spec.id)
+    if login is None:
+        return None
+    if login.invalid:
+        raise LoginExpiredError(_expired_message(spec.id, login.invalid))
+    flow = get_flow(spec)
+    if login.expires_within(flow.refresh_skew):
+        login = refresh_login(store, spec.id, flow)
+    creds = flow.to_credentials(login, provider, model)
+    if not creds.source:
+        creds.source = f"aiwire login {spec.id}"
+    return creds

@@ -1,0 +1,220 @@
+"""The auth store: stored logins in one JSON file, private to the user.
+
+Location: ``$AIWIRE_HOME/auth.json`` when ``AIWIRE_HOME`` is set, else the
+platform's user config folder (``$XDG_CONFIG_HOME/aiwire`` or
+``~/.config/aiwire`` on Linux, ``~/Library/Application Support/aiwire`` on
+macOS, ``%APPDATA%\\aiwire`` on Windows).
+
+The file is created 0600 in a 0700 folder and replaced atomically. If its
+permissions are opened up, it is refused (never silently fixed), because
+someone else may already have read it. A file that does not parse is moved
+aside as ``auth.json.corrupt-<timestamp>`` and never overwritten. Writers
+and token refreshes hold a cross-process lock (``auth.json.lock``) and
+re-read the file once they have it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ._lock import FileLock
+from .errors import InsecureStoreError
+
+__all__ = ["AuthStore", "StoredLogin", "auth_home", "default_store"]
+
+
+class StoredLogin(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One login: tokens, expiry (epoch seconds) and flow-specific ``extra``
+    (account or project ids, enterprise domain...). ``invalid`` says why the
+    last refresh was refused; such a login needs ``aiwire login`` again."""
+
+    access: str
+    refresh: str | None = None
+    expires: float | None = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+    created: float = 0.0
+    updated: float = 0.0
+    invalid: str | None = None
+
+    def __repr__(self) -> str:
+        return f"StoredLogin(access='***', refresh={'***' if self.refresh else None}, expires={self.expires!r})"
+
+    def expires_within(self, seconds: float, now: float | None = None) -> bool:
+        """Whether the access token expires within ``seconds`` from now."""
+        if self.expires is None:
+            return False
+        return self.expires - seconds <= (time.time() if now is None else now)
+
+
+class _File(msgspec.Struct, kw_only=True):
+    version: int = 1
+    logins: dict[str, StoredLogin] = msgspec.field(default_factory=dict)
+
+
+_decoder = msgspec.json.Decoder(_File)
+
+
+def auth_home() -> Path:
+    """The folder of the auth store (``AIWIRE_HOME`` overrides)."""
+    env = os.environ.get("AIWIRE_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "aiwire"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "aiwire"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "aiwire"
+
+
+class AuthStore:
+    """Stored logins by login id (``anthropic``, ``github-copilot``...).
+
+    Reads are cached until the file changes (one ``stat`` per lookup).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else auth_home() / "auth.json"
+        self._cache: tuple[tuple[int, int, int], dict[str, StoredLogin]] | None = None
+        self._mutex = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"AuthStore({str(self.path)!r})"
+
+    # -- reading --------------------------------------------------------------
+
+    def logins(self) -> dict[str, StoredLogin]:
+        """Every stored login (a fresh dict; the records are shared)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return {}
+        self._check_mode(st)
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return dict(cached[1])
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        try:
+            logins = _decoder.decode(raw).logins
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self._set_aside(exc)
+            return {}
+        self._cache = (key, logins)
+        return dict(logins)
+
+    def get(self, login_id: str) -> StoredLogin | None:
+        return self.logins().get(login_id)
+
+    def _check_mode(self, st: os.stat_result) -> None:
+        if sys.platform == "win32":
+            return  # NTFS ACLs, not mode bits, protect the profile folder
+        if st.st_mode & 0o077:
+            raise InsecureStoreError(
+                f"refusing to use {self.path}: its permissions are {stat.filemode(st.st_mode)}, so other users "
+                f"may read your logins. Run `chmod 600 {self.path}` if you trust it, or delete it and log in again."
+            )
+
+    def _set_aside(self, exc: Exception) -> None:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.path, target)
+        self._cache = None
+        warnings.warn(
+            f"the auth store {self.path} could not be read ({type(exc).__name__}); it was moved to {target} "
+            "and a new one will be created. Log in again with `aiwire login`.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    # -- writing ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 60.0) -> Iterator[None]:
+        """Hold the cross-process lock (and the in-process one) for a block."""
+        self._ensure_dir()
+        with self._mutex, FileLock(self.path.with_name(self.path.name + ".lock"), timeout):
+            yield
+
+    def update(self, change: Callable[[dict[str, StoredLogin]], None]) -> dict[str, StoredLogin]:
+        """Re-read under the lock, apply ``change`` to the logins, write atomically."""
+        with self.lock():
+            logins = self.logins()
+            change(logins)
+            self.write_locked(logins)
+            return logins
+
+    def put(self, login_id: str, login: StoredLogin) -> None:
+        now = time.time()
+        login.updated = now
+        if not login.created:
+            login.created = now
+
+        def change(logins: dict[str, StoredLogin]) -> None:
+            logins[login_id] = login
+
+        self.update(change)
+
+    def delete(self, login_id: str) -> bool:
+        """Forget a login; ``False`` when there was none."""
+        found = False
+
+        def change(logins: dict[str, StoredLogin]) -> None:
+            nonlocal found
+            found = logins.pop(login_id, None) is not None
+
+        self.update(change)
+        return found
+
+    def write_locked(self, logins: dict[str, StoredLogin]) -> None:
+        """Write the whole store atomically. Call only while holding :meth:`lock`."""
+        data = msgspec.json.format(msgspec.json.encode(_File(logins=logins)), indent=1) + b"\n"
+        fd, tmp = tempfile.mkstemp(prefix=".auth-", suffix=".tmp", dir=self.path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self._cache = None
+
+    def _ensure_dir(self) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+_default: AuthStore | None = None
+
+
+def default_store() -> AuthStore:
+    """The store at :func:`auth_home` (rebuilt when ``AIWIRE_HOME`` changes)."""
+    global _default
+    path = auth_home() / "auth.json"
+    if _default is None or _default.path != path:
+        _default = AuthStore(path)
+    return _default

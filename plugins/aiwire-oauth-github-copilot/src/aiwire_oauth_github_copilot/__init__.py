@@ -1,0 +1,66 @@
+"""aiwire plugin: the ``github-copilot`` provider and its ``aiwire login``.
+
+One login serves every Copilot model, whichever wire api it is routed to:
+Chat Completions, Responses or Anthropic Messages (see ``catalog.json``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiwire.hooks import OAuthSpec, ProviderSpec, hookimpl
+
+if TYPE_CHECKING:
+    from aiwire.codec import Request
+    from aiwire.types import Model
+
+AIWIRE_PLUGIN_API = 1
+
+PROVIDER = "github-copilot"
+DEFAULT_BASE_URL = "https://api.individual.githubcopilot.com"
+
+
+@hookimpl
+def register_oauth_providers(register: Any) -> None:
+    register(
+        OAuthSpec(
+            id=PROVIDER,
+            name="GitHub Copilot",
+            flow="aiwire_oauth_github_copilot.flow:CopilotFlow",
+            providers=(PROVIDER,),
+        )
+    )
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        ProviderSpec(
+            id=PROVIDER,
+            name="GitHub Copilot",
+            api="openai-completions",
+            base_url=DEFAULT_BASE_URL,
+            login=PROVIDER,
+            docs="Models of a GitHub Copilot subscription; log in with `aiwire login github-copilot`.",
+        )
+    )
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    def load() -> Any:
+        from aiwire.catalog import load_catalog
+
+        return load_catalog("aiwire_oauth_github_copilot", "catalog.json")
+
+    register(load)
+
+
+@hookimpl
+def prepare_request(model: Model, request: Request) -> Request | None:
+    if model.provider != PROVIDER:
+        return None
+    from .rewrite import rewrite
+
+    rewrite(model, request)
+    return request

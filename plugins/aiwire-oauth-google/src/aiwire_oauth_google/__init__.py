@@ -1,0 +1,58 @@
+"""aiwire plugin: Gemini CLI (Google Cloud Code Assist) login, provider and api.
+
+The ``google-gemini-cli`` api wraps the ``google-generative-ai`` codec of
+aiwire-google in Cloud Code Assist's request and response envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiwire.hooks import OAuthSpec, ProviderSpec, hookimpl
+
+AIWIRE_PLUGIN_API = 1
+
+PROVIDER = "google-gemini-cli"
+API = "google-gemini-cli"
+BASE_URL = "https://cloudcode-pa.googleapis.com"
+
+
+@hookimpl
+def register_apis(register: Any) -> None:
+    register(API, "aiwire_oauth_google.codec:CloudCodeAssistCodec")
+
+
+@hookimpl
+def register_oauth_providers(register: Any) -> None:
+    register(
+        OAuthSpec(
+            id=PROVIDER,
+            name="Google Cloud Code Assist (Gemini CLI)",
+            flow="aiwire_oauth_google.flow:GeminiCliFlow",
+            providers=(PROVIDER,),
+        )
+    )
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        ProviderSpec(
+            id=PROVIDER,
+            name="Google Cloud Code Assist (Gemini CLI)",
+            api=API,
+            base_url=BASE_URL,
+            login=PROVIDER,
+            docs="Gemini models of a Google account, as Gemini CLI uses them; `aiwire login google-gemini-cli`.",
+        )
+    )
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    def load() -> Any:
+        from aiwire.catalog import load_catalog
+
+        return load_catalog("aiwire_oauth_google", "catalog.json")
+
+    register(load)
