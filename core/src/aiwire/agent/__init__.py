@@ -12,7 +12,7 @@
         "required": ["a", "b"],
     })
     agent = Agent("demo/aiwire-demo", tools=[tool])
-    agent.subscribe(lambda event: print(event.type if hasattr(event, "type") else event))
+    agent.subscribe(lambda event: print(event.type))
     await agent.prompt("what is 2 plus 3?")
 
 :class:`Agent` keeps the state; :func:`agent_loop` and

@@ -39,7 +39,11 @@ __all__ = [
 
 
 class _AgentEvent(msgspec.Struct, kw_only=True, tag_field="type"):
-    pass
+    @property
+    def type(self) -> str:
+        """The event's tag (``agent_start``, ``message_update``...)."""
+        tag: str = self.__struct_config__.tag  # type: ignore[assignment]
+        return tag
 
 
 class AgentStart(_AgentEvent, tag="agent_start"):
