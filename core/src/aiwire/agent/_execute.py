@@ -88,7 +88,7 @@ class _Prepared:
 
 
 class _Batch:
-    __slots__ = ("cancel", "context", "emit", "hooks", "message", "queue", "tools")
+    __slots__ = ("cancel", "closing", "context", "emit", "hooks", "message", "queue", "tools")
 
     def __init__(
         self, message: AssistantMessage, context: AgentContext, hooks: Hooks, cancel: CancelToken, emit: Emit
@@ -100,6 +100,7 @@ class _Batch:
         self.emit = emit
         self.tools = {t.definition.name: t for t in context.tools}
         self.queue: asyncio.Queue[AgentEvent] = asyncio.Queue()
+        self.closing = False
 
     def segments(self, calls: list[ToolCall]) -> list[list[ToolCall]]:
         out: list[list[ToolCall]] = []
@@ -162,18 +163,34 @@ class _Batch:
             if not finished:
                 self.queue.put_nowait(ToolExecutionUpdate(call.id, call.name, p.args, partial))
 
-        try:
-            result = as_result(await p.tool.execute(call.id, p.args, self.cancel, on_update))
-            is_error = False
-        except asyncio.CancelledError:
-            result, is_error = _text_result(ABORTED), True
-        except Exception as exc:
-            result, is_error = _text_result(_describe(exc)), True
+        result, is_error = await self._execute(p, on_update)
         finished = True
         if self.hooks.after is not None:
             result, is_error = await self._after(p, result, is_error)
         p.result, p.is_error = result, is_error
         self.queue.put_nowait(ToolExecutionEnd(call.id, call.name, result, is_error))
+
+    async def _execute(self, p: _Prepared, on_update: Callable[[AgentToolResult], None]) -> tuple[AgentToolResult, bool]:
+        # The tool runs in a task of its own so that an abort cancels the tool
+        # and not this wrapper, which must always report the call's end.
+        assert p.tool is not None
+        if self.cancel.cancelled:
+            return _text_result(ABORTED), True
+        inner = asyncio.ensure_future(p.tool.execute(p.call.id, p.args, self.cancel, on_update))
+        remove = self.cancel.on_cancel(inner.cancel)
+        try:
+            return as_result(await inner), False
+        except asyncio.CancelledError:
+            if self.closing:
+                inner.cancel()
+                raise
+            if self.cancel.cancelled:
+                return _text_result(ABORTED), True
+            return _text_result("CancelledError: the tool cancelled itself"), True
+        except Exception as exc:
+            return _text_result(_describe(exc)), True
+        finally:
+            remove()
 
     async def _after(self, p: _Prepared, result: AgentToolResult, is_error: bool) -> tuple[AgentToolResult, bool]:
         assert self.hooks.after is not None
@@ -209,7 +226,6 @@ class _Batch:
                 await self._end_now(p, ABORTED)
             return prepared
         tasks = [asyncio.ensure_future(self.run(p)) for p in runnable]
-        remove = self.cancel.on_cancel(lambda: [t.cancel() for t in tasks])
         try:
             pending = len(tasks)
             while pending:
@@ -218,7 +234,8 @@ class _Batch:
                     pending -= 1
                 await self.emit(event)
         finally:
-            remove()
+            # Only reached early when the loop itself is being cancelled.
+            self.closing = True
             for t in tasks:
                 t.cancel()
         return prepared
