@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiwire
 import pytest
 from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
-
-import aiwire
 from aiwire.agent import (
     Agent,
     AgentError,
@@ -338,7 +337,9 @@ async def test_prompt_with_images_and_messages(faux: FauxProvider) -> None:
     await agent.prompt([aiwire.UserMessage(content="one"), aiwire.UserMessage(content="two")])
     assert [m["content"] for m in sent(faux)[-2:]] == ["one", "two"]
     with pytest.raises(AgentError, match="images"):
-        await agent.prompt(aiwire.UserMessage(content="x"), images=[aiwire.ImageContent(data="", mime_type="image/png")])
+        await agent.prompt(
+            aiwire.UserMessage(content="x"), images=[aiwire.ImageContent(data="", mime_type="image/png")]
+        )
 
 
 async def test_model_by_reference() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import aiwire
 import msgspec
 import pytest
 from agent_helpers import Recorder, add_tool, result_texts, roles, sent, tool_of
-
-import aiwire
 from aiwire.agent import (
     Agent,
     AgentContext,
@@ -37,7 +36,12 @@ async def test_single_tool_turn(faux: FauxProvider, recorder: Recorder) -> None:
     new = await agent.prompt("what is 2 + 3?")
 
     assert log == ["add(2,3)"]
-    assert [type(m).__name__ for m in new] == ["UserMessage", "AssistantMessage", "ToolResultMessage", "AssistantMessage"]
+    assert [type(m).__name__ for m in new] == [
+        "UserMessage",
+        "AssistantMessage",
+        "ToolResultMessage",
+        "AssistantMessage",
+    ]
     assert agent.state.messages == new
     assert recorder.without_updates() == [
         "AgentStart",

@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
-
 import aiwire
+from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
 from aiwire.agent import (
     AfterToolCallContext,
     AfterToolCallResult,
     Agent,
     AgentContext,
-    AgentToolResult,
     BeforeToolCallResult,
     CancelToken,
     FunctionTool,
@@ -187,7 +185,7 @@ async def test_validation_failures_reach_the_model(faux: FauxProvider) -> None:
     assert "arguments.a: expected integer, got string" in texts[1]
     assert "arguments.a: expected integer, got boolean" in texts[2]
     assert "arguments.b: expected integer, got number" in texts[2]
-    assert "Tool 'nope' does not exist. Available tools: add." == texts[3]
+    assert texts[3] == "Tool 'nope' does not exist. Available tools: add."
 
 
 async def test_prepare_arguments_runs_before_validation(faux: FauxProvider) -> None:

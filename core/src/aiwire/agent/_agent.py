@@ -250,9 +250,7 @@ class Agent:
         self._check_idle()
         messages = self.state.messages
         if messages and isinstance(messages[-1], AssistantMessage):
-            queued = self._take(self._steering, self.steering_mode) or self._take(
-                self._follow_ups, self.follow_up_mode
-            )
+            queued = self._take(self._steering, self.steering_mode) or self._take(self._follow_ups, self.follow_up_mode)
             if queued:
                 return await self._run(queued)
         check_continuable(AgentContext(messages=messages))

@@ -133,7 +133,9 @@ class _Batch:
             return self._settle(p, f"Could not prepare the arguments for {call.name}: {_describe(exc)}")
         if self.hooks.before is not None:
             try:
-                verdict = await maybe_await(self.hooks.before(ToolCallContext(self.message, call, p.args, self.context)))
+                verdict = await maybe_await(
+                    self.hooks.before(ToolCallContext(self.message, call, p.args, self.context))
+                )
             except Exception as exc:
                 return self._settle(p, f"The call was refused because a check failed: {_describe(exc)}")
             if isinstance(verdict, BeforeToolCallResult) and verdict.block:
@@ -170,7 +172,9 @@ class _Batch:
         p.result, p.is_error = result, is_error
         self.queue.put_nowait(ToolExecutionEnd(call.id, call.name, result, is_error))
 
-    async def _execute(self, p: _Prepared, on_update: Callable[[AgentToolResult], None]) -> tuple[AgentToolResult, bool]:
+    async def _execute(
+        self, p: _Prepared, on_update: Callable[[AgentToolResult], None]
+    ) -> tuple[AgentToolResult, bool]:
         # The tool runs in a task of its own so that an abort cancels the tool
         # and not this wrapper, which must always report the call's end.
         assert p.tool is not None
