@@ -32,9 +32,7 @@ from aiwire.testing import FauxProvider, text, tool_call
 
 NAMES = ["ok", "fail", "slow", "steer", "progress", "missing", "exclusive"]
 
-calls = st.lists(
-    st.tuples(st.sampled_from(NAMES), st.sampled_from([{"n": 1}, {"n": "x"}, {}])), min_size=0, max_size=3
-)
+calls = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from([{"n": 1}, {"n": "x"}, {}])), min_size=0, max_size=3)
 replies = st.lists(st.tuples(st.booleans(), calls), min_size=1, max_size=4)
 
 
