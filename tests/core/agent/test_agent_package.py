@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 import aiwire
+import pytest
 from aiwire import agent as agent_pkg
 from aiwire.agent._validate import ArgumentsError, validate_arguments
 
