@@ -38,8 +38,8 @@ from ._events import (
     TurnStart,
 )
 from ._llm import default_convert_to_llm
-from ._loop import AgentLoopConfig
-from ._run import AgentRun, agent_loop, agent_loop_continue, run_agent_loop, run_agent_loop_continue
+from ._loop import AgentLoopConfig, run_agent_loop
+from ._run import AgentRun, agent_loop, agent_loop_continue, run_agent_loop_continue
 from ._tool import AgentTool, CancelToken, FunctionTool, UpdateCallback
 from ._types import (
     AfterToolCallContext,

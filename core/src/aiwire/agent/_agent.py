@@ -36,7 +36,7 @@ from ._events import (
 )
 from ._execute import maybe_await
 from ._llm import default_convert_to_llm
-from ._loop import AgentLoopConfig, check_continuable, run_loop
+from ._loop import AgentLoopConfig, check_continuable, run_agent_loop
 from ._tool import AgentTool, CancelToken
 from ._types import AgentContext, AgentError, AgentMessage, CustomMessage, NextTurn, ToolExecution, TurnContext
 
@@ -271,7 +271,7 @@ class Agent:
         self._idle = idle = asyncio.get_running_loop().create_future()
         context = AgentContext(st.system_prompt, list(st.messages), list(st.tools))
         try:
-            return await run_loop(prompts, context, self._config(), self._emit, cancel)
+            return await run_agent_loop(prompts, context, self._config(), self._emit, cancel)
         finally:
             st.is_running = False
             st._partial = None

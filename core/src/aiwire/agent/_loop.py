@@ -42,7 +42,7 @@ from ._types import (
     TurnContext,
 )
 
-__all__ = ["AgentLoopConfig", "check_continuable", "run_loop"]
+__all__ = ["AgentLoopConfig", "check_continuable", "run_agent_loop"]
 
 
 @dataclass
@@ -271,7 +271,7 @@ async def _discard(event: AgentEvent) -> None:
     return None
 
 
-async def run_loop(
+async def run_agent_loop(
     prompts: Sequence[AgentMessage],
     context: AgentContext,
     config: AgentLoopConfig,
@@ -279,7 +279,8 @@ async def run_loop(
     cancel: CancelToken | None = None,
 ) -> list[AgentMessage]:
     """Add ``prompts`` to ``context`` and run until the agent stops; returns
-    the messages this run added (prompts included)."""
+    the messages this run added (prompts included). ``emit`` (async) sees
+    each event; ``cancel`` aborts the run when cancelled."""
     return await _Run(context, config, emit or _discard, cancel or CancelToken()).run(list(prompts))
 
 

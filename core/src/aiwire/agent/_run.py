@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Seque
 from typing import Any
 
 from ._events import AgentEvent
-from ._loop import AgentLoopConfig, check_continuable, run_loop
+from ._loop import AgentLoopConfig, check_continuable, run_agent_loop
 from ._tool import CancelToken
 from ._types import AgentContext, AgentMessage
 
-__all__ = ["AgentRun", "agent_loop", "agent_loop_continue", "run_agent_loop", "run_agent_loop_continue"]
+__all__ = ["AgentRun", "agent_loop", "agent_loop_continue", "run_agent_loop_continue"]
 
 _END = object()
 
@@ -96,7 +96,7 @@ def agent_loop(prompts: Sequence[AgentMessage], context: AgentContext, config: A
             ...
     """
     items = list(prompts)
-    return AgentRun(lambda emit, cancel: run_loop(items, context, config, emit, cancel))
+    return AgentRun(lambda emit, cancel: run_agent_loop(items, context, config, emit, cancel))
 
 
 def agent_loop_continue(context: AgentContext, config: AgentLoopConfig) -> AgentRun:
@@ -104,18 +104,7 @@ def agent_loop_continue(context: AgentContext, config: AgentLoopConfig) -> Agent
     failed turn was removed). Raises :class:`AgentError` at once if the last
     message is the assistant's."""
     check_continuable(context)
-    return AgentRun(lambda emit, cancel: run_loop([], context, config, emit, cancel))
-
-
-async def run_agent_loop(
-    prompts: Sequence[AgentMessage],
-    context: AgentContext,
-    config: AgentLoopConfig,
-    emit: Callable[[AgentEvent], Awaitable[None]] | None = None,
-    cancel: CancelToken | None = None,
-) -> list[AgentMessage]:
-    """Awaitable twin of :func:`agent_loop`: ``emit`` (async) sees each event."""
-    return await run_loop(prompts, context, config, emit, cancel)
+    return AgentRun(lambda emit, cancel: run_agent_loop([], context, config, emit, cancel))
 
 
 async def run_agent_loop_continue(
@@ -126,4 +115,4 @@ async def run_agent_loop_continue(
 ) -> list[AgentMessage]:
     """Awaitable twin of :func:`agent_loop_continue`."""
     check_continuable(context)
-    return await run_loop([], context, config, emit, cancel)
+    return await run_agent_loop([], context, config, emit, cancel)
