@@ -38,7 +38,7 @@ from .types import (
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from . import errors, events
+    from . import agent, errors, events
     from ._api import complete, complete_sync, stream, stream_sync
     from ._images import ImageJob, generate_images, generate_images_sync
     from ._models import custom_model, get_model, get_provider, models, providers
@@ -73,6 +73,7 @@ _LAZY = {
     "OAuthSpec": ".hooks",
     "ProviderSpec": ".hooks",
     "hookimpl": ".hooks",
+    "agent": ".agent",
     "errors": ".errors",
     "events": ".events",
 }
@@ -85,7 +86,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     module = importlib.import_module(mod, __name__)
-    value = module if name in ("errors", "events") else getattr(module, name)
+    value = module if name in ("agent", "errors", "events") else getattr(module, name)
     globals()[name] = value
     return value
 
@@ -126,6 +127,7 @@ __all__ = [
     "Usage",
     "UserMessage",
     "__version__",
+    "agent",
     "complete",
     "complete_sync",
     "custom_model",

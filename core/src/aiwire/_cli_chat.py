@@ -1,4 +1,4 @@
-"""``aiwire chat``: stream a tool-using conversation to the terminal."""
+"""``aiwire chat``: run the agent loop on a prompt and stream it to the terminal."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any, TextIO
 import msgspec
 
 from . import events as ev
+from .agent import AgentEvent, MessageEnd, MessageUpdate, ToolExecutionEnd
 from .errors import AiwireError
-from .types import AssistantMessage, Context, Model, TextContent, ToolResultMessage, UserMessage
+from .types import AssistantMessage, Model, TextContent
 
 LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 MAX_TURNS = 10
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--system", help="system prompt")
     p.add_argument("--thinking", choices=LEVELS, help="reasoning level")
     p.add_argument("--max-tokens", type=int, help="maximum output tokens")
-    p.add_argument("--json", action="store_true", help="print events as JSON lines")
+    p.add_argument("--json", action="store_true", help="print agent events as JSON lines")
     p.add_argument("--no-tools", action="store_true", help="offer no tools to the model")
     return p
 
@@ -49,7 +50,8 @@ def pick_model(ref: str | None) -> Model:
 
 
 class Printer:
-    """Renders events: text plainly, thinking dimmed (or prefixed), tool calls marked."""
+    """Renders agent events: text plainly, thinking dimmed (or prefixed),
+    tool calls and their results marked."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out = out
@@ -66,7 +68,15 @@ class Printer:
             self.out.write("\033[0m")
         self._kind = kind
 
-    def event(self, e: ev.Event) -> None:
+    def __call__(self, event: AgentEvent) -> None:
+        if isinstance(event, MessageUpdate):
+            self.stream_event(event.event)
+        elif isinstance(event, MessageEnd) and isinstance(event.message, AssistantMessage):
+            self.assistant_end(event.message)
+        elif isinstance(event, ToolExecutionEnd):
+            self.tool_end(event)
+
+    def stream_event(self, e: ev.Event) -> None:
         if isinstance(e, ev.TextDelta):
             self._switch("text")
             self.out.write(e.delta)
@@ -77,64 +87,65 @@ class Printer:
             self._switch("tool")
             args = msgspec.json.encode(e.tool_call.arguments).decode()
             self.out.write(f"-> {e.tool_call.name}({args})")
-        elif isinstance(e, (ev.Done, ev.Error)):
-            self._switch("")
-            if isinstance(e, ev.Error):
-                self.err.write(f"error: {e.message.error_message}\n")
         self.out.flush()
 
-    def tool_result(self, result: ToolResultMessage) -> None:
-        text = "".join(c.text for c in result.content if isinstance(c, TextContent))
-        mark = "!!" if result.is_error else "<-"
-        self.out.write(f"{mark} {result.tool_name}: {text}\n")
+    def assistant_end(self, msg: AssistantMessage) -> None:
+        self._switch("")
         self.out.flush()
-
-    def usage(self, msg: AssistantMessage) -> None:
+        if msg.stop_reason in ("error", "aborted"):
+            self.err.write(f"error: {msg.error_message or msg.stop_reason}\n")
         u = msg.usage
         if u is not None:
             cost = f", ${u.cost.total:.6f}" if u.cost.total else ""
             self.err.write(f"[{msg.provider}/{msg.model}: {u.input} in, {u.output} out{cost}]\n")
 
+    def tool_end(self, e: ToolExecutionEnd) -> None:
+        text = "".join(c.text for c in e.result.content if isinstance(c, TextContent))
+        mark = "!!" if e.is_error else "<-"
+        self.out.write(f"{mark} {e.tool_name}: {text}\n")
+        self.out.flush()
+
 
 class JsonPrinter:
+    """One JSON line per agent event."""
+
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._enc = msgspec.json.Encoder()
 
-    def event(self, e: ev.Event) -> None:
-        self.out.write(self._enc.encode(e).decode() + "\n")
+    def __call__(self, event: AgentEvent) -> None:
+        self.out.write(self._enc.encode(event).decode() + "\n")
         self.out.flush()
 
-    def tool_result(self, result: ToolResultMessage) -> None:
-        self.out.write(self._enc.encode({"type": "tool_result", "message": result}).decode() + "\n")
 
-    def usage(self, msg: AssistantMessage) -> None:
-        pass
+async def run_chat(
+    model: Model, prompt: str, printer: Any, *, system: str | None, tools: bool, options: dict[str, Any]
+) -> AssistantMessage | None:
+    """Run the agent on ``prompt`` (at most MAX_TURNS model turns); returns
+    the last assistant message."""
+    from ._demo_tools import demo_tools
+    from .agent import Agent, TurnContext
 
+    turns = 0
 
-async def run_chat(model: Model, context: Context, printer: Any, options: dict[str, Any]) -> AssistantMessage:
-    """Run turns until the model stops asking for tools (at most MAX_TURNS)."""
-    import aiwire
+    def enough(turn: TurnContext) -> bool:
+        nonlocal turns
+        turns += 1
+        return turns >= MAX_TURNS
 
-    from ._demo_tools import run_demo_tool
-
-    for _ in range(MAX_TURNS):
-        stream = aiwire.stream(model, context, **options)
-        async for event in stream:
-            printer.event(event)
-        message = await stream
-        context.messages.append(message)
-        printer.usage(message)
-        if message.stop_reason != "tool_use":
-            return message
-        for call in message.tool_calls:
-            output, failed = run_demo_tool(call.name, call.arguments)
-            result = ToolResultMessage(
-                tool_call_id=call.id, tool_name=call.name, content=[TextContent(text=output)], is_error=failed
-            )
-            context.messages.append(result)
-            printer.tool_result(result)
-    return message
+    reasoning = options.pop("reasoning", None)
+    agent = Agent(
+        model,
+        system_prompt=system,
+        tools=demo_tools() if tools else [],
+        reasoning=reasoning,
+        stream_options=options,
+        should_stop_after_turn=enough,
+    )
+    agent.subscribe(printer)
+    new = await agent.prompt(prompt)
+    replies = [m for m in new if isinstance(m, AssistantMessage)]
+    return replies[-1] if replies else None
 
 
 def main(argv: list[str]) -> int:
@@ -148,8 +159,6 @@ def main(argv: list[str]) -> int:
         if not prompt:
             print("aiwire chat: the prompt on stdin was empty", file=sys.stderr)
             return 2
-    from ._demo_tools import DEMO_TOOLS
-
     try:
         model = pick_model(args.model)
     except AiwireError as exc:
@@ -159,11 +168,6 @@ def main(argv: list[str]) -> int:
         from ._builtin import DEMO_NOTICE
 
         print(DEMO_NOTICE, file=sys.stderr)
-    context = Context(
-        system_prompt=args.system,
-        messages=[UserMessage(content=prompt)],
-        tools=[] if args.no_tools else list(DEMO_TOOLS),
-    )
     options: dict[str, Any] = {}
     if args.thinking:
         options["reasoning"] = args.thinking
@@ -171,8 +175,10 @@ def main(argv: list[str]) -> int:
         options["max_tokens"] = args.max_tokens
     printer = JsonPrinter(sys.stdout) if args.json else Printer(sys.stdout, sys.stderr)
     try:
-        final = asyncio.run(run_chat(model, context, printer, options))
+        final = asyncio.run(
+            run_chat(model, prompt, printer, system=args.system, tools=not args.no_tools, options=options)
+        )
     except AiwireError as exc:
         print(f"aiwire chat: {exc}", file=sys.stderr)
         return 2
-    return 0 if final.stop_reason in ("stop", "length", "tool_use") else 1
+    return 0 if final is not None and final.stop_reason in ("stop", "length", "tool_use") else 1

@@ -1,4 +1,4 @@
-"""The small, safe tool set of ``aiwire chat``: arithmetic and the clock."""
+"""The small, safe tool set of ``aiwire chat``: arithmetic and the clock, as agent tools."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import ast
 import datetime as _dt
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .types import Tool
+if TYPE_CHECKING:
+    from .agent import FunctionTool
 
-__all__ = ["DEMO_TOOLS", "calculate", "current_time", "run_demo_tool"]
+__all__ = ["calculate", "current_time", "demo_tools"]
 
 _OPS: dict[type[ast.AST], Callable[..., Any]] = {
     ast.Add: operator.add,
@@ -57,32 +58,35 @@ def current_time(timezone: str = "UTC") -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-DEMO_TOOLS = [
-    Tool(
-        name="calculate",
-        description="Evaluate an arithmetic expression exactly, e.g. '6 * 7' or '(2 + 3) ** 2'.",
-        parameters={
-            "type": "object",
-            "properties": {"expression": {"type": "string", "description": "arithmetic expression"}},
-            "required": ["expression"],
-        },
-    ),
-    Tool(
-        name="current_time",
-        description="The current date and time (UTC, ISO 8601).",
-        parameters={"type": "object", "properties": {}},
-    ),
-]
-
-_IMPL: dict[str, Callable[..., str]] = {"calculate": calculate, "current_time": current_time}
+async def _calculate(expression: str) -> str:
+    return calculate(expression)
 
 
-def run_demo_tool(name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
-    """Run a demo tool: ``(output, is_error)``; failures are reported, not raised."""
-    fn = _IMPL.get(name)
-    if fn is None:
-        return f"unknown tool {name!r}", True
-    try:
-        return fn(**arguments), False
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}", True
+async def _current_time() -> str:
+    return current_time()
+
+
+def demo_tools() -> list[FunctionTool]:
+    """The demo tools as agent tools (built on call: the agent loads lazily)."""
+    from .agent import FunctionTool
+
+    return [
+        FunctionTool(
+            _calculate,
+            name="calculate",
+            label="calculator",
+            description="Evaluate an arithmetic expression exactly, e.g. '6 * 7' or '(2 + 3) ** 2'.",
+            parameters={
+                "type": "object",
+                "properties": {"expression": {"type": "string", "description": "arithmetic expression"}},
+                "required": ["expression"],
+            },
+        ),
+        FunctionTool(
+            _current_time,
+            name="current_time",
+            label="clock",
+            description="The current date and time (UTC, ISO 8601).",
+            parameters={"type": "object", "properties": {}},
+        ),
+    ]

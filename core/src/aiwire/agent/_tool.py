@@ -1,0 +1,162 @@
+"""The tool protocol, a cancellation token, and tools made from functions."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from ..types import TextContent, Tool
+from ._types import AgentToolResult, ToolExecution
+
+__all__ = ["AgentTool", "CancelToken", "FunctionTool", "UpdateCallback"]
+
+UpdateCallback = Callable[[AgentToolResult], None]
+"""Called by a running tool with partial results (progress); each call
+becomes a ``tool_execution_update`` event."""
+
+
+class CancelToken:
+    """Set once when a run is aborted. Tools poll :attr:`cancelled`, await
+    :meth:`wait`, or register a callback; async tools are also cancelled
+    through their task, so most never need to look at it."""
+
+    __slots__ = ("_callbacks", "_waiters", "reason")
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._callbacks: list[Callable[[], Any]] = []
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self.reason is not None
+
+    def cancel(self, reason: str = "aborted") -> None:
+        """Cancel (idempotent) and run the registered callbacks, newest first."""
+        if self.reason is not None:
+            return
+        self.reason = reason
+        for cb in reversed(self._callbacks):
+            cb()
+        self._callbacks.clear()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    def on_cancel(self, callback: Callable[[], Any]) -> Callable[[], None]:
+        """Run ``callback`` on cancel (at once if already cancelled); returns
+        a function that unregisters it."""
+        if self.reason is not None:
+            callback()
+            return lambda: None
+        self._callbacks.append(callback)
+
+        def remove() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return remove
+
+    async def wait(self) -> None:
+        """Return once cancelled."""
+        if self.reason is not None:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        finally:
+            self._waiters.remove(fut)
+
+
+@runtime_checkable
+class AgentTool(Protocol):
+    """A tool the agent can run.
+
+    Required: ``definition`` (what the model sees), ``label`` (for people)
+    and ``execute``. Optional attributes, read when present:
+
+    - ``execution_mode``: ``"sequential"`` makes calls to this tool run alone,
+      after the calls before it and before the calls after it.
+    - ``prepare_arguments(args) -> args``: repair raw arguments (old names,
+      strings for numbers) before they are validated against the schema.
+
+    ``execute`` raises to report a failure: the model then sees the error as
+    the tool's result. It should not encode failures in ``content``.
+    """
+
+    @property
+    def definition(self) -> Tool: ...
+
+    @property
+    def label(self) -> str: ...
+
+    async def execute(
+        self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
+    ) -> AgentToolResult: ...
+
+
+class FunctionTool:
+    """An :class:`AgentTool` from a plain function called as ``fn(**args)``.
+
+    The function may be sync (it then runs in a worker thread) or async, and
+    returns a string, a list of content blocks or an :class:`AgentToolResult`.
+    It receives ``cancel`` and ``on_update`` too if its signature names them.
+    """
+
+    __slots__ = ("_accepts", "definition", "execution_mode", "fn", "label", "prepare_arguments")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        label: str | None = None,
+        execution_mode: ToolExecution | None = None,
+        prepare_arguments: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.fn = fn
+        tool_name = name or fn.__name__
+        doc = inspect.getdoc(fn) or ""
+        self.definition = Tool(
+            name=tool_name,
+            description=description if description is not None else doc,
+            parameters=parameters or {"type": "object", "properties": {}},
+        )
+        self.label = label or tool_name.replace("_", " ")
+        self.execution_mode = execution_mode
+        self.prepare_arguments = prepare_arguments
+        params = inspect.signature(fn).parameters
+        self._accepts = frozenset(n for n in ("cancel", "on_update") if n in params)
+
+    async def execute(
+        self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
+    ) -> AgentToolResult:
+        kwargs = dict(args)
+        if "cancel" in self._accepts:
+            kwargs["cancel"] = cancel
+        if "on_update" in self._accepts:
+            kwargs["on_update"] = on_update
+        if inspect.iscoroutinefunction(self.fn):
+            value = await self.fn(**kwargs)
+        else:
+            value = await asyncio.to_thread(self.fn, **kwargs)
+        return as_result(value)
+
+    def __repr__(self) -> str:
+        return f"FunctionTool({self.definition.name!r})"
+
+
+def as_result(value: Any) -> AgentToolResult:
+    """Accept what tools commonly return; anything else is a tool bug."""
+    if isinstance(value, AgentToolResult):
+        return value
+    if isinstance(value, str):
+        return AgentToolResult(content=[TextContent(text=value)])
+    if isinstance(value, list) and all(hasattr(b, "type") for b in value):
+        return AgentToolResult(content=value)
+    raise TypeError(f"a tool returned {type(value).__name__}; return a str, content blocks or an AgentToolResult")
