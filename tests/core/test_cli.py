@@ -45,8 +45,11 @@ def test_chat_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["chat", "-m", "demo/aiwire-demo", "--json", "what is 2 + 3?"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     types = [line["type"] for line in lines]
-    assert types[0] == "start" and "toolcall_end" in types and "tool_result" in types and types[-1] == "done"
-    assert lines[-1]["message"]["stop_reason"] == "stop"
+    assert types[0] == "agent_start" and types[-1] == "agent_end"
+    assert "tool_execution_end" in types
+    stream_events = [line["event"]["type"] for line in lines if line["type"] == "message_update"]
+    assert "toolcall_end" in stream_events and stream_events[-1] == "done"
+    assert lines[-1]["messages"][-1]["stop_reason"] == "stop"
 
 
 def test_chat_reads_the_prompt_from_stdin() -> None:

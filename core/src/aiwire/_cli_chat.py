@@ -173,6 +173,15 @@ def main(argv: list[str]) -> int:
         options["reasoning"] = args.thinking
     if args.max_tokens:
         options["max_tokens"] = args.max_tokens
+    try:
+        # Fail fast, with exit code 2, on setup problems (missing key, bad
+        # options) instead of letting the agent turn them into an error turn.
+        from ._call import prepare
+
+        prepare(model, prompt, options)
+    except AiwireError as exc:
+        print(f"aiwire chat: {exc}", file=sys.stderr)
+        return 2
     printer = JsonPrinter(sys.stdout) if args.json else Printer(sys.stdout, sys.stderr)
     try:
         final = asyncio.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from aiwire import _cli_chat
 from aiwire.testing import FauxProvider, text, tool_call
 

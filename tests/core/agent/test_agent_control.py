@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiwire
 import pytest
 from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
+
+import aiwire
 from aiwire.agent import (
     Agent,
     AgentError,

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiwire
 from agent_helpers import tool_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import aiwire
 from aiwire.agent import (
     Agent,
     AgentEnd,
@@ -26,8 +29,6 @@ from aiwire.agent import (
     TurnStart,
 )
 from aiwire.testing import FauxProvider, text, tool_call
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NAMES = ["ok", "fail", "slow", "steer", "progress", "missing", "exclusive"]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import aiwire
 import msgspec
 import pytest
 from agent_helpers import Recorder, add_tool, result_texts, roles, sent, tool_of
+
+import aiwire
 from aiwire.agent import (
     Agent,
     AgentContext,

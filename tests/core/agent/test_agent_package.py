@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import aiwire
 import pytest
+
+import aiwire
 from aiwire import agent as agent_pkg
 from aiwire.agent._validate import ArgumentsError, validate_arguments
 

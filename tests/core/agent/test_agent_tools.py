@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiwire
 from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
+
+import aiwire
 from aiwire.agent import (
     AfterToolCallContext,
     AfterToolCallResult,

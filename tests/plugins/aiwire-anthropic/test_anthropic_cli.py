@@ -29,7 +29,8 @@ def test_chat_picks_anthropic_when_its_key_is_set(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     assert main(["chat", "--json", "Say hello"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[-1]["type"] == "done" and lines[-1]["message"]["provider"] == "anthropic"
+    ends = [line for line in lines if line["type"] == "message_end" and line["message"]["role"] == "assistant"]
+    assert lines[-1]["type"] == "agent_end" and ends[-1]["message"]["provider"] == "anthropic"
 
 
 def test_chat_without_key_names_the_variable(
