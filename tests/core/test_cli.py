@@ -48,7 +48,7 @@ def test_chat_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert types[0] == "agent_start" and types[-1] == "agent_end"
     assert "tool_execution_end" in types
     stream_events = [line["event"]["type"] for line in lines if line["type"] == "message_update"]
-    assert "toolcall_end" in stream_events and stream_events[-1] == "done"
+    assert "toolcall_end" in stream_events and "text_delta" in stream_events
     assert lines[-1]["messages"][-1]["stop_reason"] == "stop"
 
 
