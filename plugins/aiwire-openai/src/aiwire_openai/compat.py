@@ -7,7 +7,7 @@ a model overrides any of them in ``Model.compat`` (for example
 The defaults below are the conservative choice for an unknown compatible
 server; the ``openai`` row switches on what only OpenAI accepts.
 
-Every field says what it changes on the wire; ``docs/openai.md`` and the
+Every field says what it changes on the wire; ``docs/providers/openai.md`` and the
 plugin README carry the same table.
 """
 
