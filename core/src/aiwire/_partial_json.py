@@ -89,6 +89,7 @@ class PartialJSON:
             c = s[i]
             if mode == _ATOM_MODE:
                 m = _ATOM.match(s, i)
+                assert m is not None  # the pattern matches the empty string
                 if m.end() > i:
                     self._atom.append(m.group())
                     i = m.end()
@@ -97,7 +98,9 @@ class PartialJSON:
                     break
                 continue
             if c in " \t\n\r":
-                i = _WS.match(s, i).end()
+                ws = _WS.match(s, i)
+                assert ws is not None
+                i = ws.end()
                 continue
             i += 1
             if mode == _VALUE:
@@ -150,7 +153,9 @@ class PartialJSON:
             self._slen += 1
             self._esc = False
             i += 1
-        j = _STR_BODY.match(s, i).end()
+        body = _STR_BODY.match(s, i)
+        assert body is not None
+        j = body.end()
         if j > i:
             parts.append(s[i:j])
             self._slen += j - i
