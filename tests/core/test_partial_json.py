@@ -45,7 +45,7 @@ def test_any_split_ends_with_the_exact_value(obj: dict[str, Any], cuts: list[int
 
 
 def test_every_split_point_of_escapes_and_nesting() -> None:
-    obj = {"path": "a\\b\"c\n\u00e9\U0001f600", "n": [1, -2.5e3, True, None, {"k": []}], "e": {}}
+    obj = {"path": 'a\\b"c\n\u00e9\U0001f600', "n": [1, -2.5e3, True, None, {"k": []}], "e": {}}
     text = json.dumps(obj)
     for cut in range(len(text) + 1):
         for text_form in (text, json.dumps(obj, ensure_ascii=False)):

@@ -7,6 +7,7 @@ events by the decoder.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -16,11 +17,22 @@ import msgspec
 
 from . import events as ev
 from ._plugins import Registry, get_registry
-from .codec import CODEC_OPTIONS, Codec, Credentials, Options, OptionValues, Request, StreamDecoder
+from .codec import (
+    CODEC_OPTIONS,
+    Codec,
+    Credentials,
+    Options,
+    OptionValues,
+    Request,
+    StreamDecoder,
+    generic_error_info,
+)
 from .errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
 from .types import AssistantMessage, Context, Model, UserMessage
 
 __all__ = ["Call", "make_options", "prepare"]
+
+log = logging.getLogger("aiwire")
 
 _OPTION_NAMES = frozenset(Options.__struct_fields__)
 _VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
@@ -145,6 +157,19 @@ def check_supported(codec: Codec, options: Options) -> None:
 
 
 _DEFAULTS = Options()
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
+)
+
+
+class _NoFramer:
+    """Framer of a stream whose decoder could not start: reads nothing."""
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        return []
+
+    def close(self) -> list[tuple[str, bytes]]:
+        return []
 
 
 class Call:
@@ -194,7 +219,13 @@ class Call:
         return msgspec.json.encode(req.json)
 
     def start_decoding(self) -> list[ev.Event]:
-        self.decoder = self.codec.decoder(self.model, self.options)
+        try:
+            self.decoder = self.codec.decoder(self.model, self.options)
+        except Exception as exc:  # a broken codec still ends in one error event
+            self.decoder = StreamDecoder(self.model, self.options)
+            self.decoder.fail(f"the {self.codec.api} codec could not start decoding: {type(exc).__name__}: {exc}")
+            self.framer = _NoFramer()
+            return [ev.Start(message=self.decoder.message)]
         framing = self.codec.framing
         if framing == "sse":
             from ._sse import SSEFramer
@@ -239,13 +270,42 @@ class Call:
     def fail(
         self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
     ) -> list[ev.Event]:
-        dec = self.ensure_decoder()
-        dec.fail(message, status=status, error_type=error_type, aborted=aborted)
+        """End the turn with an error event; credentials are masked out of the text."""
+        try:
+            dec = self.ensure_decoder()
+        except Exception:
+            dec = self.decoder = StreamDecoder(self.model, self.options)
+        dec.fail(self.redact(message), status=status, error_type=error_type, aborted=aborted)
         return dec.drain()
 
-    def http_error(self, status: int, headers: Mapping[str, str], body: bytes) -> list[ev.Event]:
-        info = self.codec.parse_error(status, headers, body)
-        return self.fail(info.message, status=status, error_type=info.type)
+    def redact(self, text: str) -> str:
+        """``text`` with every credential of this call replaced by ``***``."""
+        for secret in self._secrets():
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def _secrets(self) -> list[str]:
+        c = self.credentials
+        values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
+        values += [v for k, v in self.request.headers.items() if k.lower() in _SECRET_HEADERS]
+        out = set()
+        for v in values:
+            out.add(v)
+            _, _, token = v.partition(" ")  # "Bearer <token>"
+            out.add(token)
+        return sorted((v for v in out if len(v) >= 6), key=len, reverse=True)
+
+    def http_error(
+        self, status: int, headers: Mapping[str, str], body: bytes, *, note: str | None = None
+    ) -> list[ev.Event]:
+        try:
+            info = self.codec.parse_error(status, headers, body)
+        except Exception as exc:
+            info = generic_error_info(status, body)
+            log.warning("%s codec could not parse an error body: %s", self.codec.api, exc)
+        message = f"{info.message} ({note})" if note else info.message
+        return self.fail(message, status=status, error_type=info.type)
 
     def parse_response(self, body: bytes) -> AssistantMessage:
         msg = self.codec.parse_response(self.model, self.options, body)

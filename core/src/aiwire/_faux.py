@@ -249,9 +249,9 @@ class FauxCodec(BaseCodec):
             "model": model.id,
             "stream": stream,
             "context": msgspec.to_builtins(context),
-            "options": {
-                k: v for k, v in msgspec.to_builtins(options).items() if k in self.supported_options and v is not None
-            },
+            "options": msgspec.to_builtins(
+                {k: v for k in sorted(self.supported_options) if (v := getattr(options, k)) is not None}
+            ),
         }
         if options.provider_options:
             body.update(options.provider_options)
