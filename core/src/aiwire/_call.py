@@ -28,6 +28,7 @@ from .codec import (
     generic_error_info,
 )
 from .errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
+from .handoff import transform_context
 from .types import AssistantMessage, Context, Model, UserMessage
 
 __all__ = ["Call", "make_options", "prepare"]
@@ -175,7 +176,18 @@ class _NoFramer:
 class Call:
     """A prepared call: model, codec, request and the decoding state."""
 
-    __slots__ = ("codec", "context", "credentials", "decoder", "framer", "model", "options", "registry", "request")
+    __slots__ = (
+        "codec",
+        "context",
+        "credentials",
+        "decoder",
+        "framer",
+        "model",
+        "options",
+        "registry",
+        "request",
+        "sent_context",
+    )
 
     def __init__(self, model: Model, context: Context, options: Options) -> None:
         self.registry = reg = get_registry()
@@ -191,9 +203,14 @@ class Call:
         self.decoder: StreamDecoder | None = None
         self.framer: Any = None
         self.request = Request(url="")
+        self.sent_context: Context | None = None
 
     def build(self, *, stream: bool) -> Request:
-        req = self.codec.build_request(self.model, self.context, self.options, self.credentials, stream=stream)
+        """The request for this call; the codec sees the context adapted to
+        the target model (:func:`aiwire.handoff.transform_context`)."""
+        if self.sent_context is None:
+            self.sent_context = transform_context(self.context, self.model, self.codec)
+        req = self.codec.build_request(self.model, self.sent_context, self.options, self.credentials, stream=stream)
         if self.model.headers or self.credentials.headers or self.options.headers:
             headers = dict(self.model.headers)
             headers.update(req.headers)
