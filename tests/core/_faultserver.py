@@ -176,9 +176,8 @@ class FaultServer:
                 return False
             elif kind == "close":
                 return False
-            elif kind == "end":
-                if reply.chunked:
-                    conn.sendall(b"0\r\n\r\n")
+            elif kind == "end" and reply.chunked:
+                conn.sendall(b"0\r\n\r\n")
         return True
 
 

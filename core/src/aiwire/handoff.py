@@ -254,8 +254,8 @@ class _Transform:
         # a ProviderContent block
         if b.api == self.model.api:
             if _needs_sanitizing(b.text) or _needs_sanitizing(b.data):
-                text = sanitize_text(b.text) if b.text is not None else None
-                return msgspec.structs.replace(b, text=text, data=_sanitize_value(b.data))
+                clean = sanitize_text(b.text) if b.text is not None else None
+                return msgspec.structs.replace(b, text=clean, data=_sanitize_value(b.data))
             return b
         if b.text and b.text.strip():
             return TextContent(text=sanitize_text(b.text))
