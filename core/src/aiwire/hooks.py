@@ -139,3 +139,9 @@ class AiwireSpecs:
     @hookspec
     def on_message_end(self, model: Model, message: AssistantMessage) -> None:
         """Observe the final message of every call (usage, cost, tracing)."""
+
+    @hookspec
+    def classify_error(self, message: AssistantMessage) -> str | None:
+        """Say what kind of failure ``message`` is, for errors the built-in
+        patterns miss: ``"context_overflow"``, ``"rate_limited"``, ``"auth"``
+        or ``None``. Called only by :mod:`aiwire.classify`, never per event."""
