@@ -263,6 +263,12 @@ class FauxCodec(BaseCodec):
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
         return FauxDecoder(model, options)
 
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """Native JSON output, unless the model sets ``compat={"structured_output": False}``."""
+        if model.compat.get("structured_output") is False:
+            return None
+        return {"output_format": {"name": name, "schema": schema}}
+
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
         data = msgspec.json.decode(body)
         content = msgspec.convert(data["content"], list[AssistantContent])
