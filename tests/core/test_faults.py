@@ -252,7 +252,16 @@ def _stalling(server: FaultServer) -> None:
     server.script(Reply(ops=[("send", b"".join([*text_events("before abort"), USAGE])), ("wait_gone", 5)]))
 
 
-async def _assert_pool_free(m: aiwire.Model, transport: httpx.AsyncHTTPTransport, server: FaultServer) -> None:
+def _stalled_stream(server: FaultServer) -> tuple[aiwire.Model, httpx.AsyncHTTPTransport, aiwire.AssistantStream]:
+    _stalling(server)
+    m = model(server)
+    transport = _one_connection_transport()
+    return m, transport, aiwire.stream(m, "hi", transport=transport)
+
+
+async def _assert_released(m: aiwire.Model, transport: httpx.AsyncHTTPTransport, server: FaultServer) -> None:
+    """The server saw the client leave, and the one pooled connection is free again."""
+    assert await asyncio.to_thread(server.client_gone.wait, 3)
     server.script(ok("next turn"))
     msg = await asyncio.wait_for(aiwire.stream(m, "again", transport=transport).result(), 5)
     assert msg.text == "next turn"
@@ -265,10 +274,7 @@ def _one_connection_transport() -> httpx.AsyncHTTPTransport:
 
 
 async def test_cancelling_the_task_aborts_and_frees_the_connection(server: FaultServer) -> None:
-    _stalling(server)
-    m = model(server)
-    transport = _one_connection_transport()
-    s = aiwire.stream(m, "hi", transport=transport)
+    m, transport, s = _stalled_stream(server)
     seen: list[ev.Event] = []
 
     async def consume() -> None:
@@ -284,29 +290,21 @@ async def test_cancelling_the_task_aborts_and_frees_the_connection(server: Fault
     msg = s.message
     assert msg is not None and msg.stop_reason == "aborted"
     assert msg.text == "before abort" and msg.usage is not None and msg.usage.output == 3
-    assert await asyncio.to_thread(server.client_gone.wait, 3)
-    await _assert_pool_free(m, transport, server)
+    await _assert_released(m, transport, server)
 
 
 async def test_breaking_out_of_the_loop_aborts_at_once(server: FaultServer) -> None:
-    _stalling(server)
-    m = model(server)
-    transport = _one_connection_transport()
-    s = aiwire.stream(m, "hi", transport=transport)
+    m, transport, s = _stalled_stream(server)
     async for e in s:
         if isinstance(e, ev.TextEnd):
             break
     msg = s.message
     assert msg is not None and msg.stop_reason == "aborted" and msg.text == "before abort"
-    assert await asyncio.to_thread(server.client_gone.wait, 3)
-    await _assert_pool_free(m, transport, server)
+    await _assert_released(m, transport, server)
 
 
 async def test_abort_from_another_task(server: FaultServer) -> None:
-    _stalling(server)
-    m = model(server)
-    transport = _one_connection_transport()
-    s = aiwire.stream(m, "hi", transport=transport)
+    m, transport, s = _stalled_stream(server)
 
     async def later() -> None:
         while s.partial is None or not s.partial.text:
@@ -319,8 +317,7 @@ async def test_abort_from_another_task(server: FaultServer) -> None:
     msg = check_protocol(events)
     assert msg.stop_reason == "aborted" and msg.text == "before abort"
     assert isinstance(events[-1], ev.Error) and events[-1].reason == "aborted"
-    assert await asyncio.to_thread(server.client_gone.wait, 3)
-    await _assert_pool_free(m, transport, server)
+    await _assert_released(m, transport, server)
 
 
 async def test_abort_inside_the_loop_and_context_manager(server: FaultServer) -> None:

@@ -145,6 +145,28 @@ def _stall_message(call: Call) -> str:
     )
 
 
+def _retry_or_fail(call: Call, retries: _Retries, reason: str) -> list[ev.Event] | float:
+    """The delay before the next attempt, or the final error events."""
+    delay, note = retries.next_delay(reason)
+    return delay if delay is not None else call.fail(_with_note(reason, note))
+
+
+def _status_outcome(call: Call, retries: _Retries, response: httpx.Response, body: bytes) -> list[ev.Event] | float:
+    """After an HTTP error status: the delay before a retry, or the error events."""
+    status = response.status_code
+    delay, note = retries.next_delay(f"HTTP {status}", status, response.headers)
+    if delay is not None:
+        return delay
+    return call.http_error(status, response.headers, body, note=note)
+
+
+def _request(client: httpx.AsyncClient | httpx.Client, call: Call, *, idle: bool = False) -> httpx.Request:
+    req = call.build(stream=True)
+    return client.build_request(
+        req.method, req.url, headers=req.headers, content=call.body(), timeout=_timeout(call, idle=idle)
+    )
+
+
 # Where an async stream is waiting, for abort() and the idle timer.
 _CONSUMER, _SERVER, _SLEEPING = 0, 1, 2
 
@@ -330,10 +352,7 @@ class AssistantStream:
         call = self._call
         client = _async_client(call)
         try:
-            req = call.build(stream=True)
-            request = client.build_request(
-                req.method, req.url, headers=req.headers, content=call.body(), timeout=_timeout(call)
-            )
+            request = _request(client, call)
         except Exception as exc:
             return call.fail(f"could not build the request: {_describe(exc)}")
         try:
@@ -343,10 +362,10 @@ class AssistantStream:
             if why == "abort":
                 return call.fail("aborted", aborted=True)
             if why == "stall":
-                return self._retry_or_fail(retries, _stall_message(call))
+                return _retry_or_fail(call, retries, _stall_message(call))
             raise
         except _NET_ERRORS as exc:
-            return self._retry_or_fail(retries, f"request to {call.model.base_url} failed: {_describe(exc)}")
+            return _retry_or_fail(call, retries, f"request to {call.model.base_url} failed: {_describe(exc)}")
         except Exception as exc:
             return call.fail(f"request to {call.model.base_url} failed: {_describe(exc)}")
         self._response = response
@@ -361,23 +380,15 @@ class AssistantStream:
                 raise
             if why == "abort":
                 return call.fail("aborted", aborted=True)
-            return self._retry_or_fail(retries, _stall_message(call))
+            return _retry_or_fail(call, retries, _stall_message(call))
         except _NET_ERRORS as exc:
-            return self._retry_or_fail(retries, f"reading the error response failed: {_describe(exc)}")
+            return _retry_or_fail(call, retries, f"reading the error response failed: {_describe(exc)}")
         except Exception as exc:
             return call.fail(f"an on_response observer failed: {_describe(exc)}")
         finally:
             if response.status_code >= 400:
                 await self._close()
-        status = response.status_code
-        delay, note = retries.next_delay(f"HTTP {status}", status, response.headers)
-        if delay is not None:
-            return delay
-        return call.http_error(status, response.headers, body, note=note)
-
-    def _retry_or_fail(self, retries: _Retries, reason: str) -> list[ev.Event] | float:
-        delay, note = retries.next_delay(reason)
-        return delay if delay is not None else self._call.fail(_with_note(reason, note))
+        return _status_outcome(call, retries, response, body)
 
     async def _body(self, retries: _Retries) -> AsyncIterator[list[ev.Event]]:
         call = self._call
@@ -420,7 +431,7 @@ class AssistantStream:
             # The connection failed or stalled.
             await self._close()
             if start:  # nothing reached the caller yet: a retry is invisible
-                outcome: list[ev.Event] | float | None = self._retry_or_fail(retries, reason)
+                outcome: list[ev.Event] | float | None = _retry_or_fail(call, retries, reason)
                 while isinstance(outcome, float):
                     try:
                         await self._wait(asyncio.sleep(outcome), _SLEEPING)
@@ -557,7 +568,7 @@ class SyncAssistantStream:
                 yield self._finish(events)
                 return
             assert reason is not None
-            again = self._retry_or_fail(retries, reason)
+            again = _retry_or_fail(call, retries, reason)
             if isinstance(again, list):
                 yield self._finish(again)
                 return
@@ -565,20 +576,13 @@ class SyncAssistantStream:
                 yield self._finish(call.fail("aborted", aborted=True))
                 return
 
-    def _retry_or_fail(self, retries: _Retries, reason: str) -> list[ev.Event] | float:
-        delay, note = retries.next_delay(reason)
-        return delay if delay is not None else self._call.fail(_with_note(reason, note))
-
     def _attempt(self, retries: _Retries) -> list[ev.Event] | float | None:
         call = self._call
         if self._aborted.is_set():
             return call.fail("aborted before the request was sent", aborted=True)
         client = _sync_client(call)
         try:
-            req = call.build(stream=True)
-            self._request = request = client.build_request(
-                req.method, req.url, headers=req.headers, content=call.body(), timeout=_timeout(call, idle=True)
-            )
+            self._request = request = _request(client, call, idle=True)
         except Exception as exc:
             return call.fail(f"could not build the request: {_describe(exc)}")
         self._reset_deadline()
@@ -588,8 +592,8 @@ class SyncAssistantStream:
             if self._aborted.is_set():
                 return call.fail("aborted", aborted=True)
             if isinstance(exc, httpx.TimeoutException) and self._stalled():
-                return self._retry_or_fail(retries, _stall_message(call))
-            return self._retry_or_fail(retries, f"request to {call.model.base_url} failed: {_describe(exc)}")
+                return _retry_or_fail(call, retries, _stall_message(call))
+            return _retry_or_fail(call, retries, f"request to {call.model.base_url} failed: {_describe(exc)}")
         except Exception as exc:
             return call.fail(f"request to {call.model.base_url} failed: {_describe(exc)}")
         self._response = response
@@ -599,18 +603,14 @@ class SyncAssistantStream:
                 return None
             body = response.read()
         except _NET_ERRORS as exc:
-            return self._retry_or_fail(retries, f"reading the error response failed: {_describe(exc)}")
+            return _retry_or_fail(call, retries, f"reading the error response failed: {_describe(exc)}")
         except Exception as exc:
             self._close()
             return call.fail(f"an on_response observer failed: {_describe(exc)}")
         finally:
             if response.status_code >= 400:
                 self._close()
-        status = response.status_code
-        delay, note = retries.next_delay(f"HTTP {status}", status, response.headers)
-        if delay is not None:
-            return delay
-        return call.http_error(status, response.headers, body, note=note)
+        return _status_outcome(call, retries, response, body)
 
     def _reset_deadline(self) -> None:
         idle = self._call.options.idle_timeout
