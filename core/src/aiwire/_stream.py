@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, Generator, Iterator
 from typing import Any
 
 import httpx
@@ -204,40 +204,6 @@ class _IdleTimer:
         self.handle.cancel()
 
 
-class _AsyncEvents:
-    """The iterator of an :class:`AssistantStream`. Dropping it early (a
-    ``break``) ends the turn as aborted at once; the response is closed when
-    the event loop finalises the underlying generator, moments later."""
-
-    __slots__ = ("__weakref__", "_batches", "_buf", "_pos", "_stream")
-
-    def __init__(self, stream: AssistantStream) -> None:
-        self._stream = stream
-        self._batches = stream._batches()
-        self._buf: list[ev.Event] = []
-        self._pos = 0
-
-    def __aiter__(self) -> _AsyncEvents:
-        return self
-
-    async def __anext__(self) -> ev.Event:
-        pos = self._pos
-        if pos < len(self._buf):
-            self._pos = pos + 1
-            return self._buf[pos]
-        self._buf = await self._batches.__anext__()
-        self._pos = 1
-        return self._buf[0]
-
-    async def aclose(self) -> None:
-        await self._batches.aclose()
-
-    def __del__(self) -> None:
-        s = self._stream
-        if s._final is None:
-            s._end_aborted("the consumer stopped reading the stream")
-
-
 class AssistantStream:
     """An async stream of events for one assistant turn.
 
@@ -262,7 +228,7 @@ class AssistantStream:
         self._task: asyncio.Task[Any] | None = None
         self._waiting = _CONSUMER
         self._timer: _IdleTimer | None = None
-        self._iter: weakref.ref[_AsyncEvents] | None = None
+        self._iter: weakref.ref[AsyncGenerator[ev.Event, None]] | None = None
 
     @property
     def model(self) -> Any:
@@ -279,13 +245,27 @@ class AssistantStream:
         dec = self._call.decoder
         return None if dec is None else dec.snapshot()
 
-    def __aiter__(self) -> _AsyncEvents:
+    def __aiter__(self) -> AsyncGenerator[ev.Event, None]:
         if self._started:
             raise RuntimeError("an AssistantStream can be iterated only once; use .message or await it")
         self._started = True
-        it = _AsyncEvents(self)
-        self._iter = weakref.ref(it)
+        it = self._events()
+        # A generator clears its weak references as soon as it is dropped, before
+        # the event loop schedules its aclose(): so a `break` ends the turn at once.
+        self._iter = weakref.ref(it, self._dropped)
         return it
+
+    def _dropped(self, _ref: object) -> None:
+        self._end_aborted("the consumer stopped reading the stream")
+
+    async def _events(self) -> AsyncGenerator[ev.Event, None]:
+        batches = self._batches()
+        try:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+        finally:
+            await batches.aclose()
 
     async def _wait(self, awaitable: Any, state: int) -> Any:
         self._waiting = state
@@ -309,42 +289,96 @@ class AssistantStream:
 
     async def _batches(self) -> AsyncGenerator[list[ev.Event], None]:
         call = self._call
-        loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if call.options.idle_timeout:
-            self._timer = _IdleTimer(self, loop, call.options.idle_timeout)
+            self._timer = _IdleTimer(self, asyncio.get_running_loop(), call.options.idle_timeout)
+        timer = self._timer
         retries = _Retries(call)
         try:
+            final = await self._connect(retries)
+            if final is not None:
+                yield self._finish(final)
+                return
             while True:
-                if self._aborted:
-                    yield self._finish(call.fail("aborted before the request was sent", aborted=True))
+                response = self._response
+                assert response is not None
+                start = call.start_decoding()
+                raw = response.aiter_raw()
+                while True:
+                    if self._aborted:
+                        yield self._finish(start + call.fail("aborted", aborted=True))
+                        return
+                    # The hot path: set the state inline rather than through _wait().
+                    self._waiting = _SERVER
+                    try:
+                        chunk = await raw.__anext__()
+                    except StopAsyncIteration:
+                        self._waiting = _CONSUMER
+                        yield self._finish(start + call.eof())
+                        return
+                    except asyncio.CancelledError:
+                        self._waiting = _CONSUMER
+                        why = self._interrupted()
+                        if why is None:
+                            raise
+                        if why == "abort":
+                            yield self._finish(start + call.fail("aborted", aborted=True))
+                            return
+                        reason = _stall_message(call)
+                        break
+                    except Exception as exc:  # httpx errors, or anything a custom transport raises
+                        self._waiting = _CONSUMER
+                        reason = f"the connection failed mid-stream: {_describe(exc)}"
+                        break
+                    self._waiting = _CONSUMER
+                    out = call.feed(chunk)
+                    if out:
+                        if start:
+                            out = start + out
+                            start = []
+                        if call.decoder is not None and call.decoder.terminated:
+                            yield self._finish(out)
+                            return
+                        yield out
+                        if timer is not None:
+                            timer.reset()
+                # The connection failed or stalled.
+                await self._close()
+                if not start:  # content reached the caller: never retried
+                    yield self._finish(call.fail(reason))
                     return
-                if self._timer is not None:
-                    self._timer.reset()
-                outcome = await self._attempt(retries)
-                if isinstance(outcome, list):
-                    yield self._finish(outcome)
+                outcome = _retry_or_fail(call, retries, reason)
+                final = outcome if isinstance(outcome, list) else await self._connect(retries, outcome)
+                if final is not None:
+                    yield self._finish(start + final)
                     return
-                if outcome is None:
-                    break
-                try:
-                    await self._wait(asyncio.sleep(outcome), _SLEEPING)
-                except asyncio.CancelledError:
-                    if self._interrupted() is None:
-                        self._end_aborted("the task was cancelled")
-                        raise
-            async for batch in self._body(retries):
-                yield batch
-                if self._timer is not None:
-                    self._timer.reset()
         except asyncio.CancelledError:
-            if self._final is None:
-                self._end_aborted("the task was cancelled")
+            self._end_aborted("the task was cancelled")
             raise
         finally:
-            if self._timer is not None:
-                self._timer.cancel()
+            if timer is not None:
+                timer.cancel()
             await self._close()
+
+    async def _connect(self, retries: _Retries, delay: float | None = None) -> list[ev.Event] | None:
+        """Attempt until a streaming response is ready (``None``) or the
+        final events are known; ``delay`` is a backoff to wait first."""
+        call = self._call
+        while True:
+            if delay is not None:
+                try:
+                    await self._wait(asyncio.sleep(delay), _SLEEPING)
+                except asyncio.CancelledError:
+                    if self._interrupted() is None:
+                        raise
+            if self._aborted:
+                return call.fail("aborted before the request was sent", aborted=True)
+            if self._timer is not None:
+                self._timer.reset()
+            outcome = await self._attempt(retries)
+            if outcome is None or isinstance(outcome, list):
+                return outcome
+            delay = outcome
 
     async def _attempt(self, retries: _Retries) -> list[ev.Event] | float | None:
         """Send the request: ``None`` when a streaming response is ready,
@@ -389,68 +423,6 @@ class AssistantStream:
             if response.status_code >= 400:
                 await self._close()
         return _status_outcome(call, retries, response, body)
-
-    async def _body(self, retries: _Retries) -> AsyncIterator[list[ev.Event]]:
-        call = self._call
-        while True:
-            response = self._response
-            assert response is not None
-            start = call.start_decoding()
-            raw = response.aiter_raw()
-            reason = None
-            while True:
-                if self._aborted:
-                    yield self._finish(start + call.fail("aborted", aborted=True))
-                    return
-                try:
-                    chunk = await self._wait(raw.__anext__(), _SERVER)
-                except StopAsyncIteration:
-                    yield self._finish(start + call.eof())
-                    return
-                except asyncio.CancelledError:
-                    why = self._interrupted()
-                    if why is None:
-                        raise
-                    if why == "abort":
-                        yield self._finish(start + call.fail("aborted", aborted=True))
-                        return
-                    reason = _stall_message(call)
-                    break
-                except _NET_ERRORS as exc:
-                    reason = f"the connection failed mid-stream: {_describe(exc)}"
-                    break
-                out = call.feed(chunk)
-                if out:
-                    if start:
-                        out = start + out
-                        start = []
-                    if call.decoder is not None and call.decoder.terminated:
-                        yield self._finish(out)
-                        return
-                    yield out
-            # The connection failed or stalled.
-            await self._close()
-            if start:  # nothing reached the caller yet: a retry is invisible
-                outcome: list[ev.Event] | float | None = _retry_or_fail(call, retries, reason)
-                while isinstance(outcome, float):
-                    try:
-                        await self._wait(asyncio.sleep(outcome), _SLEEPING)
-                    except asyncio.CancelledError:
-                        if self._interrupted() is None:
-                            raise
-                        outcome = call.fail("aborted", aborted=True)
-                        break
-                    if self._timer is not None:
-                        self._timer.reset()
-                    outcome = await self._attempt(retries)
-                    if outcome is None:
-                        break
-                if isinstance(outcome, list):
-                    yield self._finish(start + outcome)
-                    return
-                continue
-            yield self._finish(call.fail(reason))
-            return
 
     def _finish(self, events: list[ev.Event]) -> list[ev.Event]:
         for e in events:
@@ -662,7 +634,7 @@ class SyncAssistantStream:
             else:
                 if not self._aborted.is_set():
                     return start + call.eof(), None
-        except _NET_ERRORS as exc:
+        except Exception as exc:  # httpx errors, or anything a custom transport raises
             if not self._aborted.is_set():
                 if isinstance(exc, httpx.TimeoutException) and self._stalled():
                     reason = _stall_message(call)
