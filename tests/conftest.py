@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from aiwire import _plugins
 
 ROOT = Path(__file__).resolve().parent.parent
