@@ -40,12 +40,16 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from . import agent, errors, events
     from ._api import complete, complete_sync, stream, stream_sync
+    from ._extract import ExtractError, extract, extract_sync
     from ._images import ImageJob, generate_images, generate_images_sync
     from ._models import custom_model, get_model, get_provider, models, providers
     from ._plugins import PluginInfo, register_plugin, unregister_plugin
     from ._stream import AssistantStream, SyncAssistantStream
+    from .classify import is_auth_error, is_context_overflow, is_rate_limited
     from .codec import Credentials, ImageOptions, Options, Request
+    from .handoff import transform_context
     from .hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
+    from .tools import CheckedCall, ToolArgumentsError, validate_tool_call
 
 _LAZY = {
     "complete": "._api",
@@ -76,6 +80,16 @@ _LAZY = {
     "agent": ".agent",
     "errors": ".errors",
     "events": ".events",
+    "ExtractError": "._extract",
+    "extract": "._extract",
+    "extract_sync": "._extract",
+    "is_auth_error": ".classify",
+    "is_context_overflow": ".classify",
+    "is_rate_limited": ".classify",
+    "transform_context": ".handoff",
+    "CheckedCall": ".tools",
+    "ToolArgumentsError": ".tools",
+    "validate_tool_call": ".tools",
 }
 
 
@@ -102,9 +116,11 @@ __all__ = [
     "ApiSpec",
     "AssistantMessage",
     "AssistantStream",
+    "CheckedCall",
     "Context",
     "Cost",
     "Credentials",
+    "ExtractError",
     "ImageContent",
     "ImageJob",
     "ImageOptions",
@@ -122,6 +138,7 @@ __all__ = [
     "TextContent",
     "ThinkingContent",
     "Tool",
+    "ToolArgumentsError",
     "ToolCall",
     "ToolResultMessage",
     "Usage",
@@ -134,11 +151,16 @@ __all__ = [
     "dumps",
     "errors",
     "events",
+    "extract",
+    "extract_sync",
     "generate_images",
     "generate_images_sync",
     "get_model",
     "get_provider",
     "hookimpl",
+    "is_auth_error",
+    "is_context_overflow",
+    "is_rate_limited",
     "loads",
     "models",
     "plugins",
@@ -146,5 +168,7 @@ __all__ = [
     "register_plugin",
     "stream",
     "stream_sync",
+    "transform_context",
     "unregister_plugin",
+    "validate_tool_call",
 ]

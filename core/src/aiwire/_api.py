@@ -35,7 +35,7 @@ async def complete(
     ``error_message`` says why); pass ``check=True`` to raise
     :class:`~aiwire.errors.ProviderError` instead.
     """
-    msg = await acomplete(prepare(model, context, options))
+    msg = await acomplete(prepare(model, context, options, stream=False))
     return msg.raise_for_error() if check else msg
 
 
@@ -46,5 +46,5 @@ def stream_sync(model: Model | str, context: ContextLike, **options: Any) -> Syn
 
 def complete_sync(model: Model | str, context: ContextLike, *, check: bool = False, **options: Any) -> AssistantMessage:
     """Blocking twin of :func:`complete`."""
-    msg = scomplete(prepare(model, context, options))
+    msg = scomplete(prepare(model, context, options, stream=False))
     return msg.raise_for_error() if check else msg

@@ -7,6 +7,7 @@ events by the decoder.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -16,11 +17,23 @@ import msgspec
 
 from . import events as ev
 from ._plugins import Registry, get_registry
-from .codec import CODEC_OPTIONS, Codec, Credentials, Options, OptionValues, Request, StreamDecoder
+from .codec import (
+    CODEC_OPTIONS,
+    Codec,
+    Credentials,
+    Options,
+    OptionValues,
+    Request,
+    StreamDecoder,
+    generic_error_info,
+)
 from .errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
+from .handoff import transform_context
 from .types import AssistantMessage, Context, Model, UserMessage
 
 __all__ = ["Call", "make_options", "prepare"]
+
+log = logging.getLogger("aiwire")
 
 _OPTION_NAMES = frozenset(Options.__struct_fields__)
 _VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
@@ -149,12 +162,37 @@ def check_supported(codec: Codec, options: Options) -> None:
 
 
 _DEFAULTS = Options()
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
+)
+
+
+class _NoFramer:
+    """Framer of a stream whose decoder could not start: reads nothing."""
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        return []
+
+    def close(self) -> list[tuple[str, bytes]]:
+        return []
 
 
 class Call:
     """A prepared call: model, codec, request and the decoding state."""
 
-    __slots__ = ("codec", "context", "credentials", "decoder", "framer", "model", "options", "registry", "request")
+    __slots__ = (
+        "_built_for",
+        "codec",
+        "context",
+        "credentials",
+        "decoder",
+        "framer",
+        "model",
+        "options",
+        "registry",
+        "request",
+        "sent_context",
+    )
 
     def __init__(self, model: Model, context: Context, options: Options) -> None:
         self.registry = reg = get_registry()
@@ -170,10 +208,21 @@ class Call:
         self.decoder: StreamDecoder | None = None
         self.framer: Any = None
         self.request = Request(url="")
+        self.sent_context: Context | None = None
+        self._built_for: bool | None = None
 
     def build(self, *, stream: bool) -> Request:
-        req = self.codec.build_request(self.model, self.context, self.options, self.credentials, stream=stream)
-        return self.finish_request(req)
+        """The request for this call, built once (retries resend it); the
+        codec sees the context adapted to the target model
+        (:func:`aiwire.handoff.transform_context`)."""
+        if self._built_for is stream:
+            return self.request
+        if self.sent_context is None:
+            self.sent_context = transform_context(self.context, self.model, self.codec)
+        req = self.codec.build_request(self.model, self.sent_context, self.options, self.credentials, stream=stream)
+        req = self.finish_request(req)
+        self._built_for = stream
+        return req
 
     def finish_request(self, req: Request) -> Request:
         """Merge headers, then let ``prepare_request`` hooks and ``on_payload`` see the request."""
@@ -202,7 +251,13 @@ class Call:
         return msgspec.json.encode(req.json)
 
     def start_decoding(self) -> list[ev.Event]:
-        self.decoder = self.codec.decoder(self.model, self.options)
+        try:
+            self.decoder = self.codec.decoder(self.model, self.options)
+        except Exception as exc:  # a broken codec still ends in one error event
+            self.decoder = StreamDecoder(self.model, self.options)
+            self.decoder.fail(f"the {self.codec.api} codec could not start decoding: {type(exc).__name__}: {exc}")
+            self.framer = _NoFramer()
+            return [ev.Start(message=self.decoder.message)]
         framing = self.codec.framing
         if framing == "sse":
             from ._sse import SSEFramer
@@ -247,13 +302,42 @@ class Call:
     def fail(
         self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
     ) -> list[ev.Event]:
-        dec = self.ensure_decoder()
-        dec.fail(message, status=status, error_type=error_type, aborted=aborted)
+        """End the turn with an error event; credentials are masked out of the text."""
+        try:
+            dec = self.ensure_decoder()
+        except Exception:
+            dec = self.decoder = StreamDecoder(self.model, self.options)
+        dec.fail(self.redact(message), status=status, error_type=error_type, aborted=aborted)
         return dec.drain()
 
-    def http_error(self, status: int, headers: Mapping[str, str], body: bytes) -> list[ev.Event]:
-        info = self.codec.parse_error(status, headers, body)
-        return self.fail(info.message, status=status, error_type=info.type)
+    def redact(self, text: str) -> str:
+        """``text`` with every credential of this call replaced by ``***``."""
+        for secret in self._secrets():
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def _secrets(self) -> list[str]:
+        c = self.credentials
+        values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
+        values += [v for k, v in self.request.headers.items() if k.lower() in _SECRET_HEADERS]
+        out = set()
+        for v in values:
+            out.add(v)
+            _, _, token = v.partition(" ")  # "Bearer <token>"
+            out.add(token)
+        return sorted((v for v in out if len(v) >= 6), key=len, reverse=True)
+
+    def http_error(
+        self, status: int, headers: Mapping[str, str], body: bytes, *, note: str | None = None
+    ) -> list[ev.Event]:
+        try:
+            info = self.codec.parse_error(status, headers, body)
+        except Exception as exc:
+            info = generic_error_info(status, body)
+            log.warning("%s codec could not parse an error body: %s", self.codec.api, exc)
+        message = f"{info.message} ({note})" if note else info.message
+        return self.fail(message, status=status, error_type=info.type)
 
     def parse_response(self, body: bytes) -> AssistantMessage:
         msg = self.codec.parse_response(self.model, self.options, body)
@@ -268,10 +352,16 @@ class Call:
             logging.getLogger("aiwire").exception("on_message_end hook failed")
 
 
-def prepare(model: Model | str, context: Context | str | Mapping[str, Any], options: Mapping[str, Any]) -> Call:
+def prepare(
+    model: Model | str, context: Context | str | Mapping[str, Any], options: Mapping[str, Any], *, stream: bool = True
+) -> Call:
+    """Check everything and build the request, so that setup problems (a
+    schema the api cannot express, say) raise here, before any I/O."""
     from ._models import get_model
 
     m = get_model(model) if isinstance(model, str) else model
     if not isinstance(m, Model):
         raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
-    return Call(m, as_context(context), make_options(options))
+    call = Call(m, as_context(context), make_options(options))
+    call.build(stream=stream)
+    return call

@@ -266,7 +266,9 @@ class FauxCodec(BaseCodec):
             "model": model.id,
             "stream": stream,
             "context": msgspec.to_builtins(context),
-            "options": {k: v for k in sorted(self.supported_options) if (v := getattr(options, k)) is not None},
+            "options": msgspec.to_builtins(
+                {k: v for k in sorted(self.supported_options) if (v := getattr(options, k)) is not None}
+            ),
         }
         if options.provider_options:
             body.update(options.provider_options)
@@ -274,6 +276,12 @@ class FauxCodec(BaseCodec):
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
         return FauxDecoder(model, options)
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """Native JSON output, unless the model sets ``compat={"structured_output": False}``."""
+        if model.compat.get("structured_output") is False:
+            return None
+        return {"output_format": {"name": name, "schema": schema}}
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
         data = msgspec.json.decode(body)

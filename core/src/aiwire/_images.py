@@ -18,7 +18,7 @@ import httpx
 import msgspec
 
 from ._call import Call, as_context, make_options
-from ._stream import _async_client, _build_request, _describe, _notify_retry, _retry_delay, _sync_client
+from ._stream import _async_client, _describe, _request, _Retries, _sync_client, _with_note
 from .codec import IMAGE_OPTIONS, ImageCodec, ImageOptions, Request, image_prompt
 from .errors import BadOptionsError
 from .types import Context, ImageResult, Model
@@ -150,17 +150,22 @@ class ImageCall(Call):
         self.registry.pm.hook.on_response(model=self.model, response=response)
         return f"HTTP {response.status_code}"
 
-    def next_step(self, attempt: int, response: httpx.Response | None, reason: str) -> ImageResult | float:
+    def next_step(self, retries: _Retries, response: httpx.Response | None, reason: str) -> ImageResult | float:
         """The final result, or the delay before the next attempt (announced to ``on_retry``)."""
         if response is not None and response.status_code < 400:
             return self.response_result(response)
-        delay = _retry_delay(self, attempt, response)
-        if delay is None:
-            if response is not None:
-                return self.response_result(response)
-            return self.failed(f"request to {self.model.base_url} failed: {reason}")
-        _notify_retry(self, attempt, delay, reason)
-        return delay
+        if response is None:
+            delay, note = retries.next_delay(reason)
+        else:
+            delay, note = retries.next_delay(reason, response.status_code, response.headers)
+        if delay is not None:
+            return delay
+        if response is not None:
+            result = self.response_result(response)
+            if note and result.error_message:
+                result.error_message = _with_note(result.error_message, note)
+            return result
+        return self.failed(_with_note(f"request to {self.model.base_url} failed: {reason}", note))
 
 
 class ImageJob:
@@ -208,14 +213,13 @@ class ImageJob:
     async def _run(self) -> ImageResult:
         call = self._call
         client = _async_client(call)
-        attempt = 0
+        retries = _Retries(call)
         while True:
             if self._aborted:
                 return call.failed("aborted before the request was sent", aborted=True)
             response: httpx.Response | None
             try:
-                request = _build_request(client, call, stream=False)
-                response = await client.send(request)
+                response = await client.send(_request(client, call, stream=False))
                 reason = call.observe(response)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 response, reason = None, _describe(exc)
@@ -223,10 +227,9 @@ class ImageJob:
                 if not self._aborted:
                     raise
                 return self._cancelled("aborted")
-            step = call.next_step(attempt, response, reason)
+            step = call.next_step(retries, response, reason)
             if isinstance(step, ImageResult):
                 return step
-            attempt += 1
             try:
                 await asyncio.sleep(step)
             except asyncio.CancelledError:
@@ -244,18 +247,17 @@ class ImageJob:
 
 def _run_sync(call: ImageCall) -> ImageResult:
     client = _sync_client(call)
-    attempt = 0
+    retries = _Retries(call)
     while True:
         response: httpx.Response | None
         try:
-            response = client.send(_build_request(client, call, stream=False))
+            response = client.send(_request(client, call, stream=False))
             reason = call.observe(response)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             response, reason = None, _describe(exc)
-        step = call.next_step(attempt, response, reason)
+        step = call.next_step(retries, response, reason)
         if isinstance(step, ImageResult):
             return step
-        attempt += 1
         time.sleep(step)
 
 

@@ -1,10 +1,20 @@
 """Best-effort parsing of JSON that is still arriving (streamed tool arguments).
 
-Placeholder implementation: correct but not yet linear in the argument size.
+:class:`PartialJSON` is a resumable scanner: it keeps its position in the
+grammar between fragments and builds the value as it goes, so each character
+is looked at once. Objects and arrays appear as soon as they open; keys appear
+when their value is complete, except strings, which are shown while they
+grow. An in-progress string is decoded again only when it has grown by a
+quarter since it was last shown (or while it is short), so the total work for
+``n`` characters stays O(n), however small the fragments.
+
+The value returned by :meth:`PartialJSON.feed` is live: the same containers
+are filled in by later fragments. Copy it if you keep it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -13,76 +23,242 @@ __all__ = ["PartialJSON", "parse_arguments"]
 
 _decode = msgspec.json.decode
 
+_WS = re.compile(r"[ \t\n\r]*")
+# A string body up to (not including) its closing quote; stops before a
+# backslash that ends the input, since its escaped character is still to come.
+_STR_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.S)
+_ATOM = re.compile(r"[-+.0-9eEa-z]*")
+_INCOMPLETE_U = re.compile(r"\\u[0-9a-fA-F]{0,3}$")
+_SIX = re.compile(r"\\u[0-9a-fA-F]{4}$")
+
+_SMALL = 512  # strings up to this many raw characters are shown after every fragment
+
+# Scanner modes.
+_VALUE, _KEY, _COLON, _AFTER, _STRING, _ATOM_MODE, _DONE, _BROKEN = range(8)
+
 
 class PartialJSON:
     """Feed fragments; ``feed`` returns the best-effort value so far."""
 
-    __slots__ = ("_parts", "value")
+    __slots__ = (
+        "_atom",
+        "_containers",
+        "_esc",
+        "_fragments",
+        "_is_key",
+        "_keys",
+        "_mode",
+        "_shown",
+        "_slen",
+        "_sparts",
+        "_str_attached",
+        "value",
+    )
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
         self.value: Any = {}
-
-    def feed(self, fragment: str) -> Any:
-        self._parts.append(fragment)
-        text = "".join(self._parts)
-        parsed = _complete(text)
-        if parsed is not None:
-            self.value = parsed
-        return self.value
+        self._fragments: list[str] = []
+        self._mode = _VALUE
+        self._containers: list[dict[str, Any] | list[Any]] = []
+        self._keys: list[str | None] = []
+        self._sparts: list[str] = []
+        self._slen = 0
+        self._shown = 0
+        self._esc = False
+        self._is_key = False
+        self._str_attached = False
+        self._atom: list[str] = []
 
     @property
     def text(self) -> str:
-        return "".join(self._parts)
+        """Everything fed so far."""
+        return "".join(self._fragments)
 
+    def feed(self, fragment: str) -> Any:
+        self._fragments.append(fragment)
+        s = fragment
+        i = 0
+        n = len(s)
+        while i < n:
+            mode = self._mode
+            if mode == _STRING:
+                i = self._string(s, i)
+                continue
+            if mode >= _DONE:
+                break
+            c = s[i]
+            if mode == _ATOM_MODE:
+                m = _ATOM.match(s, i)
+                assert m is not None  # the pattern matches the empty string
+                if m.end() > i:
+                    self._atom.append(m.group())
+                    i = m.end()
+                    continue
+                if not self._end_atom():
+                    break
+                continue
+            if c in " \t\n\r":
+                ws = _WS.match(s, i)
+                assert ws is not None
+                i = ws.end()
+                continue
+            i += 1
+            if mode == _VALUE:
+                if c == '"':
+                    self._start_string(is_key=False)
+                elif c == "{":
+                    self._open({})
+                elif c == "[":
+                    self._open([])
+                elif c == "]" and self._containers and isinstance(self._containers[-1], list):
+                    self._close()  # lenient: "[]" and a trailing comma before "]"
+                elif c in "-0123456789tfn":
+                    self._mode = _ATOM_MODE
+                    i -= 1
+                else:
+                    self._mode = _BROKEN
+            elif mode == _KEY:
+                if c == '"':
+                    self._start_string(is_key=True)
+                elif c == "}":
+                    self._close()
+                else:
+                    self._mode = _BROKEN
+            elif mode == _COLON:
+                self._mode = _VALUE if c == ":" else _BROKEN
+            elif mode == _AFTER:
+                top = self._containers[-1]
+                if c == ",":
+                    self._mode = _KEY if isinstance(top, dict) else _VALUE
+                elif c == ("}" if isinstance(top, dict) else "]"):
+                    self._close()
+                else:
+                    self._mode = _BROKEN
+        return self.value
 
-def _complete(text: str) -> Any:
-    """Close open strings, arrays and objects, dropping a dangling tail."""
-    stack: list[str] = []
-    in_str = False
-    esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    candidate = text
-    if in_str:
-        if esc:
-            candidate = candidate[:-1]
-        candidate += '"'
-    for _ in range(len(candidate) + 1):
+    # -- strings -----------------------------------------------------------------
+
+    def _start_string(self, *, is_key: bool) -> None:
+        self._mode = _STRING
+        self._is_key = is_key
+        self._sparts = []
+        self._slen = 0
+        self._shown = 0
+        self._str_attached = False
+
+    def _string(self, s: str, i: int) -> int:
+        parts = self._sparts
+        if self._esc:
+            parts.append(s[i])
+            self._slen += 1
+            self._esc = False
+            i += 1
+        body = _STR_BODY.match(s, i)
+        assert body is not None
+        j = body.end()
+        if j > i:
+            parts.append(s[i:j])
+            self._slen += j - i
+        n = len(s)
+        if j < n and s[j] == '"':
+            self._end_string()
+            return j + 1
+        if j < n:  # a backslash that ends the fragment
+            parts.append("\\")
+            self._slen += 1
+            self._esc = True
+            j = n
+        if not self._is_key and (self._slen <= _SMALL or self._slen - self._shown >= self._shown >> 2):
+            self._show_partial()
+        return j
+
+    def _show_partial(self) -> None:
+        raw = "".join(self._sparts)
+        self._sparts = [raw]  # later joins start from one piece
+        self._shown = len(raw)
+        text = _decode_prefix(raw, self._esc)
+        if text is not None:
+            self._attach(text, partial=True)
+
+    def _end_string(self) -> None:
+        raw = "".join(self._sparts)
+        self._sparts = []
         try:
-            return _decode(candidate + "".join(reversed(stack)))
+            text = _decode('"' + raw + '"')
         except msgspec.DecodeError:
-            pass
-        stripped = candidate.rstrip()
-        if not stripped:
-            return None
-        # Drop the last incomplete token and retry.
-        cut = max(stripped.rfind(","), stripped.rfind(":"), stripped.rfind("{"), stripped.rfind("["))
-        if cut < 0:
-            return None
-        tail = stripped[cut]
-        candidate = stripped[:cut] if tail in ",:" else stripped[: cut + 1]
-        if tail == ":":
-            # drop the key too
-            k = candidate.rstrip()
-            q = k.rfind('"', 0, len(k) - 1)
-            candidate = k[:q] if q >= 0 else k
-            candidate = candidate.rstrip().rstrip(",")
-        if tail in "{[":
-            pass
-    return None
+            self._mode = _BROKEN
+            return
+        if self._is_key:
+            self._keys[-1] = text
+            self._mode = _COLON
+        else:
+            self._attach(text)
+
+    # -- other values --------------------------------------------------------------
+
+    def _end_atom(self) -> bool:
+        token = "".join(self._atom)
+        self._atom = []
+        try:
+            value = _decode(token)
+        except msgspec.DecodeError:
+            self._mode = _BROKEN
+            return False
+        self._attach(value)
+        return True
+
+    def _open(self, container: dict[str, Any] | list[Any]) -> None:
+        self._attach(container)
+        self._containers.append(container)
+        self._keys.append(None)
+        self._mode = _KEY if isinstance(container, dict) else _VALUE
+
+    def _close(self) -> None:
+        self._containers.pop()
+        self._keys.pop()
+        self._mode = _AFTER if self._containers else _DONE
+
+    def _attach(self, value: Any, *, partial: bool = False) -> None:
+        """Put ``value`` where the grammar says; a partial string replaces its
+        own earlier, shorter self."""
+        replace = self._str_attached
+        self._str_attached = partial
+        if not partial:
+            self._mode = _AFTER
+        if not self._containers:
+            self.value = value
+            if not partial and not isinstance(value, (dict, list)):
+                self._mode = _DONE
+            return
+        top = self._containers[-1]
+        if isinstance(top, dict):
+            key = self._keys[-1]
+            if key is not None:
+                top[key] = value
+        elif replace:
+            top[-1] = value
+        else:
+            top.append(value)
+
+
+def _decode_prefix(raw: str, pending_escape: bool) -> str | None:
+    """Decode the escaped body of an unfinished string, dropping an escape
+    sequence cut in half (and a high surrogate still waiting for its pair)."""
+    if pending_escape:
+        raw = raw[:-1]
+    try:
+        return str(_decode('"' + raw + '"'))
+    except msgspec.DecodeError:
+        pass
+    cut = _INCOMPLETE_U.search(raw, max(0, len(raw) - 5))
+    if cut is None and raw[-6:-4] == "\\u":
+        cut = _SIX.search(raw, len(raw) - 6)
+    if cut is None:
+        return None
+    try:
+        return str(_decode('"' + raw[: cut.start()] + '"'))
+    except msgspec.DecodeError:
+        return None
 
 
 def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:

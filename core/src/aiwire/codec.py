@@ -235,6 +235,9 @@ class Codec(Protocol):
 
     def tool_call_id(self, id: str) -> str: ...
 
+    # Optional: ``structured_output(model, schema, name) -> Mapping | None``
+    # (see BaseCodec.structured_output); the core looks it up with getattr.
+
 
 _ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -281,6 +284,14 @@ class BaseCodec:
 
     def tool_call_id(self, id: str) -> str:
         return normalize_tool_call_id(id)
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> Mapping[str, Any] | None:
+        """Optional capability used by :func:`aiwire.extract`: the request-body
+        fields that make ``model`` answer with JSON matching ``schema`` (they
+        are deep-merged into ``Request.json``), or ``None`` when the model has
+        no native structured-output mode, in which case a forced tool call is
+        used instead. The default is ``None``."""
+        return None
 
 
 def generic_error_info(status: int, body: bytes) -> ErrorInfo:

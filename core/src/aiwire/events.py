@@ -98,7 +98,13 @@ class ToolCallStart(_Event, tag="toolcall_start"):
 
 class ToolCallDelta(_Event, tag="toolcall_delta"):
     """``delta`` is the raw JSON fragment; ``arguments`` the best-effort
-    parse of everything received so far (it may change shape later)."""
+    parse of everything received so far.
+
+    ``arguments`` is a live view, the same object for every delta of a call,
+    so the whole stream stays linear in the argument size: it may already
+    hold fragments that arrived in the same network read, and it keeps
+    changing. Copy it to keep a snapshot; the final value is
+    ``toolcall_end.tool_call.arguments``."""
 
     type: ClassVar[str] = "toolcall_delta"
 

@@ -146,3 +146,9 @@ class AiwireSpecs:
     @hookspec
     def on_images_end(self, model: Model, result: ImageResult) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
+
+    @hookspec
+    def classify_error(self, message: AssistantMessage) -> str | None:
+        """Say what kind of failure ``message`` is, for errors the built-in
+        patterns miss: ``"context_overflow"``, ``"rate_limited"``, ``"auth"``
+        or ``None``. Called only by :mod:`aiwire.classify`, never per event."""

@@ -11,7 +11,7 @@ import json
 import msgspec
 import pytest
 import yaml
-from conftest import CASSETTES, CONFORMANCE
+from anthropic_helpers import CASSETTES, CONFORMANCE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import replay
+from anthropic_helpers import replay
 
 from aiwire.cli import main
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CONFORMANCE
+from anthropic_helpers import CONFORMANCE
 
 import aiwire
 from aiwire._sse import SSEFramer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -127,11 +128,14 @@ def test_tool_call_events_carry_partial_arguments() -> None:
     from aiwire._sse import SSEFramer
 
     events: list[Any] = []
+    seen: list[Any] = []  # `arguments` is a live view: snapshot it as each delta arrives
     for name, data in SSEFramer().feed(body):
         dec.feed(name, data)
-        events += dec.drain()
-    deltas = [e for e in events if isinstance(e, ev.ToolCallDelta)]
-    assert deltas[0].arguments == {"q": "ab"} and deltas[-1].arguments == {"q": "abc"}
+        for e in dec.drain():
+            events.append(e)
+            if isinstance(e, ev.ToolCallDelta):
+                seen.append(copy.deepcopy(e.arguments))
+    assert seen == [{"q": "ab"}, {"q": "abc"}]
     assert isinstance(events[-1], ev.Done)
 
 

@@ -1,0 +1,149 @@
+"""What kind of failure a turn ended with: context overflow, rate limit, auth.
+
+Each function takes a failed :class:`~aiwire.types.AssistantMessage` (its
+``error_status``, ``error_type`` and ``error_message``), a
+:class:`~aiwire.errors.ProviderError`, any exception, or a plain error text::
+
+    msg = await aiwire.complete(model, context)
+    if aiwire.is_context_overflow(msg, model.context_window):
+        context = compact(context)
+
+Vendor error texts are matched by the patterns below. Plugins add their own
+with the ``classify_error`` hook (see :mod:`aiwire.hooks`), which returns one
+of ``"context_overflow"``, ``"rate_limited"`` or ``"auth"``; it runs only when
+one of these functions is called, never per event.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from .types import AssistantMessage
+
+__all__ = ["ErrorKind", "is_auth_error", "is_context_overflow", "is_rate_limited"]
+
+ErrorKind = Literal["context_overflow", "rate_limited", "auth"]
+
+_OVERFLOW = re.compile(
+    "|".join(
+        [
+            r"prompt is too long",  # Anthropic
+            r"input length and `?max_tokens`? exceed context limit",  # Anthropic
+            r"exceeds? the context window",  # OpenAI Responses
+            r"maximum context length",  # OpenAI, OpenRouter, vLLM
+            r"context[_ ]length[_ ]exceeded",  # OpenAI error code, generic
+            r"input token count .* exceeds the maximum",  # Gemini
+            r"maximum prompt length",  # xAI
+            r"reduce the length of the messages",  # Groq
+            r"input is too long",  # Bedrock
+            r"too many input tokens",  # Bedrock
+            r"exceeds? (?:the )?available context size",  # llama.cpp
+            r"greater than the context length",  # LM Studio
+            r"too large for model with \d+ maximum context length",  # Mistral
+            r"context window (?:exceeded|is full|overflow)",
+            r"exceeds? (?:the )?(?:model'?s? )?(?:max(?:imum)? )?(?:context|token) (?:limit|length|window)",
+            r"token limit exceeded",
+        ]
+    ),
+    re.IGNORECASE,
+)
+_OVERFLOW_TYPES = frozenset({"context_length_exceeded", "request_too_large", "string_above_max_length"})
+
+_RATE = re.compile(
+    r"rate.?limit|too many requests|resource.?exhausted|tokens per min|requests per min|throttl", re.IGNORECASE
+)
+_RATE_TYPES = frozenset({"rate_limit_error", "rate_limit_exceeded", "resource_exhausted", "too_many_requests"})
+_NOT_RATE = re.compile(r"insufficient.?quota|billing|credit balance", re.IGNORECASE)
+
+_AUTH = re.compile(
+    r"invalid.{0,12}api.?key|incorrect api key|api key not valid|invalid x-api-key|authentication|unauthori[sz]ed"
+    r"|invalid bearer token|oauth token has expired|token (?:is )?expired",
+    re.IGNORECASE,
+)
+_AUTH_TYPES = frozenset(
+    {"authentication_error", "permission_error", "invalid_api_key", "unauthenticated", "permission_denied"}
+)
+
+
+class _Failure:
+    __slots__ = ("message", "status", "text", "type")
+
+    def __init__(self, status: int | None, type: str | None, text: str, message: AssistantMessage | None) -> None:
+        self.status = status
+        self.type = (type or "").lower()
+        self.text = text
+        self.message = message
+
+
+def _read(value: Any) -> _Failure:
+    if isinstance(value, AssistantMessage):
+        return _Failure(value.error_status, value.error_type, value.error_message or "", value)
+    if isinstance(value, str):
+        return _Failure(None, None, value, None)
+    inner = getattr(value, "message", None)  # aiwire.errors.ProviderError
+    if isinstance(inner, AssistantMessage):
+        return _read(inner)
+    status = getattr(value, "status_code", None) or getattr(value, "status", None)
+    response = getattr(value, "response", None)
+    if status is None and response is not None:
+        status = getattr(response, "status_code", None)
+    return _Failure(status if isinstance(status, int) else None, getattr(value, "error_type", None), str(value), None)
+
+
+def _plugin_kinds(f: _Failure) -> set[str]:
+    if f.message is None:
+        return set()
+    from ._plugins import get_registry
+
+    try:
+        found = get_registry().pm.hook.classify_error(message=f.message)
+    except Exception:  # a broken plugin must not hide the built-in answer
+        import logging
+
+        logging.getLogger("aiwire").exception("a classify_error hook failed")
+        return set()
+    return {k for k in found if k}
+
+
+def is_context_overflow(message_or_error: Any, context_window: int | None = None) -> bool:
+    """Whether the request did not fit the model's context window.
+
+    True for the vendors' overflow errors, for HTTP 413, and, given
+    ``context_window``, for a "successful" turn whose input tokens (with
+    cache reads) exceed it: some servers silently truncate instead of failing.
+    """
+    f = _read(message_or_error)
+    msg = f.message
+    if msg is not None and msg.stop_reason not in ("error", "aborted"):
+        u = msg.usage
+        return bool(context_window and u is not None and u.input + u.cache_read > context_window)
+    if f.type in _OVERFLOW_TYPES or f.status == 413 or _OVERFLOW.search(f.text):
+        return True
+    if f.status == 400 and (not f.text.strip() or f.text.startswith("HTTP 400 with an empty body")):
+        return True  # Cerebras answers an oversized prompt with an empty 400
+    return "context_overflow" in _plugin_kinds(f)
+
+
+def is_rate_limited(message_or_error: Any) -> bool:
+    """Whether the provider refused for rate or quota-per-minute reasons
+    (HTTP 429 and its in-stream equivalents); an exhausted balance is not."""
+    f = _read(message_or_error)
+    if _NOT_RATE.search(f.text) or f.type == "insufficient_quota":
+        return False
+    if f.status == 429 or f.type in _RATE_TYPES or _RATE.search(f.text):
+        return True
+    return "rate_limited" in _plugin_kinds(f)
+
+
+def is_auth_error(message_or_error: Any) -> bool:
+    """Whether the credentials were missing, wrong, expired or not allowed
+    (HTTP 401/403 and the vendors' authentication errors)."""
+    f = _read(message_or_error)
+    if f.status in (401, 403) or f.type in _AUTH_TYPES or _AUTH.search(f.text):
+        return True
+    from .errors import MissingCredentialsError
+
+    if isinstance(message_or_error, MissingCredentialsError):
+        return True
+    return "auth" in _plugin_kinds(f)
