@@ -8,7 +8,11 @@ from aiwire.testing import FauxProvider, text, tool_call
 async def test_demo_model_streams_a_tool_call() -> None:
     ctx = aiwire.Context(
         messages=[aiwire.UserMessage(content="what is 6 times 7?")],
-        tools=[aiwire.Tool(name="calculate", parameters={"type": "object", "properties": {"expression": {"type": "string"}}})],
+        tools=[
+            aiwire.Tool(
+                name="calculate", parameters={"type": "object", "properties": {"expression": {"type": "string"}}}
+            )
+        ],
     )
     s = aiwire.stream("demo/aiwire-demo", ctx)
     kinds = [type(e).__name__ async for e in s]

@@ -7,10 +7,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiwire
 import msgspec
 import pytest
-
-import aiwire
 from aiwire import _transport
 from aiwire import events as ev
 from aiwire.errors import BadOptionsError
