@@ -249,9 +249,10 @@ class FauxCodec(BaseCodec):
             "model": model.id,
             "stream": stream,
             "context": msgspec.to_builtins(context),
-            "options": {
-                k: v for k, v in msgspec.to_builtins(options).items() if k in self.supported_options and v is not None
-            },
+            # Only codec options: the core's (transport, hooks) are not data.
+            "options": msgspec.to_builtins(
+                {k: getattr(options, k) for k in sorted(self.supported_options) if getattr(options, k) is not None}
+            ),
         }
         if options.provider_options:
             body.update(options.provider_options)
