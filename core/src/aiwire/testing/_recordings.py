@@ -31,6 +31,10 @@ class Recording(msgspec.Struct, kw_only=True, frozen=True):
     tool_calls: int | None = None
     text: str | None = None
 
+    def expect(self, **fields: Any) -> Recording:
+        """A copy with expectations set: ``rec.expect(stop_reason="stop", usage=True)``."""
+        return msgspec.structs.replace(self, **fields)
+
     @property
     def is_error(self) -> bool:
         return self.status >= 400
