@@ -23,7 +23,7 @@ def _median(rows: list[Row], key: str) -> float | None:
 
 def _ratio(raw: list[Row], row_key: tuple[str, str, str, str], key: str) -> float | None:
     """Median over rounds of value / floor's value in the same round."""
-    scenario, shape, fmt, client = row_key
+    scenario, shape, fmt, _ = row_key
     floor = {
         r["round"]: r.get(key)
         for r in raw
@@ -39,7 +39,7 @@ def _ratio(raw: list[Row], row_key: tuple[str, str, str, str], key: str) -> floa
 
 def _f(value: float | None, digits: int = 2) -> str:
     if value is None:
-        return "–"
+        return "-"
     return f"{value:,.{digits}f}"
 
 
@@ -81,14 +81,14 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
                     _f(_median(rs, "wall_s"), 3),
                     _f(_median(rs, "first_event_ms")),
                     _f(_median(rs, "peak_rss_mb"), 0),
-                ]  # fmt: skip
+                ]
             )
         head = [
             "format",
             "stream",
             "client",
             "CPU µs/event",
-            "× floor",
+            "x floor",
             "events/CPU-s",
             "wall s",
             "first event ms",
@@ -120,7 +120,7 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
         )
     parts += [
         "### Bulk: tool arguments in 32-byte fragments (linear means flat µs/KB down each client)",
-        _table(["format", "client", "arguments", "events", "CPU µs/event", "× floor", "CPU µs per KB"], tool_rows),
+        _table(["format", "client", "arguments", "events", "CPU µs/event", "x floor", "CPU µs per KB"], tool_rows),
     ]
 
     paced = []
@@ -128,11 +128,19 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
         if k[0] != "paced":
             continue
         rs = g[k]
-        paced.append([k[2], k[3] + _failed(rs), _f(_median(rs, "cpu_us_per_event")), _f(_ratio(raw, k, "cpu_us_per_event")),
-                      _f(_median(rs, "latency_p50_us"), 0), _f(_median(rs, "latency_p99_us"), 0)])  # fmt: skip
+        paced.append(
+            [
+                k[2],
+                k[3] + _failed(rs),
+                _f(_median(rs, "cpu_us_per_event")),
+                _f(_ratio(raw, k, "cpu_us_per_event")),
+                _f(_median(rs, "latency_p50_us"), 0),
+                _f(_median(rs, "latency_p99_us"), 0),
+            ]
+        )
     parts += [
         "### Paced: one write per event at 1,000 events/s (latency = server write to caller, µs)",
-        _table(["format", "client", "CPU µs/event", "× floor", "latency p50", "latency p99"], paced),
+        _table(["format", "client", "CPU µs/event", "x floor", "latency p50", "latency p99"], paced),
     ]
 
     conc = []
@@ -140,9 +148,19 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
         if k[0] != "conc":
             continue
         rs = g[k]
-        conc.append([k[2], k[3] + _failed(rs), _f(_median(rs, "streams"), 0), _f(max((r.get("errors", 0) for r in rs), default=None), 0),
-                     _f(_median(rs, "events_per_s"), 0), _f(_median(rs, "cpu_us_per_event")), _f(_ratio(raw, k, "cpu_us_per_event")),
-                     _f(_median(rs, "wall_s"), 2), _f(_median(rs, "peak_rss_mb"), 0)])  # fmt: skip
+        conc.append(
+            [
+                k[2],
+                k[3] + _failed(rs),
+                _f(_median(rs, "streams"), 0),
+                _f(max((r.get("errors", 0) for r in rs), default=None), 0),
+                _f(_median(rs, "events_per_s"), 0),
+                _f(_median(rs, "cpu_us_per_event")),
+                _f(_ratio(raw, k, "cpu_us_per_event")),
+                _f(_median(rs, "wall_s"), 2),
+                _f(_median(rs, "peak_rss_mb"), 0),
+            ]
+        )
     parts += [
         "### Concurrent streams (100-event streams, all at once, one process)",
         _table(
@@ -153,7 +171,7 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
                 "errors (max)",
                 "events/s (wall)",
                 "CPU µs/event",
-                "× floor",
+                "x floor",
                 "wall s",
                 "peak RSS MB",
             ],
@@ -165,6 +183,6 @@ def render(machine: dict[str, Any], imports: dict[str, float], raw: list[Row]) -
     imp = [[k, _f(v, 0), _f(v / ref if ref else None)] for k, v in imports.items()]
     parts += [
         "### Import and discovery (ms, fresh interpreter, minus an empty one)",
-        _table(["what", "ms", "× httpx+httpx_sse+msgspec"], imp),
+        _table(["what", "ms", "x httpx+httpx_sse+msgspec"], imp),
     ]
     return "\n\n".join(parts) + "\n"

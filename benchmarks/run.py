@@ -15,6 +15,7 @@ and format before the median. Output: a Markdown report on stdout and in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -227,10 +228,8 @@ def _versions() -> dict[str, str]:
     names += sorted(d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].startswith("aiwire-"))
     out = {}
     for n in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

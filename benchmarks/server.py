@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -129,10 +130,8 @@ async def main() -> None:
         loop.call_soon_threadsafe(done.set)
 
     threading.Thread(target=watch_stdin, daemon=True).start()
-    try:
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(done.wait(), args.max_seconds)
-    except asyncio.TimeoutError:
-        pass
     server.close()
 
 

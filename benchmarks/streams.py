@@ -18,8 +18,8 @@ from dataclasses import dataclass
 FORMATS = ("faux", "anthropic", "openai")
 
 _TOKENS = [
-    "the", " model", " says", ",", " hello", " world", ".", "\n", " é", "té", " 中文", " —", ' "quoted"', " \\",
-    " tab\t", " 42", " JSON", " {x}", " ok", "!", " stream", "ing", " tokens", " of", " 1", "–8", " chars",
+    "the", " model", " says", ",", " hello", " world", ".", "\n", " é", "té", " 中文", " \u2014", ' "quoted"', " \\",
+    " tab\t", " 42", " JSON", " {x}", " ok", "!", " stream", "ing", " tokens", " of", " 1", "\u20138", " chars",
 ]  # fmt: skip
 
 
