@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from aiwire._faux import FauxReply, encode_reply
 from aiwire.testing import contract
@@ -100,3 +103,19 @@ def test_check_stream_rejects_bad_sequences() -> None:
         contract.check_stream([good[0], ev.TextDelta(content_index=0, delta="x"), good[4]])
     with pytest.raises(AssertionError, match="never ended"):
         contract.check_stream([*good[:3], good[4]])
+
+
+def test_loaders(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "a.sse").write_bytes(RECORDINGS[0].body)
+    [rec] = contract.from_sse_files(root, stop_reason="stop")
+    assert (rec.name, rec.stop_reason, rec.body) == ("a", "stop", RECORDINGS[0].body)
+    assert contract.from_conformance(root / "absent", "openai-chat") == []
+    api_dir = root / "conf" / "x"
+    api_dir.mkdir(parents=True)
+    sample = {"api": "openai-chat", "response": {"status": 200, "body_format": "sse", "body_text": "data: {}\n\n"}}
+    (api_dir / "one.json").write_text(json.dumps(sample))
+    sample["response"] = {"status": 200, "body_format": "json", "body_text": "{}"}
+    (api_dir / "two.json").write_text(json.dumps(sample))
+    assert [r.name for r in contract.from_conformance(root / "conf", "openai-chat")] == ["one"]
+    assert contract.from_conformance(root / "conf", "anthropic-messages") == []

@@ -264,11 +264,11 @@ async def test_default_transport_from_env_and_function(monkeypatch: pytest.Monke
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
     with pytest.raises(BadOptionsError, match="carrier-pigeon"):
         _transport.default_transport()
-    _transport.set_default_transport("httpx")
+    aiwire.set_default_transport("httpx")
     try:
         assert _transport.default_transport() == "httpx"
     finally:
-        _transport.set_default_transport(None)
+        aiwire.set_default_transport(None)
 
 
 def test_sync_calls_use_httpx_for_any_name() -> None:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ._models import custom_model, get_model, get_provider, models, providers
     from ._plugins import PluginInfo, register_plugin, unregister_plugin
     from ._stream import AssistantStream, SyncAssistantStream
+    from ._transport import set_default_transport
     from .codec import Credentials, Options, Request
     from .hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
 
@@ -52,6 +53,7 @@ _LAZY = {
     "stream_sync": "._api",
     "AssistantStream": "._stream",
     "SyncAssistantStream": "._stream",
+    "set_default_transport": "._transport",
     "custom_model": "._models",
     "get_model": "._models",
     "get_provider": "._models",
@@ -131,6 +133,7 @@ __all__ = [
     "plugins",
     "providers",
     "register_plugin",
+    "set_default_transport",
     "stream",
     "stream_sync",
     "unregister_plugin",
