@@ -66,64 +66,57 @@ def floor_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
     return run, client.aclose
 
 
-def openai_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
-    import openai
-
-    clients: dict[str, Any] = {}
-
-    async def run(url: str, headers: dict[str, str], timed: bool) -> tuple[int, list[int]]:
-        client = clients.get(url) or clients.setdefault(
-            url, openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
-        )
-        stream = await client.chat.completions.create(
-            model="gpt-bench", messages=PROMPT, stream=True, extra_headers=headers
-        )
-        n, times = 0, []
-        async for chunk in stream:
-            if chunk.choices:
-                d = chunk.choices[0].delta
-                if (
-                    d.content
-                    or (d.tool_calls and d.tool_calls[0].function.arguments)
-                    or getattr(d, "reasoning_content", None)
-                ):
-                    n += 1
-                    if timed:
-                        times.append(time.monotonic_ns())
-        return n, times
-
-    async def close() -> None:
-        for c in clients.values():
-            await c.close()
-
-    return run, close
-
-
-def anthropic_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
-    import anthropic
-
-    clients: dict[str, Any] = {}
+def _sdk(
+    new_client: Callable[[str], Any], start: Callable[[Any, dict[str, str]], Any], is_delta: Callable[[Any], bool]
+) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    """An official SDK client: one client object per base URL, reused."""
+    made: dict[str, Any] = {}
 
     async def run(url: str, headers: dict[str, str], timed: bool) -> tuple[int, list[int]]:
-        client = clients.get(url) or clients.setdefault(
-            url, anthropic.AsyncAnthropic(base_url=url, api_key="bench", max_retries=0)
-        )
-        stream = await client.messages.create(
-            model="claude-bench", max_tokens=4096, messages=PROMPT, stream=True, extra_headers=headers
-        )
+        client = made.get(url) or made.setdefault(url, new_client(url))
         n, times = 0, []
-        async for event in stream:
-            if event.type == "content_block_delta" and event.delta.type != "signature_delta":
+        async for item in await start(client, headers):
+            if is_delta(item):
                 n += 1
                 if timed:
                     times.append(time.monotonic_ns())
         return n, times
 
     async def close() -> None:
-        for c in clients.values():
+        for c in made.values():
             await c.close()
 
     return run, close
+
+
+def openai_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    import openai
+
+    def is_delta(chunk: Any) -> bool:
+        if not chunk.choices:
+            return False
+        d = chunk.choices[0].delta
+        return bool(
+            d.content or (d.tool_calls and d.tool_calls[0].function.arguments) or getattr(d, "reasoning_content", None)
+        )
+
+    return _sdk(
+        lambda url: openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0),
+        lambda c, h: c.chat.completions.create(model="gpt-bench", messages=PROMPT, stream=True, extra_headers=h),
+        is_delta,
+    )
+
+
+def anthropic_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    import anthropic
+
+    return _sdk(
+        lambda url: anthropic.AsyncAnthropic(base_url=url, api_key="bench", max_retries=0),
+        lambda c, h: c.messages.create(
+            model="claude-bench", max_tokens=4096, messages=PROMPT, stream=True, extra_headers=h
+        ),
+        lambda e: e.type == "content_block_delta" and e.delta.type != "signature_delta",
+    )
 
 
 def make(name: str, fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
