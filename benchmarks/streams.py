@@ -100,7 +100,9 @@ def _anthropic(text: list[str], thinking: list[str], args: list[str]) -> Body:
     b.add({"type": "message_start", "message": {**message, "stop_reason": None, "usage": usage}}, "message_start")
     index = 0
 
-    def block(start: Mapping[str, object], delta_type: str, field: str, pieces: list[str], extra: object = None) -> None:
+    def block(
+        start: Mapping[str, object], delta_type: str, field: str, pieces: list[str], extra: object = None
+    ) -> None:
         nonlocal index
         b.add({"type": "content_block_start", "index": index, "content_block": start}, "content_block_start")
         if index == 0:
