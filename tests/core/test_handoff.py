@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import aiwire
 from aiwire import _plugins
-from aiwire.codec import BaseCodec, Credentials, Options, normalize_tool_call_id
+from aiwire.codec import BaseCodec, Credentials, Options, is_image_codec, normalize_tool_call_id
 from aiwire.handoff import IMAGE_PLACEHOLDER, NO_RESULT, sanitize_text, transform_context
 from aiwire.types import (
     AssistantMessage,
@@ -328,7 +328,7 @@ def _api_pairs() -> list[tuple[str, str]]:
     """Every pair of chat apis (image-generation apis take no conversation)."""
     _plugins.reset()
     reg = _plugins.get_registry()
-    apis = sorted(a for a in reg.apis if not hasattr(reg.codec(a), "build_image_request"))
+    apis = sorted(a for a in reg.apis if not is_image_codec(reg.codec(a)))
     return [(a, b) for a in apis for b in apis]
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ._models import custom_model, get_model, get_provider, models, providers
     from ._plugins import PluginInfo, register_plugin, unregister_plugin
     from ._stream import AssistantStream, SyncAssistantStream
+    from ._transport import set_default_transport
     from .classify import is_auth_error, is_context_overflow, is_rate_limited
     from .codec import Credentials, ImageOptions, Options, Request
     from .handoff import transform_context
@@ -61,6 +62,7 @@ _LAZY = {
     "generate_images_sync": "._images",
     "AssistantStream": "._stream",
     "SyncAssistantStream": "._stream",
+    "set_default_transport": "._transport",
     "custom_model": "._models",
     "get_model": "._models",
     "get_provider": "._models",
@@ -166,6 +168,7 @@ __all__ = [
     "plugins",
     "providers",
     "register_plugin",
+    "set_default_transport",
     "stream",
     "stream_sync",
     "transform_context",

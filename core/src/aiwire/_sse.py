@@ -18,10 +18,13 @@ class SSEFramer:
     ``\\r\\n``, ``\\r`` and ``\\n`` line endings are all accepted.
     """
 
-    __slots__ = ("_buf", "_cr_pending", "_data", "_event")
+    __slots__ = ("_buf", "_cr_pending", "_data", "_event", "_pending")
 
     def __init__(self) -> None:
         self._buf = b""
+        # Chunks of one long line that has no end yet; joined once when it
+        # ends, so a multi-megabyte line read in small chunks stays linear.
+        self._pending: list[bytes] = []
         self._event = ""
         self._data: list[bytes] = []
         self._cr_pending = False
@@ -34,7 +37,21 @@ class SSEFramer:
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
             self._cr_pending = False
-        buf = self._buf + chunk if self._buf else chunk
+            if not chunk:
+                return []
+        if b"\n" not in chunk and b"\r" not in chunk:
+            if self._buf:
+                self._pending.append(self._buf)
+                self._buf = b""
+            self._pending.append(chunk)
+            return []
+        if self._pending:
+            # _buf was moved into _pending when the long line began.
+            self._pending.append(chunk)
+            buf = b"".join(self._pending)
+            self._pending = []
+        else:
+            buf = self._buf + chunk if self._buf else chunk
         if b"\r" in buf:
             if buf.endswith(b"\r"):
                 self._cr_pending = True
@@ -49,6 +66,7 @@ class SSEFramer:
     def close(self) -> list[tuple[str, bytes]]:
         """End of body: an unterminated event is dropped, per the spec."""
         self._buf = b""
+        self._pending = []
         self._event = ""
         self._data = []
         return []
@@ -69,11 +87,13 @@ class SSEFramer:
                 data.append(v[1:] if v[:1] == b" " else v)
             elif line[:6] == b"event:":
                 v = line[6:]
-                event = (v[1:] if v[:1] == b" " else v).decode()
+                event = (v[1:] if v[:1] == b" " else v).decode("utf-8", "replace")
             elif line[:1] == b":":
                 continue
             elif line == b"data":
                 data.append(b"")
+            elif line == b"event":
+                event = ""
             # id, retry and unknown fields are ignored.
         self._data = data
         self._event = event

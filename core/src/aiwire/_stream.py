@@ -34,6 +34,7 @@ import httpx
 from . import events as ev
 from ._call import Call
 from ._retry import decide
+from ._transport import async_client, sync_client
 from .types import AssistantMessage
 
 __all__ = ["AssistantStream", "SyncAssistantStream", "acomplete", "scomplete"]
@@ -42,12 +43,6 @@ log = logging.getLogger("aiwire")
 
 _LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=30)
 _NET_ERRORS = (httpx.TransportError, httpx.TimeoutException, httpx.StreamError)
-
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-_sync_clients: dict[int, httpx.Client] = {}
-_sync_lock = threading.Lock()
 
 
 def _timeout(call: Call, *, idle: bool = False) -> httpx.Timeout:
@@ -67,26 +62,11 @@ def _transport(call: Call) -> Any:
 
 
 def _async_client(call: Call) -> httpx.AsyncClient:
-    transport = _transport(call)
-    loop = asyncio.get_running_loop()
-    per_loop = _async_clients.setdefault(loop, {})
-    key = id(transport)
-    client = per_loop.get(key)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(transport=transport, limits=_LIMITS, timeout=None, follow_redirects=True)
-        per_loop[key] = client
-    return client
+    return async_client(_transport(call), _LIMITS)
 
 
 def _sync_client(call: Call) -> httpx.Client:
-    transport = _transport(call)
-    key = id(transport)
-    with _sync_lock:
-        client = _sync_clients.get(key)
-        if client is None or client.is_closed:
-            client = httpx.Client(transport=transport, limits=_LIMITS, timeout=None, follow_redirects=True)
-            _sync_clients[key] = client
-    return client
+    return sync_client(_transport(call), _LIMITS)
 
 
 class _Retries:

@@ -242,6 +242,11 @@ class Codec(Protocol):
 _ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
 
 
+def is_image_codec(codec: object) -> bool:
+    """Whether ``codec`` generates images (it takes a prompt, not a conversation)."""
+    return hasattr(codec, "build_image_request")
+
+
 def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[str] = _ID_BAD) -> str:
     """Make ``id`` fit ``[A-Za-z0-9_-]{1,max_len}`` without collisions.
 

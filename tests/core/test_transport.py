@@ -1,0 +1,287 @@
+"""Both transports behave the same: streams, HTTP errors, broken connections,
+timeouts and cancellation, against a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import msgspec
+import pytest
+
+import aiwire
+from aiwire import _transport
+from aiwire import events as ev
+from aiwire.errors import BadOptionsError
+from aiwire.types import AssistantMessage
+
+pytestmark = pytest.mark.network
+
+TRANSPORTS = ["httpx", "aiohttp"]
+
+
+def sse(obj: object) -> bytes:
+    return b"data: " + msgspec.json.encode(obj) + b"\n\n"
+
+
+TEXT = [
+    sse({"type": "block_start", "index": 0, "block": "text"}),
+    *(sse({"type": "block_delta", "index": 0, "delta": f"w{i} "}) for i in range(50)),
+    sse({"type": "block_end", "index": 0}),
+    sse({"type": "usage", "input": 5, "output": 50}),
+    sse({"type": "end", "stop_reason": "stop"}),
+]
+
+
+class Server:
+    """A loopback HTTP/1.1 server; the path picks the behaviour."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+        self.requests = 0
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Server:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._server.wait_closed(), 1)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            self.requests += 1
+            path = head.split(b" ")[1].decode()
+            await getattr(self, "_" + path.strip("/").split("/")[0])(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.closed.set()
+        finally:
+            writer.close()
+
+    @staticmethod
+    async def _chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
+        writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+        await writer.drain()
+
+    @staticmethod
+    def _head(writer: asyncio.StreamWriter, status: str = "200 OK", ctype: str = "text/event-stream") -> None:
+        writer.write(f"HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ntransfer-encoding: chunked\r\n\r\n".encode())
+
+    async def _ok(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._head(writer)
+        for event in TEXT:
+            await self._chunk(writer, event)
+        await self._chunk(writer, b"")
+
+    async def _error(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        body = b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}'
+        writer.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
+        await writer.drain()
+
+    async def _cut(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._head(writer)
+        for event in TEXT[:10]:
+            await self._chunk(writer, event)
+        writer.transport.abort()
+
+    async def _stall(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._head(writer)
+        for event in TEXT[:3]:
+            await self._chunk(writer, event)
+        await asyncio.sleep(10)
+
+    async def _slow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._head(writer)
+        await self._chunk(writer, TEXT[0])
+        for i in range(1000):
+            if reader.at_eof():
+                # The client closed its end: the connection was released.
+                self.closed.set()
+                return
+            await self._chunk(writer, sse({"type": "block_delta", "index": 0, "delta": f"{i} "}))
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    async with Server() as s:
+        yield s
+    await _transport.aclose_clients()
+
+
+def model(server: Server, path: str) -> aiwire.Model:
+    return aiwire.custom_model("m", api="faux", base_url=f"http://127.0.0.1:{server.port}/{path}")
+
+
+async def run(server: Server, path: str, transport: str, **options: object) -> tuple[list[ev.Event], AssistantMessage]:
+    s = aiwire.stream(model(server, path), "hi", transport=transport, max_retries=0, **options)
+    events = [e async for e in s]
+    return events, await s
+
+
+def summary(msg: AssistantMessage) -> tuple[object, ...]:
+    return (msg.stop_reason, msg.text, msg.error_status, msg.error_type, msg.usage)
+
+
+async def both(fn: Callable[[str], Awaitable[AssistantMessage]]) -> AssistantMessage:
+    """Run ``fn`` with each transport and check the outcomes agree."""
+    results = [await fn(t) for t in TRANSPORTS]
+    assert summary(results[0]) == summary(results[1])
+    return results[0]
+
+
+async def test_stream(server: Server) -> None:
+    async def one(t: str) -> AssistantMessage:
+        events, msg = await run(server, "ok", t)
+        assert isinstance(events[0], ev.Start) and isinstance(events[-1], ev.Done)
+        assert sum(isinstance(e, ev.TextDelta) for e in events) == 50
+        return msg
+
+    msg = await both(one)
+    assert msg.stop_reason == "stop" and msg.text.startswith("w0 w1 ")
+    assert msg.usage is not None and msg.usage.output == 50
+
+
+async def test_http_error_carries_vendor_message(server: Server) -> None:
+    async def one(t: str) -> AssistantMessage:
+        events, msg = await run(server, "error", t)
+        assert [type(e) for e in events] == [ev.Error]
+        assert msg.error_message == "max_tokens: too large"
+        return msg
+
+    msg = await both(one)
+    assert (msg.stop_reason, msg.error_status, msg.error_type) == ("error", 400, "invalid_request_error")
+
+
+async def test_connection_cut_mid_stream(server: Server) -> None:
+    async def one(t: str) -> AssistantMessage:
+        _, msg = await run(server, "cut", t)
+        assert msg.error_message is not None
+        assert msg.error_message.startswith("the connection failed mid-stream"), msg.error_message
+        return msg
+
+    msg = await both(one)
+    assert msg.stop_reason == "error" and msg.text.startswith("w0 ")
+
+
+async def test_read_timeout(server: Server) -> None:
+    async def one(t: str) -> AssistantMessage:
+        _, msg = await run(server, "stall", t, timeout=0.3)
+        assert msg.error_message is not None and "Timeout" in msg.error_message, msg.error_message
+        return msg
+
+    msg = await both(one)
+    assert msg.stop_reason == "error" and msg.text == "w0 w1 "
+
+
+async def test_connection_refused() -> None:
+    async with Server() as gone:
+        port = gone.port
+    dead = aiwire.custom_model("m", api="faux", base_url=f"http://127.0.0.1:{port}/ok")
+
+    async def one(t: str) -> AssistantMessage:
+        s = aiwire.stream(dead, "hi", transport=t, max_retries=0)
+        events = [e async for e in s]
+        assert [type(e) for e in events] == [ev.Error]
+        assert events[0].message.error_message is not None
+        assert events[0].message.error_message.startswith("request to http://127.0.0.1"), events
+        return await s
+
+    await both(one)
+    await _transport.aclose_clients()
+
+
+async def test_abort_while_reading_ends_aborted_and_releases_the_connection(server: Server) -> None:
+    async def one(t: str) -> AssistantMessage:
+        server.closed.clear()
+        s = aiwire.stream(model(server, "slow"), "hi", transport=t)
+        asyncio.get_running_loop().call_later(0.1, s.abort)
+        events = [e async for e in s]
+        assert isinstance(events[-1], ev.Error) and events[-1].reason == "aborted"
+        msg = await s
+        assert msg.text.startswith("0 1 ")
+        await asyncio.wait_for(server.closed.wait(), 5)
+        return msg
+
+    results = [await one(t) for t in TRANSPORTS]
+    assert [m.stop_reason for m in results] == ["aborted", "aborted"]
+
+
+async def test_task_cancel_and_early_break(server: Server) -> None:
+    async def cancel(t: str) -> AssistantMessage:
+        server.closed.clear()
+        s = aiwire.stream(model(server, "slow"), "hi", transport=t)
+
+        async def consume() -> None:
+            async for _ in s:
+                pass
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(server.closed.wait(), 5)
+        assert s.message is not None
+        return s.message
+
+    async def brk(t: str) -> AssistantMessage:
+        server.closed.clear()
+        s = aiwire.stream(model(server, "slow"), "hi", transport=t)
+        async for e in s:
+            if isinstance(e, ev.TextDelta):
+                break
+        await asyncio.wait_for(server.closed.wait(), 5)
+        assert s.message is not None
+        return s.message
+
+    for fn in (cancel, brk):
+        results = [await fn(t) for t in TRANSPORTS]
+        assert [m.stop_reason for m in results] == ["aborted", "aborted"]
+
+
+async def test_default_transport_from_env_and_function(monkeypatch: pytest.MonkeyPatch, server: Server) -> None:
+    assert _transport.default_transport() == "httpx"
+    monkeypatch.setenv("AIWIRE_TRANSPORT", "aiohttp")
+    assert _transport.default_transport() == "aiohttp"
+    s = aiwire.stream(model(server, "ok"), "hi")
+    assert (await s).stop_reason == "stop"
+    assert "aiohttp" in _transport._async_clients[asyncio.get_running_loop()]
+    monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
+    with pytest.raises(BadOptionsError, match="carrier-pigeon"):
+        _transport.default_transport()
+    aiwire.set_default_transport("httpx")
+    try:
+        assert _transport.default_transport() == "httpx"
+    finally:
+        aiwire.set_default_transport(None)
+
+
+def test_sync_calls_use_httpx_for_any_name() -> None:
+    client = _transport.sync_client("aiohttp", _transport.httpx.Limits())
+    assert client is _transport.sync_client(None, _transport.httpx.Limits())
+    with pytest.raises(BadOptionsError, match="transport"):
+        _transport.sync_client("nope", _transport.httpx.Limits())
+
+
+def test_missing_fast_extra_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
+    with pytest.raises(BadOptionsError, match=r"aiwire\[fast\]"):
+        _transport.set_default_transport("aiohttp")
