@@ -42,8 +42,10 @@ reg = __import__("aiwire._plugins", fromlist=["get_registry"]).get_registry()
 apis = sorted(a.id for a in reg.apis.values() if a.plugin == plugin)
 verdict["apis"] = apis
 done = None
+from aiwire.codec import is_image_codec
+chat_apis = [a for a in apis if not is_image_codec(reg.codec(a))]
 for name in bodies:
-    for api in apis:
+    for api in chat_apis:
         model = aiwire.custom_model("smoke", api=api, base_url=f"{server}/{name}")
         s = aiwire.stream_sync(model, "hi", api_key="smoke-key", max_retries=0)
         events = list(s)
@@ -77,6 +79,17 @@ def dist_name(pkg: Path) -> str:
     import tomllib
 
     return str(tomllib.loads((pkg / "pyproject.toml").read_text())["project"]["name"])
+
+
+def first_party_deps(pkg: Path) -> list[str]:
+    """The sibling aiwire-* distributions a package depends on (login plugins
+    need their wire plugins), installed from the wheels built here."""
+    import re
+    import tomllib
+
+    deps = tomllib.loads((pkg / "pyproject.toml").read_text())["project"].get("dependencies", [])
+    names = (re.match(r"[A-Za-z0-9_.-]+", d) for d in deps)
+    return [m.group(0) for m in names if m and m.group(0).startswith("aiwire-")]
 
 
 def entry_points(pkg: Path) -> list[str]:
@@ -157,9 +170,10 @@ def main() -> int:
         run(py, "-c", code)
         print("ok     aiwire alone: import, discovery, offline demo request")
 
+        by_name = {dist_name(p): w for p, w in wheels.items()}
         for pkg, wheel in wheels.items():
             name = dist_name(pkg)
-            py = venv(tmp, name, core, wheel)
+            py = venv(tmp, name, core, wheel, *(by_name[d] for d in first_party_deps(pkg)))
             bodies = recorded_bodies(pkg, name)
             Replay.bodies = bodies
             env = {**os.environ, "AIWIRE_STRICT_PLUGINS": "1"}
