@@ -85,6 +85,7 @@ def first_party_deps(pkg: Path) -> list[str]:
     """The sibling aiwire-* distributions a package depends on (login plugins
     need their wire plugins), installed from the wheels built here."""
     import re
+
     import tomllib
 
     deps = tomllib.loads((pkg / "pyproject.toml").read_text())["project"].get("dependencies", [])
