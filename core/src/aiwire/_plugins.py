@@ -250,9 +250,20 @@ def _stager(hook: str, into: list[Any]) -> Callable[..., None]:
         return register_oauth
 
     def register_models(models: Any) -> None:
-        into.append(models if callable(models) else list(models))
+        if isinstance(models, str):
+            # "package" or "package:file.json": a catalog shipped as package data.
+            package, _, name = models.partition(":")
+            into.append(lambda: _packaged_catalog(package, name or "catalog.json"))
+        else:
+            into.append(models if callable(models) else list(models))
 
     return register_models
+
+
+def _packaged_catalog(package: str, name: str) -> list[Model]:
+    from .catalog import load_catalog
+
+    return load_catalog(package, name)
 
 
 def _entry_points() -> list[Any]:

@@ -7,11 +7,12 @@ A plugin generates its catalog once with a small script::
                                             base_url="https://api.anthropic.com")
     aiwire.catalog.write_catalog(models, "src/aiwire_anthropic/catalog.json")
 
-and registers it lazily, so discovery never parses it::
+and registers it by package name, so discovery never parses it (the core
+loads ``catalog.json`` from the package on the first model lookup)::
 
     @aiwire.hookimpl
     def register_models(register):
-        register(lambda: aiwire.catalog.load_catalog("aiwire_anthropic", "catalog.json"))
+        register("aiwire_anthropic")
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -145,5 +145,7 @@ def write_catalog(models: Iterable[Model], path: str | os.PathLike[str], *, sour
 
 def load_catalog(package: str, name: str = "catalog.json") -> list[Model]:
     """Load a catalog shipped as package data (fast: one msgspec decode)."""
+    from importlib import resources
+
     raw = resources.files(package).joinpath(name).read_bytes()
     return msgspec.json.decode(raw, type=_CatalogFile).models

@@ -98,7 +98,7 @@ class OAuthSpec(msgspec.Struct, frozen=True, kw_only=True):
 
 RegisterApi = Callable[..., None]
 RegisterProvider = Callable[[ProviderSpec], None]
-RegisterModels = Callable[["Iterable[Model] | Callable[[], Iterable[Model]]"], None]
+RegisterModels = Callable[["Iterable[Model] | Callable[[], Iterable[Model]] | str"], None]
 RegisterOAuth = Callable[[OAuthSpec], None]
 
 
@@ -117,8 +117,10 @@ class AiwireSpecs:
     @hookspec
     def register_models(self, register: RegisterModels) -> None:
         """Register catalog models: ``register(models)`` with an iterable of
-        :class:`~aiwire.types.Model`, or a zero-argument callable returning
-        one (called on first lookup, keeping discovery cheap)."""
+        :class:`~aiwire.types.Model`, a zero-argument callable returning one,
+        or ``"package"`` / ``"package:file.json"`` naming a catalog shipped as
+        package data (see :mod:`aiwire.catalog`). Callables and packaged
+        catalogs load on first lookup, keeping discovery cheap."""
 
     @hookspec
     def register_oauth_providers(self, register: RegisterOAuth) -> None:

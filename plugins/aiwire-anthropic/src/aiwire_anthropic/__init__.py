@@ -41,9 +41,4 @@ def register_providers(register: Any) -> None:
 
 @aiwire.hookimpl
 def register_models(register: Any) -> None:
-    def load() -> Any:
-        from aiwire.catalog import load_catalog
-
-        return load_catalog("aiwire_anthropic")
-
-    register(load)
+    register("aiwire_anthropic")  # catalog.json, loaded on first lookup

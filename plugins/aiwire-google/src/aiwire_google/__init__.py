@@ -53,10 +53,4 @@ def register_providers(register: Any) -> None:
 
 @aiwire.hookimpl
 def register_models(register: Any) -> None:
-    register(_catalog)
-
-
-def _catalog() -> list[aiwire.Model]:
-    from aiwire.catalog import load_catalog
-
-    return load_catalog("aiwire_google")
+    register("aiwire_google")  # catalog.json, loaded on first lookup

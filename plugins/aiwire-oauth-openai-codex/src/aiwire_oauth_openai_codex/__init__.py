@@ -49,12 +49,7 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    def load() -> Any:
-        from aiwire.catalog import load_catalog
-
-        return load_catalog("aiwire_oauth_openai_codex", "catalog.json")
-
-    register(load)
+    register("aiwire_oauth_openai_codex")  # catalog.json, loaded on first lookup
 
 
 @hookimpl

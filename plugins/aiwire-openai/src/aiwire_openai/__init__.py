@@ -31,12 +31,6 @@ def register_providers(register: Any) -> None:
         register(spec)
 
 
-def _catalog() -> Any:
-    import aiwire.catalog
-
-    return aiwire.catalog.load_catalog("aiwire_openai")
-
-
 @aiwire.hookimpl
 def register_models(register: Any) -> None:
-    register(_catalog)
+    register("aiwire_openai")  # catalog.json, loaded on first lookup
