@@ -31,6 +31,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         base_url="https://api.openai.com/v1",
         env=("OPENAI_API_KEY",),
         compat=dict(_OPENAI_WIRE),
+        default_model="gpt-5-mini",
         docs="Responses API by default; Chat Completions with api='openai-completions'.",
     ),
     ProviderSpec(
