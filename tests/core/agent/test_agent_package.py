@@ -23,4 +23,3 @@ def test_all_matches_exports() -> None:
     assert sorted(agent_pkg.__all__) == agent_pkg.__all__
     assert set(agent_pkg.__all__) == public
     assert aiwire.agent is agent_pkg and "agent" in aiwire.__all__
-

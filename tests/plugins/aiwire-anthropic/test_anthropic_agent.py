@@ -56,7 +56,7 @@ async def test_tool_use_turn_then_answer() -> None:
     # the model sent "days": "2"; the validator read it as the integer the schema asks for
     assert calls == [("get_weather", ("San Francisco, CA", 2))]
     assert [e.is_error for e in ends] == [False]
-    user, first, result, answer = agent.state.messages
+    _, first, result, answer = agent.state.messages
     assert isinstance(first, aiwire.AssistantMessage) and first.stop_reason == "tool_use"
     assert first.thinking.startswith("I need the forecast") and first.text == "Let me check the forecast."
     assert [(c.id, c.arguments) for c in first.tool_calls] == [
