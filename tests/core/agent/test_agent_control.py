@@ -262,9 +262,41 @@ async def test_transform_context_prunes_per_call_only(faux: FauxProvider) -> Non
     await agent.prompt("a")
     await agent.prompt("b")
     assert calls == [1, 3, 5]
-    # pruning cut the assistant that made the call: its orphaned result is not sent
     assert roles(sent(faux)) == ["user", "assistant", "tool_result"]
     assert len(agent.state.messages) == 6
+
+
+async def test_pruning_a_tool_call_keeps_its_result_as_text(faux: FauxProvider) -> None:
+    # The core's handoff turns a result whose call is gone into user text.
+    faux.reply(tool_call("add", {"a": 1, "b": 1}, id="c1"))
+    faux.reply(text("done"))
+
+    def drop_calls(messages: list[AgentMessage], cancel: CancelToken) -> list[AgentMessage]:
+        return [m for m in messages if not (isinstance(m, aiwire.AssistantMessage) and m.tool_calls)]
+
+    agent = Agent(faux.model, tools=[add_tool()], transform_context=drop_calls)
+    await agent.prompt("go")
+    assert last(agent).text == "done"
+    second = sent(faux)
+    assert roles(second) == ["user", "user"]
+    assert [c["text"] for c in second[1]["content"]] == ["[result of tool add (call c1)]", "2"]
+
+
+async def test_pruning_a_tool_result_answers_the_call(faux: FauxProvider) -> None:
+    # ...and a call left without its result gets a synthetic error result.
+    faux.reply(tool_call("add", {"a": 1, "b": 1}, id="c1"))
+    faux.reply(text("done"))
+
+    def drop_results(messages: list[AgentMessage], cancel: CancelToken) -> list[AgentMessage]:
+        return [m for m in messages if not isinstance(m, aiwire.ToolResultMessage)]
+
+    agent = Agent(faux.model, tools=[add_tool()], transform_context=drop_results)
+    await agent.prompt("go")
+    second = sent(faux)
+    assert roles(second) == ["user", "assistant", "tool_result"]
+    assert second[2]["is_error"] is True and second[2]["tool_call_id"] == "c1"
+    assert result_texts(second) == ["No result provided"]
+    assert [type(m).__name__ for m in agent.state.messages][-2:] == ["ToolResultMessage", "AssistantMessage"]
 
 
 async def test_transform_context_failure_ends_the_run(faux: FauxProvider) -> None:

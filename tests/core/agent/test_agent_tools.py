@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from agent_helpers import NUMBER_PARAMS, Recorder, add_tool, result_texts, roles, sent, tool_of
 
 import aiwire
@@ -182,11 +184,26 @@ async def test_validation_failures_reach_the_model(faux: FauxProvider) -> None:
     await Agent(faux.model, tools=[add_tool(log)]).prompt("go")
     assert log == []
     texts = result_texts(sent(faux))
-    assert "missing required property 'b'" in texts[0]
-    assert "arguments.a: expected integer, got string" in texts[1]
-    assert "arguments.a: expected integer, got boolean" in texts[2]
-    assert "arguments.b: expected integer, got number" in texts[2]
-    assert texts[3] == "Tool 'nope' does not exist. Available tools: add."
+    assert texts[0].startswith("invalid arguments for tool 'add':\n  - arguments.b: is required but missing")
+    assert '  - arguments.a: expected integer (received "one")' in texts[1]
+    assert "  - arguments.a: expected integer (received true)" in texts[2]
+    assert "  - arguments.b: expected integer (received 2.5)" in texts[2]  # every failing path is listed
+    assert texts[2].endswith('received arguments: {"a":true,"b":2.5}')
+    assert "  - tool: no tool is named 'nope' (tools: add)" in texts[3]
+
+
+async def test_coerced_arguments_are_used_and_logged(faux: FauxProvider, caplog: pytest.LogCaptureFixture) -> None:
+    log: list[str] = []
+    seen: list[dict[str, Any]] = []
+    faux.reply(tool_call("add", {"a": "4", "b": 5}, id="c1"))
+    faux.reply(text("ok"))
+    agent = Agent(faux.model, tools=[add_tool(log)], before_tool_call=lambda ctx: seen.append(ctx.args))
+    with caplog.at_level(logging.INFO, logger="aiwire.agent"):
+        await agent.prompt("go")
+    assert log == ["add(4,5)"] and seen == [{"a": 4, "b": 5}]
+    assert result_texts(sent(faux)) == ["9"]
+    [record] = [r for r in caplog.records if "coerced" in r.getMessage()]
+    assert record.getMessage() == 'tool call add (c1) arguments coerced: arguments.a: read the string "4" as integer 4'
 
 
 async def test_prepare_arguments_runs_before_validation(faux: FauxProvider) -> None:
@@ -218,7 +235,7 @@ async def test_invalid_json_arguments() -> None:
         message, AgentContext(tools=[add_tool()]), Hooks("parallel", None, None, no_steering), CancelToken(), emit
     )
     result = outcome.results[0]
-    assert result.is_error and "not valid JSON" in result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error and "arguments: are not a JSON object" in result.content[0].text  # type: ignore[union-attr]
     assert [type(e).__name__ for e in ends] == ["ToolExecutionStart", "ToolExecutionEnd"]
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
 
+from ..tools import ToolArgumentsError, validate_tool_call
 from ..types import AssistantMessage, TextContent, ToolCall, ToolResultMessage
 from ._events import AgentEvent, ToolExecutionEnd, ToolExecutionStart, ToolExecutionUpdate
 from ._tool import AgentTool, CancelToken, as_result
@@ -35,9 +37,10 @@ from ._types import (
     ToolCallContext,
     ToolExecution,
 )
-from ._validate import ArgumentsError, validate_arguments
 
 __all__ = ["BatchOutcome", "Hooks", "execute_tool_calls"]
+
+log = logging.getLogger("aiwire.agent")
 
 T = TypeVar("T")
 Emit = Callable[[AgentEvent], Awaitable[None]]
@@ -88,7 +91,7 @@ class _Prepared:
 
 
 class _Batch:
-    __slots__ = ("cancel", "closing", "context", "emit", "hooks", "message", "queue", "tools")
+    __slots__ = ("cancel", "closing", "context", "definitions", "emit", "hooks", "message", "queue", "tools")
 
     def __init__(
         self, message: AssistantMessage, context: AgentContext, hooks: Hooks, cancel: CancelToken, emit: Emit
@@ -99,6 +102,7 @@ class _Batch:
         self.cancel = cancel
         self.emit = emit
         self.tools = {t.definition.name: t for t in context.tools}
+        self.definitions = [t.definition for t in self.tools.values()]
         self.queue: asyncio.Queue[AgentEvent] = asyncio.Queue()
         self.closing = False
 
@@ -118,19 +122,22 @@ class _Batch:
     async def prepare(self, call: ToolCall) -> _Prepared:
         tool = self.tools.get(call.name)
         p = _Prepared(call, tool, call.arguments)
-        if tool is None:
-            known = ", ".join(sorted(self.tools)) or "none"
-            return self._settle(p, f"Tool {call.name!r} does not exist. Available tools: {known}.")
-        if call.invalid_arguments is not None:
-            return self._settle(p, f"The arguments were not valid JSON: {call.invalid_arguments[:500]!r}")
+        checked_call = call
+        prep = getattr(tool, "prepare_arguments", None)
+        if prep is not None and call.invalid_arguments is None:
+            try:
+                checked_call = msgspec.structs.replace(call, arguments=prep(dict(call.arguments)))
+            except Exception as exc:
+                return self._settle(p, f"Could not prepare the arguments for {call.name}: {_describe(exc)}")
+        # An unknown tool and arguments that were not JSON are refused here too,
+        # with the core's wording, so the model always gets one kind of error.
         try:
-            prep = getattr(tool, "prepare_arguments", None)
-            args = prep(dict(call.arguments)) if prep is not None else call.arguments
-            p.args = validate_arguments(tool.definition.parameters, args)
-        except ArgumentsError as exc:
-            return self._settle(p, f"Invalid arguments for {call.name}: {exc}")
-        except Exception as exc:
-            return self._settle(p, f"Could not prepare the arguments for {call.name}: {_describe(exc)}")
+            checked = validate_tool_call(self.definitions, checked_call)
+        except ToolArgumentsError as exc:
+            return self._settle(p, str(exc))
+        p.args = checked.arguments
+        if checked.coercions:
+            log.info("tool call %s (%s) arguments coerced: %s", call.name, call.id, "; ".join(checked.coercions))
         if self.hooks.before is not None:
             try:
                 verdict = await maybe_await(

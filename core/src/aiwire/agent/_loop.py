@@ -29,7 +29,7 @@ from ._events import (
     TurnStart,
 )
 from ._execute import Emit, Hooks, execute_tool_calls, maybe_await
-from ._llm import default_convert_to_llm, sendable
+from ._llm import default_convert_to_llm
 from ._tool import CancelToken
 from ._types import (
     AfterToolCallContext,
@@ -131,7 +131,7 @@ class _Run:
             messages = list(await maybe_await(self.config.transform_context(messages, self.cancel)))
         llm: Sequence[Message] = await maybe_await(self.config.convert_to_llm(messages))
         tools = [t.definition for t in self.context.tools]
-        return Context(system_prompt=self.context.system_prompt or None, messages=sendable(llm), tools=tools)
+        return Context(system_prompt=self.context.system_prompt or None, messages=list(llm), tools=tools)
 
     async def assistant_turn(self) -> AssistantMessage:
         """Stream one assistant message; it is in the transcript on return."""
