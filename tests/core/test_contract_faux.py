@@ -120,3 +120,14 @@ def test_loaders(tmp_path: Path) -> None:
     (api_dir / "two.json").write_text(json.dumps(sample))
     assert [r.name for r in contract.from_conformance(root / "conf", "openai-chat")] == ["one"]
     assert contract.from_conformance(root / "conf", "anthropic-messages") == []
+
+
+def test_from_cassettes_streaming_only(tmp_path: Path) -> None:
+    def interaction(status: int, body: str) -> dict[str, object]:
+        return {"request": {}, "response": {"status": {"code": status}, "body": {"string": body}}}
+
+    bodies = [(200, "data: {}\n\n"), (200, ' {"id": "whole"}'), (429, '{"error": {"message": "slow"}}')]
+    cassette = {"interactions": [interaction(s, b) for s, b in bodies]}
+    (tmp_path / "c.yaml").write_text(json.dumps(cassette))  # JSON is YAML
+    assert [r.status for r in contract.from_cassettes(tmp_path)] == [200, 200, 429]
+    assert [r.name for r in contract.from_cassettes(tmp_path, streaming_only=True)] == ["c[0]", "c[2]"]

@@ -1,11 +1,13 @@
 """Cross-provider handoff: contexts started on Anthropic or OpenAI continue on
 Gemini, and Gemini's turns continue elsewhere.
 
-The Anthropic and OpenAI plugins and the core handoff are built in parallel,
-so the foreign turns here are hand-built in their shapes (thinking with their
-signatures, ``toolu_...`` and ``call_...|fc_...`` ids). The Gemini leg runs
-through the public API with an in-process transport. Re-run with the real
-plugins once they are merged.
+The foreign turns here are hand-built in the shapes the Anthropic and OpenAI
+plugins decode to (thinking with their signatures, redacted thinking,
+``toolu_...`` and ``call_...|fc_...`` ids), so that Gemini-only cases (the
+Gemini 3 skip sentinel, dropped redacted thinking) need no other plugin. The
+same handoff with turns decoded by the real plugins, across every wire api, is
+``tests/core/test_cross_provider.py``. The Gemini leg runs through the public
+API with an in-process transport.
 """
 
 from __future__ import annotations

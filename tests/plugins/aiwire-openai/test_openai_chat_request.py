@@ -162,7 +162,7 @@ def test_tool_turn_messages_and_thinking_replayed_in_its_field() -> None:
     assert msgs[3] == {"role": "user", "content": "thanks"}
 
 
-@pytest.mark.parametrize(("replay", "content", "field"), [("drop", "ok", None), ("text", "planok", None)])
+@pytest.mark.parametrize(("replay", "content", "field"), [("drop", "ok", None), ("text", "plan\n\nok", None)])
 def test_thinking_replay(replay: str, content: str, field: str | None) -> None:
     msg = build(ctx=tool_turn(), compat={"thinking_replay": replay})["messages"][1]
     assert msg["content"] == content and "reasoning_content" not in msg

@@ -48,10 +48,12 @@ def from_sse_files(directory: str | Path, pattern: str = "*.sse", **expect: Any)
     return [Recording(name=p.stem, body=p.read_bytes(), **expect) for p in sorted(Path(directory).glob(pattern))]
 
 
-def from_cassettes(directory: str | Path, pattern: str = "*.yaml") -> list[Recording]:
+def from_cassettes(directory: str | Path, pattern: str = "*.yaml", *, streaming_only: bool = False) -> list[Recording]:
     """The responses of vcrpy / pytest-recording cassettes in ``directory``.
 
-    Each interaction becomes one recording named ``<cassette>[<n>]``.
+    Each interaction becomes one recording named ``<cassette>[<n>]``. With
+    ``streaming_only``, successful responses whose body is one JSON document
+    (answers to non-streaming calls) are left out; HTTP errors are kept.
     """
     # vcrpy brings PyYAML; imported by name so that no stubs are needed.
     yaml: Any = importlib.import_module("yaml")
@@ -63,7 +65,10 @@ def from_cassettes(directory: str | Path, pattern: str = "*.yaml") -> list[Recor
             body = response.get("body", {}).get("string", b"")
             if isinstance(body, str):
                 body = body.encode()
-            out.append(Recording(name=f"{path.stem}[{n}]", body=body, status=int(response["status"]["code"])))
+            status = int(response["status"]["code"])
+            if streaming_only and status < 400 and body.lstrip()[:1] in (b"{", b"["):
+                continue
+            out.append(Recording(name=f"{path.stem}[{n}]", body=body, status=status))
     return out
 
 

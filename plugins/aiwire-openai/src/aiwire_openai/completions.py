@@ -212,7 +212,9 @@ def _assistant(m: AssistantMessage, compat: Compat) -> dict[str, Any] | None:
             )
         elif isinstance(b, ProviderContent) and b.api == API and b.kind == "reasoning_details" and replay != "drop":
             details.extend(b.data.get("details") or ())
-    text = "".join(texts)
+    # Separate blocks stay separate paragraphs: another model's thinking,
+    # handed over as text, must not run into the reply that followed it.
+    text = "\n\n".join(texts)
     if not text and not calls and not chunks:
         return None  # hosts reject empty assistant turns
     msg: dict[str, Any] = {"role": "assistant"}
