@@ -69,7 +69,6 @@ class Registry:
         self.oauth: dict[str, OAuthSpec] = {}
         self._model_sources: list[tuple[str, Any]] = []
         self._models: dict[tuple[str, str], Model] | None = None
-        self._model_owner: dict[tuple[str, str], str] = {}
         self._codecs: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
@@ -219,7 +218,6 @@ class Registry:
                     )
                 out[key] = m
                 owner[key] = plugin
-        self._model_owner = owner
         return out
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from .types import AssistantMessage, StopReason, ToolCall
+from .types import AssistantMessage, ToolCall
 
 __all__ = [
     "Done",
@@ -148,5 +148,3 @@ Event = (
     | Done
     | Error
 )
-
-TERMINAL_REASONS: tuple[StopReason, ...] = ("stop", "length", "tool_use")
