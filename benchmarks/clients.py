@@ -20,8 +20,8 @@ Runner = Callable[[str, dict[str, str], bool], Awaitable[tuple[int, list[int]]]]
 
 def aiwire_client(fmt: str, transport: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
     import aiwire
-    from aiwire import _transport
     from aiwire import events as ev
+    from aiwire._io import transport as _transport
 
     api = API_OF[fmt]
     delta_types = (ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiwire
-from aiwire._sse import SSEFramer
+from aiwire._wire.framing import SSEFramer
 from aiwire_anthropic.codec import AnthropicCodec
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 import aiwire
-from aiwire._sse import SSEFramer
+from aiwire._wire.framing import SSEFramer
 from aiwire_google.codec import GoogleCodec
 
 MODEL = aiwire.Model(

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 import aiwire
-from aiwire._sse import SSEFramer
-from aiwire.codec import Options
+from aiwire._wire.codec import Options
+from aiwire._wire.framing import SSEFramer
 
 WORDS = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."]
 
@@ -155,7 +155,7 @@ def bench(api: str, body: bytes, repeat: int) -> None:
 
     n = body.count(b"\n\n")
     model = aiwire.custom_model("gpt-bench", provider="openai", api=api)
-    from aiwire._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     codec = get_registry().codec(api)
     reads = [body[i : i + 16384] for i in range(0, len(body), 16384)]

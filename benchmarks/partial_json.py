@@ -1,7 +1,7 @@
 """Streamed tool-argument parsing: cost for 1 KB, 100 KB and 1 MB of arguments.
 
 Arguments arrive in small fragments (default 16 characters, about what
-providers send), each fed to :class:`aiwire._partial_json.PartialJSON` the way
+providers send), each fed to :class:`aiwire._wire.partial_json.PartialJSON` the way
 a decoder does. If the total cost is linear, the time per KB stays flat as the
 size grows a thousandfold.
 
@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 
-from aiwire._partial_json import PartialJSON, parse_arguments
+from aiwire._wire.partial_json import PartialJSON, parse_arguments
 
 
 def make_arguments(size: int) -> str:

@@ -65,7 +65,7 @@ def ensure_venv(plugins: list[str]) -> None:
 
 
 def installed_apis() -> set[str]:
-    from aiwire._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     return set(get_registry().apis)
 

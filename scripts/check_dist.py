@@ -38,11 +38,11 @@ plugin, server, bodies = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 rows = {p.name: p for p in aiwire.plugins()}
 row = rows.get(plugin)
 verdict = {"plugins": sorted(f"{p.name}:{p.status}" for p in rows.values()), "listed": row is not None and row.status == "ok"}
-reg = __import__("aiwire._plugins", fromlist=["get_registry"]).get_registry()
+reg = __import__("aiwire._plugins.registry", fromlist=["get_registry"]).get_registry()
 apis = sorted(a.id for a in reg.apis.values() if a.plugin == plugin)
 verdict["apis"] = apis
 done = None
-from aiwire.codec import is_image_codec
+from aiwire._wire.codec import is_image_codec
 chat_apis = [a for a in apis if not is_image_codec(reg.codec(a))]
 for name in bodies:
     for api in chat_apis:
@@ -209,9 +209,9 @@ def example_suite(tmp: Path, pkg: Path, core: Path, wheel: Path, base: str, bodi
     shutil.copytree(pkg / "tests", tests)
     run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests, cwd=tmp)
     print(f"ok     {name}: its own test suite passes against the installed wheel")
-    has_cli = subprocess.run([py, "-c", "import aiwire.cli"], capture_output=True).returncode == 0
+    has_cli = subprocess.run([py, "-c", "import aiwire._cli.main"], capture_output=True).returncode == 0
     if not has_cli or not bodies:
-        print(f"note   {name}: aiwire.cli is not in this core yet; the CLI check was skipped")
+        print(f"note   {name}: aiwire._cli.main is not in this core yet; the CLI check was skipped")
         return []
     cli = py.parent / "aiwire"
     listing = run(cli, "plugins")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiwire import _plugins
+from aiwire._plugins import registry as _plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

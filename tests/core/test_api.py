@@ -9,7 +9,7 @@ import pytest
 
 import aiwire
 from aiwire import events as ev
-from aiwire.codec import Credentials, Request
+from aiwire._wire.codec import Credentials, Request
 from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError, ProviderError
 from aiwire.testing import FauxProvider, error, text, thinking, tool_call
 
@@ -28,7 +28,7 @@ def test_unknown_and_badly_typed_options(faux: FauxProvider) -> None:
 
 
 def test_options_a_codec_does_not_support_are_reported(faux: FauxProvider, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiwire._faux import FauxCodec
+    from aiwire._demo.faux import FauxCodec
 
     monkeypatch.setattr(FauxCodec, "supported_options", frozenset({"max_tokens"}))
     with pytest.raises(BadOptionsError, match="the faux api does not support option.*temperature"):
@@ -118,7 +118,7 @@ def test_missing_credentials_name_the_variable_and_login(monkeypatch: pytest.Mon
 
 
 def _demo():
-    from aiwire._builtin import _demo_transport
+    from aiwire._demo.builtin import _demo_transport
 
     return _demo_transport()
 
@@ -150,7 +150,7 @@ def test_http_errors_become_error_messages(faux: FauxProvider) -> None:
 
 def test_in_stream_error_keeps_partial_content(faux: FauxProvider) -> None:
     faux.reply(
-        aiwire._faux.FauxReply(
+        aiwire._demo.faux.FauxReply(
             content=[aiwire.TextContent(text="partial answer")], error="overloaded", error_type="overloaded_error"
         )
     )

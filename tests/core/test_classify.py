@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 import aiwire
-from aiwire import _plugins
+from aiwire._plugins import registry as _plugins
 from aiwire.classify import is_auth_error, is_context_overflow, is_rate_limited
 from aiwire.errors import MissingCredentialsError, ProviderError
 from aiwire.types import AssistantMessage, Usage

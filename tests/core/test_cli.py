@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aiwire.cli import main
+from aiwire._cli.main import main
 
 
 def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +25,7 @@ def test_unknown_command_suggests(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help_imports_nothing_network_related() -> None:
-    code = "import sys; from aiwire.cli import main; main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'anyio', 'h11', 'ssl')))"
+    code = "import sys; from aiwire._cli.main import main; main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'anyio', 'h11', 'ssl')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
@@ -54,7 +54,7 @@ def test_chat_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_chat_reads_the_prompt_from_stdin() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aiwire.cli", "chat", "-m", "demo/aiwire-demo", "--no-tools"],
+        [sys.executable, "-m", "aiwire._cli.main", "chat", "-m", "demo/aiwire-demo", "--no-tools"],
         input="hello from stdin",
         capture_output=True,
         text=True,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aiwire import cli
-from aiwire._faux import FauxReply
+from aiwire._cli import main as cli
+from aiwire._demo.faux import FauxReply
 from aiwire.testing import FauxProvider, image, text
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

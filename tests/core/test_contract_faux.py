@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiwire._faux import FauxReply, encode_reply
+from aiwire._demo.faux import FauxReply, encode_reply
 from aiwire.testing import contract
 from aiwire.testing.contract import CodecContract, Recording
 from aiwire.types import TextContent, ThinkingContent, ToolCall, Usage
@@ -67,7 +67,7 @@ class TestFauxContract(CodecContract):
 
 def test_contract_catches_a_split_sensitive_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite must fail a decoder whose output depends on chunking."""
-    from aiwire import _call
+    from aiwire._engine import call as _call
 
     real = _call.Call.feed
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from aiwire._cost import compute_cost
-from aiwire.codec import StreamDecoder
+from aiwire._wire.codec import StreamDecoder
+from aiwire._wire.cost import compute_cost
 from aiwire.types import Model, ModelCost, Usage
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import aiwire
 from aiwire import events as ev
-from aiwire._faux import FauxReply
+from aiwire._demo.faux import FauxReply
 from aiwire.testing import FauxProvider
 from aiwire.types import TextContent, ThinkingContent, ToolCall, Usage
 

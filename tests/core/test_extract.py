@@ -7,7 +7,7 @@ import msgspec
 import pytest
 
 import aiwire
-from aiwire._faux import FauxReply
+from aiwire._demo.faux import FauxReply
 from aiwire.testing import FauxProvider, text, tool_call
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aiwire
-from aiwire import _plugins
-from aiwire.codec import BaseCodec, Credentials, Options, is_image_codec, normalize_tool_call_id
+from aiwire._plugins import registry as _plugins
+from aiwire._wire.codec import BaseCodec, Credentials, Options, is_image_codec, normalize_tool_call_id
 from aiwire.handoff import IMAGE_PLACEHOLDER, NO_RESULT, sanitize_text, transform_context
 from aiwire.types import (
     AssistantMessage,

@@ -16,8 +16,8 @@ import pytest
 
 import aiwire
 from aiwire import errors
-from aiwire._faux import FauxCodec, FauxReply
-from aiwire.codec import Request, image_prompt, make_usage
+from aiwire._demo.faux import FauxCodec, FauxReply
+from aiwire._wire.codec import Request, image_prompt, make_usage
 from aiwire.testing import FauxProvider, image, text
 from aiwire.types import Context, ImageContent, ImageResult, ModelCost, TextContent, Usage, UserMessage
 

@@ -22,7 +22,7 @@ def test_unknown_provider_says_which_plugin_to_install() -> None:
     with pytest.raises(UnknownProviderError, match="unknown provider 'dmeo'. Did you mean demo"):
         aiwire.get_model("dmeo/claude")
     # A known vendor whose plugin is not installed: the message names the package.
-    from aiwire._models import _unknown_provider_message
+    from aiwire._api.models import _unknown_provider_message
 
     assert "pip install aiwire-google" in _unknown_provider_message("google", ["demo"])
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiwire import _partial_json
-from aiwire._partial_json import PartialJSON, parse_arguments
+from aiwire._wire import partial_json as _partial_json
+from aiwire._wire.partial_json import PartialJSON, parse_arguments
 
 json_values = st.recursive(
     st.none()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import aiwire
-from aiwire import _plugins
+from aiwire._plugins import registry as _plugins
 from aiwire.errors import PluginError, UnknownApiError
 
 GOOD = """
@@ -33,7 +33,7 @@ def register_models(register):
 """
 
 CODEC = """
-from aiwire._faux import FauxCodec
+from aiwire._demo.faux import FauxCodec
 
 class Codec(FauxCodec):
     api = "acme-wire"
@@ -94,7 +94,7 @@ def test_installed_plugin_is_discovered_listed_and_used(site: Site) -> None:
 
 
 def _demo_transport():
-    from aiwire._builtin import _demo_transport as make
+    from aiwire._demo.builtin import _demo_transport as make
 
     return make()
 

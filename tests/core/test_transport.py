@@ -11,8 +11,8 @@ import msgspec
 import pytest
 
 import aiwire
-from aiwire import _transport
 from aiwire import events as ev
+from aiwire._io import transport as _transport
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage
 

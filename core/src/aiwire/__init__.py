@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .types import (
+from aiwire.types import (
     AssistantMessage,
     Context,
     Cost,
@@ -38,53 +38,53 @@ from .types import (
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from . import agent, errors, events
-    from ._api import complete, complete_sync, stream, stream_sync
-    from ._extract import ExtractError, extract, extract_sync
-    from ._images import ImageJob, generate_images, generate_images_sync
-    from ._models import custom_model, get_model, get_provider, models, providers
-    from ._plugins import PluginInfo, register_plugin, unregister_plugin
-    from ._stream import AssistantStream, SyncAssistantStream
-    from ._transport import set_default_transport
-    from .classify import is_auth_error, is_context_overflow, is_rate_limited
-    from .codec import Credentials, ImageOptions, Options, Request
-    from .handoff import transform_context
-    from .hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
-    from .tools import CheckedCall, ToolArgumentsError, validate_tool_call
+    from aiwire import agent, errors, events
+    from aiwire._api.calls import complete, complete_sync, stream, stream_sync
+    from aiwire._api.extract import ExtractError, extract, extract_sync
+    from aiwire._api.images import ImageJob, generate_images, generate_images_sync
+    from aiwire._api.models import custom_model, get_model, get_provider, models, providers
+    from aiwire._io.drivers import AssistantStream, SyncAssistantStream
+    from aiwire._io.transport import set_default_transport
+    from aiwire._plugins.hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
+    from aiwire._plugins.registry import PluginInfo, register_plugin, unregister_plugin
+    from aiwire._wire.codec import Credentials, ImageOptions, Options, Request
+    from aiwire.classify import is_auth_error, is_context_overflow, is_rate_limited
+    from aiwire.handoff import transform_context
+    from aiwire.tools import CheckedCall, ToolArgumentsError, validate_tool_call
 
 _LAZY = {
-    "complete": "._api",
-    "complete_sync": "._api",
-    "stream": "._api",
-    "stream_sync": "._api",
-    "ImageJob": "._images",
-    "generate_images": "._images",
-    "generate_images_sync": "._images",
-    "AssistantStream": "._stream",
-    "SyncAssistantStream": "._stream",
-    "set_default_transport": "._transport",
-    "custom_model": "._models",
-    "get_model": "._models",
-    "get_provider": "._models",
-    "models": "._models",
-    "providers": "._models",
-    "PluginInfo": "._plugins",
-    "register_plugin": "._plugins",
-    "unregister_plugin": "._plugins",
-    "Credentials": ".codec",
-    "ImageOptions": ".codec",
-    "Options": ".codec",
-    "Request": ".codec",
-    "ApiSpec": ".hooks",
-    "OAuthSpec": ".hooks",
-    "ProviderSpec": ".hooks",
-    "hookimpl": ".hooks",
+    "complete": "._api.calls",
+    "complete_sync": "._api.calls",
+    "stream": "._api.calls",
+    "stream_sync": "._api.calls",
+    "ImageJob": "._api.images",
+    "generate_images": "._api.images",
+    "generate_images_sync": "._api.images",
+    "AssistantStream": "._io.drivers",
+    "SyncAssistantStream": "._io.drivers",
+    "set_default_transport": "._io.transport",
+    "custom_model": "._api.models",
+    "get_model": "._api.models",
+    "get_provider": "._api.models",
+    "models": "._api.models",
+    "providers": "._api.models",
+    "PluginInfo": "._plugins.registry",
+    "register_plugin": "._plugins.registry",
+    "unregister_plugin": "._plugins.registry",
+    "Credentials": "._wire.codec",
+    "ImageOptions": "._wire.codec",
+    "Options": "._wire.codec",
+    "Request": "._wire.codec",
+    "ApiSpec": "._plugins.hooks",
+    "OAuthSpec": "._plugins.hooks",
+    "ProviderSpec": "._plugins.hooks",
+    "hookimpl": "._plugins.hooks",
     "agent": ".agent",
     "errors": ".errors",
     "events": ".events",
-    "ExtractError": "._extract",
-    "extract": "._extract",
-    "extract_sync": "._extract",
+    "ExtractError": "._api.extract",
+    "extract": "._api.extract",
+    "extract_sync": "._api.extract",
     "is_auth_error": ".classify",
     "is_context_overflow": ".classify",
     "is_rate_limited": ".classify",
@@ -109,7 +109,7 @@ def __getattr__(name: str) -> Any:
 
 def plugins() -> list[PluginInfo]:
     """Every discovered plugin with its version, hooks and status."""
-    from ._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     return sorted(get_registry().plugins.values(), key=lambda p: p.name)
 

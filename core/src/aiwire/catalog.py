@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from .types import Model, ModelCost
+from aiwire.types import Model, ModelCost
 
 __all__ = [
     "MODELS_DEV_NOTICE",

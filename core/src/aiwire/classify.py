@@ -9,7 +9,7 @@ Each function takes a failed :class:`~aiwire.types.AssistantMessage` (its
         context = compact(context)
 
 Vendor error texts are matched by the patterns below. Plugins add their own
-with the ``classify_error`` hook (see :mod:`aiwire.hooks`), which returns one
+with the ``classify_error`` hook (see :mod:`aiwire._plugins.hooks`), which returns one
 of ``"context_overflow"``, ``"rate_limited"`` or ``"auth"``; it runs only when
 one of these functions is called, never per event.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from .types import AssistantMessage
+from aiwire.types import AssistantMessage
 
 __all__ = ["ErrorKind", "is_auth_error", "is_context_overflow", "is_rate_limited"]
 
@@ -94,7 +94,7 @@ def _read(value: Any) -> _Failure:
 def _plugin_kinds(f: _Failure) -> set[str]:
     if f.message is None:
         return set()
-    from ._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     try:
         found = get_registry().pm.hook.classify_error(message=f.message)
@@ -142,7 +142,7 @@ def is_auth_error(message_or_error: Any) -> bool:
     f = _read(message_or_error)
     if f.status in (401, 403) or f.type in _AUTH_TYPES or _AUTH.search(f.text):
         return True
-    from .errors import MissingCredentialsError
+    from aiwire.errors import MissingCredentialsError
 
     if isinstance(message_or_error, MissingCredentialsError):
         return True

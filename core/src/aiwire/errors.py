@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, ImageResult
 
 __all__ = [
     "AiwireError",

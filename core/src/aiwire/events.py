@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from .types import AssistantMessage, ToolCall
+from aiwire.types import AssistantMessage, ToolCall
 
 __all__ = [
     "Done",

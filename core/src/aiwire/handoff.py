@@ -30,8 +30,8 @@ from typing import Any
 
 import msgspec
 
-from .codec import normalize_tool_call_id
-from .types import (
+from aiwire._wire.codec import normalize_tool_call_id
+from aiwire.types import (
     AssistantContent,
     AssistantMessage,
     Context,
@@ -114,7 +114,7 @@ def transform_context(context: Context, model: Model, codec: Any = None) -> Cont
     ``model.api``.
     """
     if codec is None:
-        from ._plugins import get_registry
+        from aiwire._plugins.registry import get_registry
 
         codec = get_registry().codec(model.api)
     return _Transform(model, codec.tool_call_id).run(context)

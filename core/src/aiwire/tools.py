@@ -29,8 +29,8 @@ from typing import Any
 
 import msgspec
 
-from .errors import AiwireError
-from .types import Context, Tool, ToolCall
+from aiwire.errors import AiwireError
+from aiwire.types import Context, Tool, ToolCall
 
 __all__ = ["CheckedCall", "ToolArgumentsError", "check_value", "validate_tool_call"]
 

@@ -215,7 +215,7 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
     def raise_for_error(self) -> AssistantMessage:
         """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
         if self.stop_reason in ("error", "aborted"):
-            from .errors import ProviderError
+            from aiwire.errors import ProviderError
 
             raise ProviderError(self)
         return self
@@ -252,7 +252,7 @@ class ImageResult(_Base):
     def raise_for_error(self) -> ImageResult:
         """Raise :class:`~aiwire.errors.ProviderError` if the generation failed."""
         if self.stop_reason != "stop":
-            from .errors import ProviderError
+            from aiwire.errors import ProviderError
 
             raise ProviderError(self)
         return self
@@ -348,7 +348,7 @@ def loads(data: bytes | str, type: Any) -> Any:
     try:
         return msgspec.json.decode(data, type=type)
     except msgspec.ValidationError as exc:
-        from .errors import DecodeError
+        from aiwire.errors import DecodeError
 
         name = getattr(type, "__name__", str(type))
         raise DecodeError(
@@ -356,6 +356,6 @@ def loads(data: bytes | str, type: Any) -> Any:
             "aiwire.dumps() from a compatible version."
         ) from None
     except msgspec.DecodeError as exc:
-        from .errors import DecodeError
+        from aiwire.errors import DecodeError
 
         raise DecodeError(f"not valid JSON: {exc}") from None

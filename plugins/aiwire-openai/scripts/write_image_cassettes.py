@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from aiwire._demo_image import _span, encode_png
+from aiwire._demo.image import _span, encode_png
 
 OUT = Path(__file__).resolve().parents[3] / "cassettes" / "aiwire-openai"
 NOTE = (

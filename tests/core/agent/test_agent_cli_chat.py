@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aiwire import _cli_chat
+from aiwire._cli import chat as _cli_chat
 from aiwire.testing import FauxProvider, text, tool_call
 
 

@@ -18,14 +18,14 @@ import pytest
 from _oauth_server import OAuthTestServer, running_server
 
 import aiwire
-from aiwire import _plugins
-from aiwire._call import make_options, resolve_credentials
-from aiwire._faux import FauxReply, FauxTransport
+from aiwire._demo.faux import FauxReply, FauxTransport
+from aiwire._engine.call import make_options, resolve_credentials
+from aiwire._plugins import registry as _plugins
+from aiwire._plugins.hooks import OAuthSpec, ProviderSpec, hookimpl
+from aiwire._wire.codec import Credentials
 from aiwire.auth import LoginExpiredError, OAuthFlow, StoredLogin, default_store
 from aiwire.auth.grants import post_token, tokens_to_login
-from aiwire.codec import Credentials
 from aiwire.errors import MissingCredentialsError
-from aiwire.hooks import OAuthSpec, ProviderSpec, hookimpl
 from aiwire.types import Model, TextContent
 
 pytestmark = pytest.mark.network
@@ -176,8 +176,8 @@ _CHILD = textwrap.dedent(
     import hashlib, os, sys, time
     sys.path.insert(0, {here!r})
     import aiwire
-    from aiwire import _plugins
-    from aiwire._call import make_options, resolve_credentials
+    from aiwire._plugins import registry as _plugins
+    from aiwire._engine.call import make_options, resolve_credentials
     from test_auth_resolve import AcmePlugin, MODEL
     aiwire.register_plugin(AcmePlugin(), "acme-test")
     go = {go!r}

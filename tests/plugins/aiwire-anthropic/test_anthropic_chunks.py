@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aiwire
-from aiwire._sse import SSEFramer
+from aiwire._wire.framing import SSEFramer
 from aiwire_anthropic.codec import AnthropicCodec
 
 CODEC = AnthropicCodec()

@@ -7,7 +7,7 @@ import json
 import pytest
 from anthropic_helpers import replay
 
-from aiwire.cli import main
+from aiwire._cli.main import main
 
 
 @replay("text")

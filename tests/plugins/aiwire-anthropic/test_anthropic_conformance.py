@@ -27,7 +27,7 @@ import pytest
 from anthropic_helpers import CONFORMANCE
 
 import aiwire
-from aiwire._sse import SSEFramer
+from aiwire._wire.framing import SSEFramer
 from aiwire.types import AssistantMessage, ProviderContent, TextContent, ThinkingContent, ToolCall
 from aiwire_anthropic.codec import AnthropicCodec
 

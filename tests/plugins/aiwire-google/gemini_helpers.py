@@ -8,7 +8,7 @@ from typing import Any
 
 import aiwire
 from aiwire import events as ev
-from aiwire._sse import SSEFramer
+from aiwire._wire.framing import SSEFramer
 from aiwire_google.codec import GoogleCodec
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,7 +1,7 @@
 """``aiwire chat -m google/<model>`` against a replayed cassette.
 
 The CLI is being written in core in parallel; until it is merged this tree has
-no ``aiwire.cli`` and the test skips saying so.
+no ``aiwire._cli.main`` and the test skips saying so.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import pytest
 
 @pytest.mark.vcr("cli_chat_stream_documented.yaml")
 def test_chat_with_a_gemini_model(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("aiwire.cli", reason="aiwire.cli is not in this tree yet (core CLI lands separately)")
+    cli = pytest.importorskip(
+        "aiwire._cli.main", reason="aiwire._cli.main is not in this tree yet (core CLI lands separately)"
+    )
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")
     code = cli.main(["chat", "-m", "google/gemini-2.5-flash", "Hello"])
     assert code in (0, None)

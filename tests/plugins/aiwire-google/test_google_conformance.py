@@ -49,7 +49,7 @@ def _ours(rec: dict[str, Any]) -> aiwire.AssistantMessage:
 def _sdk_chunks(rec: dict[str, Any]) -> list[Any]:
     from google.genai import models, types
 
-    from aiwire._sse import SSEFramer
+    from aiwire._wire.framing import SSEFramer
 
     convert = (
         models._GenerateContentResponse_from_vertex
@@ -152,7 +152,7 @@ def test_codec_agrees_with_the_official_sdk(path: Path) -> None:
 
 
 def _final(body: bytes, m: aiwire.Model, split_at: list[int]) -> dict[str, Any]:
-    from aiwire._sse import SSEFramer
+    from aiwire._wire.framing import SSEFramer
 
     dec = GoogleCodec().decoder(m, aiwire.Options())
     framer = SSEFramer()

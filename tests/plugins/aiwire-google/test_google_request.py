@@ -14,7 +14,7 @@ import aiwire
 from aiwire import AssistantMessage, Context, ImageContent, TextContent, ThinkingContent, Tool, ToolCall
 from aiwire import ToolResultMessage as Result
 from aiwire import UserMessage as User
-from aiwire.codec import Credentials, Options
+from aiwire._wire.codec import Credentials, Options
 from aiwire_google.codec import GoogleCodec
 from aiwire_google.request import SKIP_SIGNATURE, build_body
 
@@ -300,7 +300,7 @@ def test_empty_turns_are_skipped_and_the_context_is_not_mutated() -> None:
     [({"GEMINI_API_KEY": "gem", "GOOGLE_API_KEY": "goo"}, "gem"), ({"GOOGLE_API_KEY": "goo"}, "goo")],
 )
 def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
-    from aiwire._call import prepare
+    from aiwire._engine.call import prepare
 
     for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(var, raising=False)

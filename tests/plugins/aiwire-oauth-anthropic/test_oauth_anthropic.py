@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 
-from aiwire import _cli_auth
-from aiwire._plugins import get_registry
+from aiwire._cli import auth as _cli_auth
+from aiwire._plugins.registry import get_registry
+from aiwire._wire.codec import Request
 from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin, default_store
-from aiwire.codec import Request
 from aiwire.types import Model
 from aiwire_oauth_anthropic.flow import AnthropicFlow
 from aiwire_oauth_anthropic.rewrite import IDENTITY

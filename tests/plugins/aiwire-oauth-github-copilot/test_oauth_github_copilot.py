@@ -9,12 +9,12 @@ import pytest
 import yaml
 from _oauth_server import OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 
-from aiwire import _cli_auth
-from aiwire._call import make_options, resolve_credentials
-from aiwire._plugins import get_registry
+from aiwire._cli import auth as _cli_auth
+from aiwire._engine.call import make_options, resolve_credentials
+from aiwire._plugins.registry import get_registry
+from aiwire._wire.codec import Request
 from aiwire.auth import LoginDenied, LoginError, LoginExpiredError, StoredLogin, default_store
 from aiwire.auth.grants import TokenError
-from aiwire.codec import Request
 from aiwire.testing import scrub_request, scrub_response
 from aiwire_oauth_github_copilot.flow import CopilotFlow, base_url_from_token, normalize_domain
 from aiwire_oauth_github_copilot.rewrite import initiator

@@ -15,9 +15,9 @@ import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 
 import aiwire
-from aiwire import _plugins
+from aiwire._plugins import registry as _plugins
+from aiwire._wire.codec import Credentials, Options
 from aiwire.auth import LoginError, StoredLogin
-from aiwire.codec import Credentials, Options
 from aiwire.types import Context, Model
 from aiwire_oauth_google.codec import CloudCodeAssistCodec
 from aiwire_oauth_google.flow import GeminiCliFlow, discover_project

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, fake_jwt, flow_env, running_server
 
-from aiwire._plugins import get_registry
+from aiwire._plugins.registry import get_registry
+from aiwire._wire.codec import Request
 from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin
-from aiwire.codec import Request
 from aiwire_oauth_openai_codex.flow import CodexFlow, account_id
 
 CLAIMS = {

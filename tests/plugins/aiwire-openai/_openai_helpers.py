@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import aiwire
-from aiwire._sse import SSEFramer
-from aiwire.codec import Options, StreamDecoder
+from aiwire._wire.codec import Options, StreamDecoder
+from aiwire._wire.framing import SSEFramer
 
 ROOT = Path(__file__).resolve().parents[3]
 

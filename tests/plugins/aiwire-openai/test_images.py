@@ -13,7 +13,7 @@ import pytest
 
 import aiwire
 from aiwire import errors
-from aiwire.codec import Credentials, ImageOptions
+from aiwire._wire.codec import Credentials, ImageOptions
 from aiwire.types import Context, ImageContent, Model, TextContent, UserMessage
 from aiwire_openai.images import OpenAIImagesCodec, OpenRouterImagesCodec, aspect_ratio, multipart, sniff_mime
 

@@ -125,7 +125,7 @@ def test_tool_call_events_carry_partial_arguments() -> None:
         chunk(finish="tool_calls"),
     )
     dec = codec.decoder(model(API), None)  # type: ignore[arg-type]
-    from aiwire._sse import SSEFramer
+    from aiwire._wire.framing import SSEFramer
 
     events: list[Any] = []
     seen: list[Any] = []  # `arguments` is a live view: snapshot it as each delta arrives

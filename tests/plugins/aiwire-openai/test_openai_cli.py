@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiwire.cli import main
+from aiwire._cli.main import main
 
 
 @pytest.mark.vcr("openai_responses_reasoning_documented.yaml")

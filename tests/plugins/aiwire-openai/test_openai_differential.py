@@ -36,7 +36,7 @@ import httpx
 import pytest
 from _openai_helpers import conformance_dir, decode, model, recordings
 
-from aiwire.codec import Options
+from aiwire._wire.codec import Options
 from aiwire.types import AssistantMessage, ThinkingContent
 
 openai = pytest.importorskip("openai", reason="the openai SDK is a test-only dependency (requirements-dev.txt)")

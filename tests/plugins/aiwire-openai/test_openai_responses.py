@@ -9,7 +9,7 @@ import msgspec
 from _openai_helpers import decode, model, sse
 
 import aiwire
-from aiwire.codec import Credentials, Options
+from aiwire._wire.codec import Credentials, Options
 from aiwire.types import (
     AssistantMessage,
     Context,

@@ -23,8 +23,8 @@ See ``docs/agent.md``.
 
 from __future__ import annotations
 
-from ._agent import Agent, AgentState, QueueMode
-from ._events import (
+from aiwire.agent._agent import Agent, AgentState, QueueMode
+from aiwire.agent._events import (
     AgentEnd,
     AgentEvent,
     AgentStart,
@@ -37,11 +37,11 @@ from ._events import (
     TurnEnd,
     TurnStart,
 )
-from ._llm import default_convert_to_llm
-from ._loop import AgentLoopConfig, run_agent_loop
-from ._run import AgentRun, agent_loop, agent_loop_continue, run_agent_loop_continue
-from ._tool import AgentTool, CancelToken, FunctionTool, UpdateCallback
-from ._types import (
+from aiwire.agent._llm import default_convert_to_llm
+from aiwire.agent._loop import AgentLoopConfig, run_agent_loop
+from aiwire.agent._run import AgentRun, agent_loop, agent_loop_continue, run_agent_loop_continue
+from aiwire.agent._tool import AgentTool, CancelToken, FunctionTool, UpdateCallback
+from aiwire.agent._types import (
     AfterToolCallContext,
     AfterToolCallResult,
     AgentContext,

@@ -11,8 +11,30 @@ from typing import Any, Literal
 
 import msgspec
 
-from .. import events as ev
-from ..types import (
+from aiwire import events as ev
+from aiwire.agent._events import (
+    AgentEnd,
+    AgentEvent,
+    MessageEnd,
+    MessageStart,
+    MessageUpdate,
+    ToolExecutionEnd,
+    ToolExecutionStart,
+)
+from aiwire.agent._execute import maybe_await
+from aiwire.agent._llm import default_convert_to_llm
+from aiwire.agent._loop import AgentLoopConfig, check_continuable, run_agent_loop
+from aiwire.agent._tool import AgentTool, CancelToken
+from aiwire.agent._types import (
+    AgentContext,
+    AgentError,
+    AgentMessage,
+    CustomMessage,
+    NextTurn,
+    ToolExecution,
+    TurnContext,
+)
+from aiwire.types import (
     AssistantContent,
     AssistantMessage,
     ImageContent,
@@ -25,20 +47,6 @@ from ..types import (
     UserContent,
     UserMessage,
 )
-from ._events import (
-    AgentEnd,
-    AgentEvent,
-    MessageEnd,
-    MessageStart,
-    MessageUpdate,
-    ToolExecutionEnd,
-    ToolExecutionStart,
-)
-from ._execute import maybe_await
-from ._llm import default_convert_to_llm
-from ._loop import AgentLoopConfig, check_continuable, run_agent_loop
-from ._tool import AgentTool, CancelToken
-from ._types import AgentContext, AgentError, AgentMessage, CustomMessage, NextTurn, ToolExecution, TurnContext
 
 __all__ = ["Agent", "AgentState", "QueueMode"]
 
@@ -400,7 +408,7 @@ async def _notify(listener: Listener, event: AgentEvent) -> None:
 def _model(model: Model | str) -> Model:
     if isinstance(model, Model):
         return model
-    from .._models import get_model
+    from aiwire._api.models import get_model
 
     return get_model(model)
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import msgspec
 
-from .. import events as ev
-from ..types import AssistantMessage, ToolResultMessage
-from ._types import AgentMessage, AgentToolResult
+from aiwire import events as ev
+from aiwire.agent._types import AgentMessage, AgentToolResult
+from aiwire.types import AssistantMessage, ToolResultMessage
 
 __all__ = [
     "AgentEnd",

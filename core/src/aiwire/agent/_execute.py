@@ -23,11 +23,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ..tools import ToolArgumentsError, validate_tool_call
-from ..types import AssistantMessage, TextContent, ToolCall, ToolResultMessage
-from ._events import AgentEvent, ToolExecutionEnd, ToolExecutionStart, ToolExecutionUpdate
-from ._tool import AgentTool, CancelToken, as_result
-from ._types import (
+from aiwire.agent._events import AgentEvent, ToolExecutionEnd, ToolExecutionStart, ToolExecutionUpdate
+from aiwire.agent._tool import AgentTool, CancelToken, as_result
+from aiwire.agent._types import (
     AfterToolCallContext,
     AfterToolCallResult,
     AgentContext,
@@ -37,6 +35,8 @@ from ._types import (
     ToolCallContext,
     ToolExecution,
 )
+from aiwire.tools import ToolArgumentsError, validate_tool_call
+from aiwire.types import AssistantMessage, TextContent, ToolCall, ToolResultMessage
 
 __all__ = ["BatchOutcome", "Hooks", "execute_tool_calls"]
 

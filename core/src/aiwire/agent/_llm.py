@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..types import AssistantMessage, Message, ToolResultMessage, UserMessage
-from ._types import AgentMessage
+from aiwire.agent._types import AgentMessage
+from aiwire.types import AssistantMessage, Message, ToolResultMessage, UserMessage
 
 __all__ = ["default_convert_to_llm"]
 

@@ -16,9 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import events as ev
-from ..types import AssistantMessage, Context, Message, Model, ReasoningLevel, ToolResultMessage
-from ._events import (
+from aiwire import events as ev
+from aiwire.agent._events import (
     AgentEnd,
     AgentEvent,
     AgentStart,
@@ -28,10 +27,10 @@ from ._events import (
     TurnEnd,
     TurnStart,
 )
-from ._execute import Emit, Hooks, execute_tool_calls, maybe_await
-from ._llm import default_convert_to_llm
-from ._tool import CancelToken
-from ._types import (
+from aiwire.agent._execute import Emit, Hooks, execute_tool_calls, maybe_await
+from aiwire.agent._llm import default_convert_to_llm
+from aiwire.agent._tool import CancelToken
+from aiwire.agent._types import (
     AfterToolCallContext,
     AgentContext,
     AgentError,
@@ -41,6 +40,7 @@ from ._types import (
     ToolExecution,
     TurnContext,
 )
+from aiwire.types import AssistantMessage, Context, Message, Model, ReasoningLevel, ToolResultMessage
 
 __all__ = ["AgentLoopConfig", "check_continuable", "run_agent_loop"]
 
@@ -93,7 +93,7 @@ def _failed(model: Model, text: str, *, aborted: bool = False) -> AssistantMessa
 def _options(config: AgentLoopConfig) -> dict[str, Any]:
     """Stream options, leaving out the agent-level ones the model's api
     cannot take (so an agent setting never turns into a setup error)."""
-    from .._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     model = config.model
     options = dict(config.stream_options)
@@ -148,7 +148,7 @@ class _Run:
                         options["api_key"] = key
                 if not self.cancel.cancelled:
                     if cfg.stream is None:
-                        from .._api import stream as stream_fn
+                        from aiwire._api.calls import stream as stream_fn
                     else:
                         stream_fn = cfg.stream
                     stream = stream_fn(model, llm_context, **options)

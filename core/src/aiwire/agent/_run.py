@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from typing import Any
 
-from ._events import AgentEvent
-from ._loop import AgentLoopConfig, check_continuable, run_agent_loop
-from ._tool import CancelToken
-from ._types import AgentContext, AgentMessage
+from aiwire.agent._events import AgentEvent
+from aiwire.agent._loop import AgentLoopConfig, check_continuable, run_agent_loop
+from aiwire.agent._tool import CancelToken
+from aiwire.agent._types import AgentContext, AgentMessage
 
 __all__ = ["AgentRun", "agent_loop", "agent_loop_continue", "run_agent_loop_continue"]
 

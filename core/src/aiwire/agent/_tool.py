@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ..types import TextContent, Tool
-from ._types import AgentToolResult, ToolExecution
+from aiwire.agent._types import AgentToolResult, ToolExecution
+from aiwire.types import TextContent, Tool
 
 __all__ = ["AgentTool", "CancelToken", "FunctionTool", "UpdateCallback"]
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from ..errors import AiwireError
-from ..types import (
+from aiwire.errors import AiwireError
+from aiwire.types import (
     AssistantMessage,
     Message,
     Model,
@@ -26,7 +26,7 @@ from ..types import (
 )
 
 if TYPE_CHECKING:
-    from ._tool import AgentTool
+    from aiwire.agent._tool import AgentTool
 
 __all__ = [
     "AfterToolCallContext",

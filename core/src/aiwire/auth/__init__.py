@@ -8,7 +8,7 @@ Plugins implement :class:`OAuthFlow` and register it with
 
 from __future__ import annotations
 
-from .errors import (
+from aiwire.auth.errors import (
     InsecureStoreError,
     LoginCancelled,
     LoginDenied,
@@ -16,8 +16,8 @@ from .errors import (
     LoginExpiredError,
     StateMismatchError,
 )
-from .oauth import DeviceCode, LoginCallbacks, OAuthFlow, env_override
-from .store import AuthStore, StoredLogin, auth_home, default_store
+from aiwire.auth.oauth import DeviceCode, LoginCallbacks, OAuthFlow, env_override
+from aiwire.auth.store import AuthStore, StoredLogin, auth_home, default_store
 
 __all__ = [
     "AuthStore",

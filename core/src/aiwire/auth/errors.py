@@ -15,7 +15,7 @@ Messages never contain tokens, codes or verifiers.
 
 from __future__ import annotations
 
-from ..errors import AiwireError, ConfigError, MissingCredentialsError
+from aiwire.errors import AiwireError, ConfigError, MissingCredentialsError
 
 __all__ = [
     "InsecureStoreError",

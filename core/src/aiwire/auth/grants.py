@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 import httpx
 import msgspec
 
-from .errors import LoginDenied, LoginError, StateMismatchError
-from .loopback import CallbackServer, parse_pasted
-from .oauth import DeviceCode, LoginCallbacks
-from .pkce import check_state, new_pkce, new_state
-from .store import StoredLogin
+from aiwire.auth.errors import LoginDenied, LoginError, StateMismatchError
+from aiwire.auth.loopback import CallbackServer, parse_pasted
+from aiwire.auth.oauth import DeviceCode, LoginCallbacks
+from aiwire.auth.pkce import check_state, new_pkce, new_state
+from aiwire.auth.store import StoredLogin
 
 __all__ = [
     "AuthorizationResult",

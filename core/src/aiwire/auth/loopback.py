@@ -17,10 +17,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .errors import LoginError
+from aiwire.auth.errors import LoginError
 
 if TYPE_CHECKING:
-    from .oauth import LoginCallbacks
+    from aiwire.auth.oauth import LoginCallbacks
 
 __all__ = ["CallbackServer", "parse_pasted"]
 

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
-from .errors import LoginCancelled
+from aiwire.auth.errors import LoginCancelled
 
 if TYPE_CHECKING:
-    from ..codec import Credentials
-    from ..hooks import ProviderSpec
-    from ..types import Model
-    from .store import StoredLogin
+    from aiwire._plugins.hooks import ProviderSpec
+    from aiwire._wire.codec import Credentials
+    from aiwire.auth.store import StoredLogin
+    from aiwire.types import Model
 
 __all__ = ["DeviceCode", "LoginCallbacks", "OAuthFlow", "env_override"]
 

@@ -14,15 +14,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import LoginError, LoginExpiredError
-from .store import AuthStore, StoredLogin, default_store
+from aiwire.auth.errors import LoginError, LoginExpiredError
+from aiwire.auth.store import AuthStore, StoredLogin, default_store
 
 if TYPE_CHECKING:
-    from .._plugins import Registry
-    from ..codec import Credentials
-    from ..hooks import OAuthSpec, ProviderSpec
-    from ..types import Model
-    from .oauth import OAuthFlow
+    from aiwire._plugins.hooks import OAuthSpec, ProviderSpec
+    from aiwire._plugins.registry import Registry
+    from aiwire._wire.codec import Credentials
+    from aiwire.auth.oauth import OAuthFlow
+    from aiwire.types import Model
 
 __all__ = ["get_flow", "login_for", "refresh_login", "stored_credentials"]
 
@@ -51,8 +51,8 @@ def get_flow(spec: OAuthSpec) -> OAuthFlow:
             return hit[1]
         obj: Any = spec.flow
         if isinstance(obj, str):
-            from .._plugins import _load_object
-            from ..errors import PluginError
+            from aiwire._plugins.registry import _load_object
+            from aiwire.errors import PluginError
 
             try:
                 obj = _load_object(obj)

@@ -29,8 +29,8 @@ from typing import Any
 
 import msgspec
 
-from ._lock import FileLock
-from .errors import InsecureStoreError
+from aiwire.auth._lock import FileLock
+from aiwire.auth.errors import InsecureStoreError
 
 __all__ = ["AuthStore", "StoredLogin", "auth_home", "default_store"]
 

@@ -12,8 +12,8 @@ The pytest plugin (installed with aiwire, entry point ``pytest11``) adds the
 
 from __future__ import annotations
 
-from ._faux_provider import FauxProvider, error, image, text, thinking, tool_call
-from ._scrub import SCRUBBED, scrub_request, scrub_response, vcr_config
+from aiwire.testing._faux_provider import FauxProvider, error, image, text, thinking, tool_call
+from aiwire.testing._scrub import SCRUBBED, scrub_request, scrub_response, vcr_config
 
 __all__ = [
     "SCRUBBED",

@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from .. import _plugins
-from .._faux import FauxReply, FauxTransport
-from ..hooks import ProviderSpec, hookimpl
-from ..types import ImageContent, Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
+from aiwire._demo.faux import FauxReply, FauxTransport
+from aiwire._plugins import registry as _plugins
+from aiwire._plugins.hooks import ProviderSpec, hookimpl
+from aiwire.types import ImageContent, Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
 
 __all__ = ["FauxProvider", "error", "image", "text", "thinking", "tool_call"]
 
@@ -100,7 +100,7 @@ class FauxProvider:
     ) -> FauxProvider:
         """Queue one turn made of ``content`` blocks (or a ready FauxReply, or a
         function of the request body returning one). ``settings`` are
-        :class:`~aiwire._faux.FauxReply` fields: chunk_size, byte_chunk, delay,
+        :class:`~aiwire._demo.faux.FauxReply` fields: chunk_size, byte_chunk, delay,
         stop_reason, truncate, status, error... Image blocks answer an image
         generation (the model needs ``output=("text", "image")``)."""
         if len(content) == 1 and (isinstance(content[0], FauxReply) or callable(content[0])):

@@ -33,13 +33,14 @@ import httpx
 import msgspec
 import pytest
 
-from .. import events as ev
-from .._call import Call, make_options
-from .._models import custom_model
-from .._plugins import get_registry
-from ..codec import Credentials, Options, Request, is_image_codec
-from ..handoff import transform_context
-from ..types import (
+from aiwire import events as ev
+from aiwire._api.models import custom_model
+from aiwire._engine.call import Call, make_options
+from aiwire._plugins.registry import get_registry
+from aiwire._wire.codec import Credentials, Options, Request, is_image_codec
+from aiwire.handoff import transform_context
+from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
+from aiwire.types import (
     AssistantMessage,
     Context,
     Model,
@@ -52,7 +53,6 @@ from ..types import (
     dumps,
     loads,
 )
-from ._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
 
 __all__ = [
     "CodecContract",
@@ -363,12 +363,12 @@ class CodecContract:
 
 
 def _stream(model: Model, context: Context, transport: ReplayTransport) -> Any:
-    from .._api import stream
+    from aiwire._api.calls import stream
 
     return stream(model, context, transport=transport, max_retries=0)
 
 
 def _stream_sync(model: Model, context: Context, transport: ReplayTransport) -> Any:
-    from .._api import stream_sync
+    from aiwire._api.calls import stream_sync
 
     return stream_sync(model, context, transport=transport, max_retries=0)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ._faux_provider import FauxProvider
-from ._scrub import vcr_config as _vcr_config
+from aiwire.testing._faux_provider import FauxProvider
+from aiwire.testing._scrub import vcr_config as _vcr_config
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aiwire import _plugins
+from aiwire._plugins import registry as _plugins
 
 try:
     metadata.distribution("aiwire-acme")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiwire
-from aiwire.hooks import ProviderSpec
+from aiwire._plugins.hooks import ProviderSpec
 
 __version__ = "0.1.0"
 

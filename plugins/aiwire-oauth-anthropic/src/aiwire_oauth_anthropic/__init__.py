@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwire.hooks import OAuthSpec, hookimpl
+from aiwire._plugins.hooks import OAuthSpec, hookimpl
 
 if TYPE_CHECKING:
-    from aiwire.codec import Request
+    from aiwire._wire.codec import Request
     from aiwire.types import Model
 
 AIWIRE_PLUGIN_API = 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiwire._wire.codec import Request
 from aiwire.auth.oauth import env_override
-from aiwire.codec import Request
 
 from . import MARKER
 

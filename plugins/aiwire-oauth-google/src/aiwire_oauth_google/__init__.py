@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwire.hooks import OAuthSpec, ProviderSpec, hookimpl
+from aiwire._plugins.hooks import OAuthSpec, ProviderSpec, hookimpl
 
 AIWIRE_PLUGIN_API = 1
 

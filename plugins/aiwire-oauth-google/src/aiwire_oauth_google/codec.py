@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from aiwire._plugins import get_registry
-from aiwire.codec import Codec, Credentials, ErrorInfo, Options, Request, StreamDecoder
+from aiwire._plugins.registry import get_registry
+from aiwire._wire.codec import Codec, Credentials, ErrorInfo, Options, Request, StreamDecoder
 from aiwire.errors import MissingCredentialsError
 from aiwire.types import AssistantMessage, Context, Model
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from aiwire._wire.codec import Credentials
 from aiwire.auth.errors import LoginError
 from aiwire.auth.grants import TIMEOUT, authorize, exchange_code, refresh_grant, tokens_to_login
 from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
-from aiwire.codec import Credentials
 
 if TYPE_CHECKING:
+    from aiwire._plugins.hooks import ProviderSpec
     from aiwire.auth.store import StoredLogin
-    from aiwire.hooks import ProviderSpec
     from aiwire.types import Model
 
 __all__ = ["GeminiCliFlow", "discover_project"]

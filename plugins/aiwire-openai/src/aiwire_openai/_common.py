@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from aiwire.codec import Credentials, ErrorInfo, Options, normalize_tool_call_id
+from aiwire._wire.codec import Credentials, ErrorInfo, Options, normalize_tool_call_id
 from aiwire.errors import BadOptionsError
 from aiwire.types import ImageContent, Model, TextContent, UserContent
 

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from aiwire.codec import (
+from aiwire._wire.codec import (
     BaseCodec,
     Credentials,
     ErrorInfo,

@@ -6,7 +6,7 @@ documented in :mod:`aiwire_openai.compat`.
 
 from __future__ import annotations
 
-from aiwire.hooks import ProviderSpec
+from aiwire._plugins.hooks import ProviderSpec
 
 __all__ = ["PROVIDERS"]
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import msgspec
 
-from aiwire.codec import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request, normalize_tool_call_id
+from aiwire._wire.codec import (
+    CODEC_OPTIONS,
+    BaseCodec,
+    Credentials,
+    ErrorInfo,
+    Options,
+    Request,
+    normalize_tool_call_id,
+)
 from aiwire.types import (
     AssistantMessage,
     Context,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._call import prepare
-from ._stream import AssistantStream, SyncAssistantStream, acomplete, scomplete
-from .types import AssistantMessage, Context, Model
+from aiwire._engine.call import prepare
+from aiwire._io.drivers import AssistantStream, SyncAssistantStream, acomplete, scomplete
+from aiwire.types import AssistantMessage, Context, Model
 
 __all__ = ["complete", "complete_sync", "stream", "stream_sync"]
 
@@ -20,7 +20,7 @@ def stream(model: Model | str, context: ContextLike, **options: Any) -> Assistan
     ``model`` is a :class:`~aiwire.Model` or ``"provider/model-id"``;
     ``context`` a :class:`~aiwire.Context` (or a prompt string). Setup
     problems (unknown model, missing key, bad options or tools) raise at once;
-    everything after becomes events. See :class:`~aiwire.codec.Options` for
+    everything after becomes events. See :class:`~aiwire._wire.codec.Options` for
     the options.
     """
     return AssistantStream(prepare(model, context, options))

@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .hooks import ProviderSpec, hookimpl
-from .types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
+from aiwire._plugins.hooks import ProviderSpec, hookimpl
+from aiwire.types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
 
 AIWIRE_PLUGIN_API = 1
 
@@ -48,10 +48,10 @@ def _tokens(text: str) -> int:
 
 
 def demo_responder(request: Mapping[str, Any]) -> Any:
-    from ._faux import FauxReply
+    from aiwire._demo.faux import FauxReply
 
     if request.get("kind") == "images":
-        from ._demo_image import demo_image_reply
+        from aiwire._demo.image import demo_image_reply
 
         return demo_image_reply(request)
     ctx = request.get("context", {})
@@ -95,7 +95,7 @@ def demo_responder(request: Mapping[str, Any]) -> Any:
 
 
 def _demo_transport() -> Any:
-    from ._faux import FauxTransport
+    from aiwire._demo.faux import FauxTransport
 
     return FauxTransport(demo_responder)
 
@@ -150,7 +150,7 @@ DEMO_IMAGE_MODEL = Model(
 
 @hookimpl
 def register_apis(register: Any) -> None:
-    register("faux", "aiwire._faux:FauxCodec")
+    register("faux", "aiwire._demo.faux:FauxCodec")
 
 
 @hookimpl
@@ -176,11 +176,11 @@ def register_models(register: Any) -> None:
 @hookimpl
 def resolve_credentials(provider: ProviderSpec, model: Model) -> Any:
     """Stored logins (``aiwire login``) for providers that a login flow serves."""
-    from ._plugins import get_registry
+    from aiwire._plugins.registry import get_registry
 
     reg = get_registry()
     if not reg.oauth:
         return None
-    from .auth.resolve import stored_credentials
+    from aiwire.auth.resolve import stored_credentials
 
     return stored_credentials(reg, provider, model)

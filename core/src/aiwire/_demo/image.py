@@ -116,9 +116,9 @@ def _prompt(request: Mapping[str, Any]) -> tuple[str, int]:
 
 
 def demo_image_reply(request: Mapping[str, Any]) -> Any:
-    """The :class:`~aiwire._faux.FauxReply` for a demo image request."""
-    from ._faux import FauxReply
-    from .types import ImageContent, TextContent, Usage
+    """The :class:`~aiwire._demo.faux.FauxReply` for a demo image request."""
+    from aiwire._demo.faux import FauxReply
+    from aiwire.types import ImageContent, TextContent, Usage
 
     opts = request.get("options", {})
     if opts.get("output_format") not in (None, "png"):

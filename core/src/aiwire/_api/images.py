@@ -1,6 +1,6 @@
 """Image generation: ``generate_images`` and its sync twin.
 
-An image call is a :class:`~aiwire._call.Call` whose request comes from the
+An image call is a :class:`~aiwire._engine.call.Call` whose request comes from the
 codec's ``build_image_request`` and whose body is decoded whole by
 ``parse_image_response``; credentials, headers, request hooks, the pooled
 HTTP clients and the retry policy are the chat ones.
@@ -17,11 +17,11 @@ from typing import Any, cast
 import httpx
 import msgspec
 
-from ._call import Call, as_context, make_options
-from ._stream import _async_client, _describe, _request, _Retries, _sync_client, _with_note
-from .codec import IMAGE_OPTIONS, ImageCodec, ImageOptions, Request, image_prompt
-from .errors import BadOptionsError
-from .types import Context, ImageResult, Model
+from aiwire._engine.call import Call, as_context, make_options
+from aiwire._io.drivers import _async_client, _describe, _request, _Retries, _sync_client, _with_note
+from aiwire._wire.codec import IMAGE_OPTIONS, ImageCodec, ImageOptions, Request, image_prompt
+from aiwire.errors import BadOptionsError
+from aiwire.types import Context, ImageResult, Model
 
 __all__ = ["ImageJob", "generate_images", "generate_images_sync"]
 
@@ -139,7 +139,7 @@ class ImageCall(Call):
 
     def end(self, result: ImageResult) -> ImageResult:
         try:
-            self.registry.pm.hook.on_images_end(model=self.model, result=result)
+            self.registry.pm.hook.on_images_end(model=self.model, result=result, call=None)
         except Exception:  # observers must not break a finished call
             log.exception("on_images_end hook failed")
         return result
@@ -147,7 +147,7 @@ class ImageCall(Call):
     def observe(self, response: httpx.Response) -> str:
         if self.options.on_response is not None:
             self.options.on_response(self.model, response)
-        self.registry.pm.hook.on_response(model=self.model, response=response)
+        self.registry.pm.hook.on_response(model=self.model, response=response, call=None)
         return f"HTTP {response.status_code}"
 
     def next_step(self, retries: _Retries, response: httpx.Response | None, reason: str) -> ImageResult | float:
@@ -265,7 +265,7 @@ ContextLike = Context | str | Mapping[str, Any]
 
 
 def _prepare(model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> ImageCall:
-    from ._models import get_model
+    from aiwire._api.models import get_model
 
     m = get_model(model) if isinstance(model, str) else model
     if not isinstance(m, Model):
@@ -279,7 +279,7 @@ def generate_images(model: Model | str, context: ContextLike, *, check: bool = F
     ``context`` is a prompt string or a :class:`~aiwire.Context` whose user
     messages hold the text and :class:`~aiwire.ImageContent` inputs. Options:
     ``size``, ``count``, ``quality``, ``output_format``, ``background``,
-    ``seed``, ``provider_options`` (see :class:`~aiwire.codec.ImageOptions`),
+    ``seed``, ``provider_options`` (see :class:`~aiwire._wire.codec.ImageOptions`),
     plus the core ones: ``api_key``, ``headers``, ``timeout``,
     ``max_retries``, ``max_retry_delay``, ``on_payload``, ``on_response``,
     ``on_retry``, ``transport``. A model without image output, an input image

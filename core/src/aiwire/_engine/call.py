@@ -15,9 +15,9 @@ from typing import Any
 
 import msgspec
 
-from . import events as ev
-from ._plugins import Registry, get_registry
-from .codec import (
+from aiwire import events as ev
+from aiwire._plugins.registry import Registry, get_registry
+from aiwire._wire.codec import (
     CODEC_OPTIONS,
     Codec,
     Credentials,
@@ -27,9 +27,9 @@ from .codec import (
     StreamDecoder,
     generic_error_info,
 )
-from .errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
-from .handoff import transform_context
-from .types import AssistantMessage, Context, Model, UserMessage
+from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
+from aiwire.handoff import transform_context
+from aiwire.types import AssistantMessage, Context, Model, UserMessage
 
 __all__ = ["Call", "make_options", "prepare"]
 
@@ -138,7 +138,7 @@ def resolve_credentials(reg: Registry, model: Model, options: Options) -> Creden
             return Credentials(value, source=f"${var}")
     if spec.auth == "required":
         where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
-        from .auth.resolve import login_for
+        from aiwire.auth.resolve import login_for
 
         flow = login_for(reg, spec)
         login_id = spec.login or (flow.id if flow else None)
@@ -232,7 +232,7 @@ class Call:
             headers.update(self.credentials.headers)
             headers.update(self.options.headers or {})
             req.headers = headers
-        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req):
+        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req, call=None):
             if isinstance(result, Request):
                 req = result
         if self.options.on_payload is not None:
@@ -260,7 +260,7 @@ class Call:
             return [ev.Start(message=self.decoder.message)]
         framing = self.codec.framing
         if framing == "sse":
-            from ._sse import SSEFramer
+            from aiwire._wire.framing import SSEFramer
 
             self.framer = SSEFramer()
         elif callable(framing):
@@ -345,7 +345,7 @@ class Call:
 
     def message_end(self, message: AssistantMessage) -> None:
         try:
-            self.registry.pm.hook.on_message_end(model=self.model, message=message)
+            self.registry.pm.hook.on_message_end(model=self.model, message=message, call=None)
         except Exception:  # observers must not break a finished call
             import logging
 
@@ -357,7 +357,7 @@ def prepare(
 ) -> Call:
     """Check everything and build the request, so that setup problems (a
     schema the api cannot express, say) raise here, before any I/O."""
-    from ._models import get_model
+    from aiwire._api.models import get_model
 
     m = get_model(model) if isinstance(model, str) else model
     if not isinstance(m, Model):

@@ -13,11 +13,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from .auth.oauth import DeviceCode, LoginCallbacks
+from aiwire.auth.oauth import DeviceCode, LoginCallbacks
 
 if TYPE_CHECKING:
-    from ._plugins import Registry
-    from .hooks import OAuthSpec
+    from aiwire._plugins.hooks import OAuthSpec
+    from aiwire._plugins.registry import Registry
 
 __all__ = ["TerminalCallbacks", "auth", "login", "logout"]
 
@@ -81,7 +81,7 @@ def _open_browser(url: str) -> None:
 
 
 def _find(reg: Registry, name: str) -> OAuthSpec | None:
-    from .auth.resolve import login_for
+    from aiwire.auth.resolve import login_for
 
     spec = reg.oauth.get(name)
     if spec is None and name in reg.providers:
@@ -96,7 +96,7 @@ def _unknown(reg: Registry, name: str) -> int:
 
 
 def _list_logins(reg: Registry) -> int:
-    from .auth.store import default_store
+    from aiwire.auth.store import default_store
 
     if not reg.oauth:
         print(
@@ -122,11 +122,11 @@ def login(argv: list[str]) -> int:
     parser.add_argument("id", nargs="?", help="login id or provider id; omit to list them")
     parser.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     args = parser.parse_args(argv)
-    from ._plugins import get_registry
-    from .auth.errors import LoginError
-    from .auth.resolve import get_flow
-    from .auth.store import default_store
-    from .errors import AiwireError
+    from aiwire._plugins.registry import get_registry
+    from aiwire.auth.errors import LoginError
+    from aiwire.auth.resolve import get_flow
+    from aiwire.auth.store import default_store
+    from aiwire.errors import AiwireError
 
     reg = get_registry()
     if not args.id:
@@ -158,9 +158,9 @@ def logout(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="aiwire logout", description="Forget a stored login.")
     parser.add_argument("id", help="login id (see `aiwire auth status`)")
     args = parser.parse_args(argv)
-    from ._plugins import get_registry
-    from .auth.store import default_store
-    from .errors import AiwireError
+    from aiwire._plugins.registry import get_registry
+    from aiwire.auth.store import default_store
+    from aiwire.errors import AiwireError
 
     reg = get_registry()
     spec = _find(reg, args.id)
@@ -193,10 +193,10 @@ def auth(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="aiwire auth", description="Inspect stored logins.")
     parser.add_argument("action", choices=["status"], nargs="?", default="status")
     parser.parse_args(argv)
-    from ._plugins import get_registry
-    from .auth.resolve import get_flow
-    from .auth.store import default_store
-    from .errors import AiwireError
+    from aiwire._plugins.registry import get_registry
+    from aiwire.auth.resolve import get_flow
+    from aiwire.auth.store import default_store
+    from aiwire.errors import AiwireError
 
     reg = get_registry()
     store = default_store()
@@ -230,10 +230,10 @@ def auth(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":  # python -m aiwire._cli_auth login ...
+if __name__ == "__main__":  # python -m aiwire._cli.auth login ...
     _cmds = {"login": login, "logout": logout, "auth": auth}
     _cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if _cmd not in _cmds:
-        print("usage: python -m aiwire._cli_auth {login,logout,auth} ...", file=sys.stderr)
+        print("usage: python -m aiwire._cli.auth {login,logout,auth} ...", file=sys.stderr)
         sys.exit(2)
     sys.exit(_cmds[_cmd](sys.argv[2:]))

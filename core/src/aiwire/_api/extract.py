@@ -17,11 +17,11 @@ from typing import Any, TypeVar, overload
 
 import msgspec
 
-from ._call import as_context
-from .codec import Request
-from .errors import AiwireError, ProviderError
-from .tools import check_value
-from .types import AssistantMessage, Context, Model, TextContent, Tool, ToolResultMessage, UserMessage
+from aiwire._engine.call import as_context
+from aiwire._wire.codec import Request
+from aiwire.errors import AiwireError, ProviderError
+from aiwire.tools import check_value
+from aiwire.types import AssistantMessage, Context, Model, TextContent, Tool, ToolResultMessage, UserMessage
 
 __all__ = ["ExtractError", "extract", "extract_sync"]
 
@@ -98,8 +98,8 @@ class _Plan:
     """One extraction: the context grows with each failed attempt's feedback."""
 
     def __init__(self, model: Model | str, context: Any, type: Any, options: dict[str, Any]) -> None:
-        from ._models import get_model
-        from ._plugins import get_registry
+        from aiwire._api.models import get_model
+        from aiwire._plugins.registry import get_registry
 
         self.model = get_model(model) if isinstance(model, str) else model
         self.target = _Target(type)
@@ -172,7 +172,7 @@ async def extract(model: Model | str, context: Any, type: Any, *, retries: int =
     2); a failed turn raises :class:`~aiwire.errors.ProviderError`, running out
     of retries :class:`ExtractError`. Other keyword arguments are call options.
     """
-    from ._api import stream
+    from aiwire._api.calls import stream
 
     plan = _Plan(model, context, type, options)
     msg = None
@@ -186,7 +186,7 @@ async def extract(model: Model | str, context: Any, type: Any, *, retries: int =
 
 def extract_sync(model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
     """Blocking twin of :func:`extract`."""
-    from ._api import stream_sync
+    from aiwire._api.calls import stream_sync
 
     plan = _Plan(model, context, type, options)
     msg = None

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, f
 
 import msgspec
 
-from . import events as ev
-from ._cost import compute_cost
-from ._partial_json import PartialJSON, parse_arguments
-from .types import (
+from aiwire import events as ev
+from aiwire._wire.cost import compute_cost
+from aiwire._wire.headers import Headers
+from aiwire._wire.partial_json import PartialJSON, parse_arguments
+from aiwire.types import (
     AssistantContent,
     AssistantMessage,
     Context,
@@ -86,6 +87,11 @@ class Request(msgspec.Struct, kw_only=True):
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     json: Any = None
     content: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # One entry per header name, whatever its spelling (see Headers).
+        if not isinstance(self.headers, Headers):
+            self.headers = Headers(self.headers)
 
     def __repr__(self) -> str:
         # Headers carry credentials; show their names only.

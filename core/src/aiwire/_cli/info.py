@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from .errors import AiwireError
+from aiwire.errors import AiwireError
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:

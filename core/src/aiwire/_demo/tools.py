@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .agent import FunctionTool
+    from aiwire.agent import FunctionTool
 
 __all__ = ["calculate", "current_time", "demo_tools"]
 
@@ -68,7 +68,7 @@ async def _current_time() -> str:
 
 def demo_tools() -> list[FunctionTool]:
     """The demo tools as agent tools (built on call: the agent loads lazily)."""
-    from .agent import FunctionTool
+    from aiwire.agent import FunctionTool
 
     return [
         FunctionTool(

@@ -10,10 +10,10 @@ from typing import Any, TextIO
 
 import msgspec
 
-from . import events as ev
-from .agent import AgentEvent, MessageEnd, MessageUpdate, ToolExecutionEnd
-from .errors import AiwireError
-from .types import AssistantMessage, Model, TextContent
+from aiwire import events as ev
+from aiwire.agent import AgentEvent, MessageEnd, MessageUpdate, ToolExecutionEnd
+from aiwire.errors import AiwireError
+from aiwire.types import AssistantMessage, Model, TextContent
 
 LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 MAX_TURNS = 10
@@ -123,8 +123,8 @@ async def run_chat(
 ) -> AssistantMessage | None:
     """Run the agent on ``prompt`` (at most MAX_TURNS model turns); returns
     the last assistant message."""
-    from ._demo_tools import demo_tools
-    from .agent import Agent, TurnContext
+    from aiwire._demo.tools import demo_tools
+    from aiwire.agent import Agent, TurnContext
 
     turns = 0
 
@@ -165,7 +165,7 @@ def main(argv: list[str]) -> int:
         print(f"aiwire chat: {exc}", file=sys.stderr)
         return 2
     if model.provider == "demo" and not args.json:
-        from ._builtin import DEMO_NOTICE
+        from aiwire._demo.builtin import DEMO_NOTICE
 
         print(DEMO_NOTICE, file=sys.stderr)
     options: dict[str, Any] = {}
@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
     try:
         # Fail fast, with exit code 2, on setup problems (missing key, bad
         # options) instead of letting the agent turn them into an error turn.
-        from ._call import prepare
+        from aiwire._engine.call import prepare
 
         prepare(model, prompt, options)
     except AiwireError as exc:

@@ -19,10 +19,10 @@ from typing import Any
 import msgspec
 import pluggy
 
-from .codec import API_VERSION
-from .errors import PluginError
-from .hooks import AiwireSpecs, ApiSpec, OAuthSpec, ProviderSpec
-from .types import Model
+from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, OAuthSpec, ProviderSpec
+from aiwire._wire.codec import API_VERSION
+from aiwire.errors import PluginError
+from aiwire.types import Model
 
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
@@ -76,7 +76,7 @@ class Registry:
     # -- loading --------------------------------------------------------------
 
     def discover(self) -> None:
-        from . import _builtin
+        from aiwire._demo import builtin as _builtin
 
         self._add(_builtin, "aiwire", dist="aiwire", version=_core_version())
         allow = _env_list("AIWIRE_PLUGINS")
@@ -173,7 +173,7 @@ class Registry:
             return codec
         spec = self.apis.get(api)
         if spec is None:
-            from .errors import UnknownApiError
+            from aiwire.errors import UnknownApiError
 
             known = ", ".join(sorted(self.apis)) or "none"
             raise UnknownApiError(
@@ -259,7 +259,7 @@ def _stager(hook: str, into: list[Any]) -> Callable[..., None]:
 
 
 def _packaged_catalog(package: str, name: str) -> list[Model]:
-    from .catalog import load_catalog
+    from aiwire.catalog import load_catalog
 
     return load_catalog(package, name)
 
@@ -273,7 +273,7 @@ def _entry_points() -> list[Any]:
 
 
 def _core_version() -> str:
-    from . import __version__
+    from aiwire import __version__
 
     return __version__
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import AiwireError
-from .types import Context, ImageContent, ImageResult, TextContent, UserMessage
+from aiwire.errors import AiwireError
+from aiwire.types import Context, ImageContent, ImageResult, TextContent, UserMessage
 
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 DEMO_IMAGE_MODEL = "demo/aiwire-demo-image"

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import httpx
 
-from .errors import BadOptionsError
+from aiwire.errors import BadOptionsError
 
 __all__ = [
     "TRANSPORTS",

@@ -27,8 +27,17 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
-from .codec import IMAGE_OPTIONS, BaseCodec, Credentials, ImageOptions, Options, Request, StreamDecoder, make_usage
-from .types import (
+from aiwire._wire.codec import (
+    IMAGE_OPTIONS,
+    BaseCodec,
+    Credentials,
+    ImageOptions,
+    Options,
+    Request,
+    StreamDecoder,
+    make_usage,
+)
+from aiwire.types import (
     AssistantContent,
     AssistantMessage,
     Context,

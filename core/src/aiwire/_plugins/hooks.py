@@ -32,10 +32,9 @@ import msgspec
 import pluggy
 
 if TYPE_CHECKING:
-    import httpx
-
-    from .codec import Credentials, Request
-    from .types import AssistantMessage, ImageResult, Model
+    from aiwire._wire.codec import Credentials, Request
+    from aiwire._wire.exchange import RequestContext, ResponseInfo
+    from aiwire.types import AssistantMessage, ImageResult, Model
 
 __all__ = [
     "ApiSpec",
@@ -67,7 +66,11 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     compat for every model of this provider. ``transport`` (an httpx
     transport) replaces the network, for test and offline providers.
     ``default_model`` is what ``aiwire chat`` uses when this provider's key is
-    set and no ``-m`` is given.
+    set and no ``-m`` is given. A host that differs from its api declares it:
+    ``options`` lists the codec options it takes when that is fewer than the
+    api's (any other option raises before a request), and ``stream_only``
+    says it answers only streamed requests (``complete()`` then collects a
+    stream).
     """
 
     id: str
@@ -82,6 +85,8 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     docs: str = ""
     default_model: str | None = None
     transport: Any = None
+    options: frozenset[str] | None = None
+    stream_only: bool = False
     plugin: str = ""
 
 
@@ -133,20 +138,23 @@ class AiwireSpecs:
         over every hook; environment variables come after them."""
 
     @hookspec
-    def prepare_request(self, model: Model, request: Request) -> Request | None:
-        """Inspect or rewrite the outgoing request; return a replacement or
-        ``None`` (in-place changes are kept)."""
+    def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:
+        """Inspect or rewrite the outgoing request of every attempt; return a
+        replacement or ``None`` (in-place changes are kept). ``call`` has the
+        credentials, options and attempt number; take only the arguments you
+        need. Header names are case-insensitive (``request.headers`` is a
+        :class:`~aiwire.plugin.Headers`)."""
 
     @hookspec
-    def on_response(self, model: Model, response: httpx.Response) -> None:
+    def on_response(self, model: Model, response: ResponseInfo, call: RequestContext) -> None:
         """Observe the response status and headers, before the body is read."""
 
     @hookspec
-    def on_message_end(self, model: Model, message: AssistantMessage) -> None:
+    def on_message_end(self, model: Model, message: AssistantMessage, call: RequestContext) -> None:
         """Observe the final message of every call (usage, cost, tracing)."""
 
     @hookspec
-    def on_images_end(self, model: Model, result: ImageResult) -> None:
+    def on_images_end(self, model: Model, result: ImageResult, call: RequestContext) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
 
     @hookspec

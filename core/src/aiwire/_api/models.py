@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ._plugins import get_registry
-from .errors import UnknownModelError, UnknownProviderError
-from .hooks import ProviderSpec
-from .types import Model, ModelCost
+from aiwire._plugins.hooks import ProviderSpec
+from aiwire._plugins.registry import get_registry
+from aiwire.errors import UnknownModelError, UnknownProviderError
+from aiwire.types import Model, ModelCost
 
 __all__ = ["custom_model", "get_model", "get_provider", "models", "providers"]
 
@@ -142,7 +142,7 @@ def custom_model(
     api = api or (spec.api if spec else None)
     base_url = base_url or (spec.base_url if spec else None)
     if not api or not base_url:
-        from .errors import BadOptionsError
+        from aiwire.errors import BadOptionsError
 
         raise BadOptionsError(f"custom_model({id!r}) needs api= and base_url= (or provider= of an installed provider)")
     merged = dict(spec.compat) if spec else {}

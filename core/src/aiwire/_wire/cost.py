@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .types import Cost, Model, Usage
+from aiwire.types import Cost, Model, Usage
 
 __all__ = ["compute_cost"]
 

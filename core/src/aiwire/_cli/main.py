@@ -9,13 +9,13 @@ import sys
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "chat": ("aiwire._cli_chat:main", "stream a conversation with a model (offline demo without a key)"),
-    "image": ("aiwire._cli_image:main", "generate images and write them to files (offline demo without a key)"),
-    "login": ("aiwire._cli_auth:login", "log in to a subscription (lists the logins when given none)"),
-    "logout": ("aiwire._cli_auth:logout", "forget a stored login"),
-    "auth": ("aiwire._cli_auth:auth", "`auth status`: which logins are stored and when they expire"),
-    "models": ("aiwire._cli_info:models", "list catalog models"),
-    "plugins": ("aiwire._cli_info:plugins", "list installed plugins, their hooks and status"),
+    "chat": ("aiwire._cli.chat:main", "stream a conversation with a model (offline demo without a key)"),
+    "image": ("aiwire._cli.image:main", "generate images and write them to files (offline demo without a key)"),
+    "login": ("aiwire._cli.auth:login", "log in to a subscription (lists the logins when given none)"),
+    "logout": ("aiwire._cli.auth:logout", "forget a stored login"),
+    "auth": ("aiwire._cli.auth:auth", "`auth status`: which logins are stored and when they expire"),
+    "models": ("aiwire._cli.info:models", "list catalog models"),
+    "plugins": ("aiwire._cli.info:plugins", "list installed plugins, their hooks and status"),
 }
 """name -> ("module:function", help). Each function takes ``argv`` and returns an exit code."""
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_usage(), end="")
         return 0
     if args[0] in ("-V", "--version"):
-        from . import __version__
+        from aiwire import __version__
 
         print(f"aiwire {__version__}")
         return 0

@@ -1,8 +1,8 @@
 """The async and sync drivers: HTTP, retries, idle timeout and cancellation.
 
 Both drivers only move bytes; what the bytes mean lives in
-:class:`~aiwire._call.Call` and the codec's decoder, and when to retry in
-:mod:`aiwire._retry`, so sync and async behave the same:
+:class:`~aiwire._engine.call.Call` and the codec's decoder, and when to retry in
+:mod:`aiwire._engine.retry`, so sync and async behave the same:
 
 - every stream ends with exactly one ``done`` or ``error`` event;
 - failures before any content event reached the caller are retried (a
@@ -31,11 +31,11 @@ from typing import Any
 
 import httpx
 
-from . import events as ev
-from ._call import Call
-from ._retry import decide
-from ._transport import async_client, sync_client
-from .types import AssistantMessage
+from aiwire import events as ev
+from aiwire._engine.call import Call
+from aiwire._engine.retry import decide
+from aiwire._io.transport import async_client, sync_client
+from aiwire.types import AssistantMessage
 
 __all__ = ["AssistantStream", "SyncAssistantStream", "acomplete", "scomplete"]
 
@@ -115,7 +115,7 @@ def _with_note(text: str, note: str | None) -> str:
 def _observe(call: Call, response: httpx.Response) -> None:
     if call.options.on_response is not None:
         call.options.on_response(call.model, response)
-    call.registry.pm.hook.on_response(model=call.model, response=response)
+    call.registry.pm.hook.on_response(model=call.model, response=response, call=None)
 
 
 def _stall_message(call: Call) -> str:
