@@ -86,7 +86,7 @@ def test_nothing_the_caller_passed_is_mutated(faux: FauxProvider) -> None:
 
 def test_missing_credentials_name_the_variable_and_login(monkeypatch: pytest.MonkeyPatch) -> None:
     class Keyed:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def register_providers(self, register):
@@ -164,7 +164,7 @@ def test_hooks_see_each_request_once(faux: FauxProvider) -> None:
     calls: list[str] = []
 
     class Observer:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def prepare_request(self, model, request):

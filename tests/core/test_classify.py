@@ -91,7 +91,7 @@ def test_exceptions_and_provider_errors() -> None:
 
 def test_plugins_extend_the_classification() -> None:
     class Plugin:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def classify_error(self, message: AssistantMessage) -> str | None:

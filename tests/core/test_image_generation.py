@@ -173,7 +173,7 @@ class _ChatOnly(FauxCodec):
 
 
 class _Codecs:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     @aiwire.hookimpl
     def register_apis(self, register: Any) -> None:
@@ -274,7 +274,7 @@ def test_undecodable_body_is_an_error_result(painter: FauxProvider) -> None:
 
 
 class _Observer:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     def __init__(self) -> None:
         self.seen: list[str] = []

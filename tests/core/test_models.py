@@ -47,7 +47,7 @@ def test_custom_model_needs_api_and_base_url() -> None:
 
 def test_open_catalog_providers_accept_any_model() -> None:
     class Local:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def register_providers(self, register):

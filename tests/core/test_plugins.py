@@ -17,7 +17,7 @@ from aiwire.errors import PluginError, UnknownApiError
 
 GOOD = """
 import aiwire
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 @aiwire.hookimpl
 def register_apis(register):
@@ -105,7 +105,7 @@ def test_broken_plugins_are_isolated_and_reported(site: Site) -> None:
     site.add(
         "aiwire-broken2",
         "broken_hook",
-        "import aiwire\nAIWIRE_PLUGIN_API = 1\n@aiwire.hookimpl\ndef register_providers(register):\n    raise RuntimeError('kaboom')\n",
+        "import aiwire\nAIWIRE_PLUGIN_API = 2\n@aiwire.hookimpl\ndef register_providers(register):\n    raise RuntimeError('kaboom')\n",
     )
     site.add("aiwire-old", "broken_version", "AIWIRE_PLUGIN_API = 0\n")
     site.add("aiwire-noversion", "broken_nover", "x = 1\n")
@@ -126,7 +126,7 @@ def test_broken_plugins_are_isolated_and_reported(site: Site) -> None:
     assert (
         old.status == "refused"
         and "plugin API 0" in (old.error or "")
-        and "implements plugin API 1" in (old.error or "")
+        and "implements plugin API 2" in (old.error or "")
     )
     assert "does not declare AIWIRE_PLUGIN_API" in (rows["broken_nover"].error or "")
     assert aiwire.get_model("acme/acme-1").api == "acme-wire"
@@ -170,7 +170,7 @@ def test_allow_and_deny_lists(site: Site, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_in_process_registration_and_unknown_api() -> None:
     class Plugin:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def register_providers(self, register):
@@ -188,7 +188,7 @@ def test_in_process_registration_and_unknown_api() -> None:
 
 def test_bad_registrations_are_rejected() -> None:
     class Plugin:
-        AIWIRE_PLUGIN_API = 1
+        AIWIRE_PLUGIN_API = 2
 
         @aiwire.hookimpl
         def register_providers(self, register):

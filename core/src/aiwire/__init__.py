@@ -10,9 +10,7 @@ Names that need httpx (``stream``, ``complete``...) load on first use, so
 ``import aiwire`` stays cheap.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from aiwire.types import (
     AssistantMessage,
@@ -37,7 +35,7 @@ from aiwire.types import (
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
     from aiwire._api.extract import ExtractError, extract, extract_sync
@@ -95,7 +93,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'aiwire' has no attribute {name!r}")
@@ -107,7 +105,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def plugins() -> list[PluginInfo]:
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def plugins() -> "list[PluginInfo]":
     """Every discovered plugin with its version, hooks and status."""
     from aiwire._plugins.registry import get_registry
 

@@ -2,20 +2,40 @@
 
 A provider plugin implements a codec (:class:`BaseCodec` with a
 :class:`StreamDecoder`) and registers it, its hosts and its models with the
-hooks below; a login plugin implements an :class:`OAuthFlow`. Nothing outside
-this module (and the data types in :mod:`aiwire`) is part of the contract.
-See ``docs/plugins.md``.
+hooks (:data:`hookimpl`, typed ``register`` callbacks :class:`RegisterApi`,
+:class:`RegisterProvider`, :class:`RegisterModels`, :class:`RegisterOAuth`);
+a login plugin implements an :class:`OAuthFlow`. A codec that wraps another
+api's codec is registered as a :class:`CodecFactory`: it receives a
+:class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
+that are not server-sent events use :class:`JSONArrayFramer` or
+:class:`NDJSONFramer` (or any :class:`Framer`).
+
+Nothing outside this module (and the data types and errors of
+:mod:`aiwire`, :mod:`aiwire.types`, :mod:`aiwire.events`,
+:mod:`aiwire.errors`, plus :mod:`aiwire.testing`) is part of the plugin
+contract. See ``docs/plugins.md``.
 """
 
-from __future__ import annotations
+import typing as _typing
 
-from typing import TYPE_CHECKING, Any
-
-from aiwire._plugins.hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl, hookspec
+from aiwire._plugins.hooks import (
+    ApiSpec,
+    CodecContext,
+    CodecFactory,
+    OAuthSpec,
+    ProviderSpec,
+    RegisterApi,
+    RegisterModels,
+    RegisterOAuth,
+    RegisterProvider,
+    hookimpl,
+    hookspec,
+)
 from aiwire._wire.codec import (
     API_VERSION,
     CODEC_OPTIONS,
     IMAGE_OPTIONS,
+    SUPPORTED_API_VERSIONS,
     BaseCodec,
     Codec,
     Credentials,
@@ -26,16 +46,17 @@ from aiwire._wire.codec import (
     Options,
     Request,
     StreamDecoder,
+    WrappedDecoder,
     generic_error_info,
     image_prompt,
     make_usage,
     normalize_tool_call_id,
 )
 from aiwire._wire.exchange import RequestContext, ResponseInfo
-from aiwire._wire.framing import SSEFramer
+from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from aiwire.auth.errors import LoginError
     from aiwire.auth.grants import (
         TIMEOUT,
@@ -70,7 +91,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'aiwire.plugin' has no attribute {name!r}")
@@ -80,34 +101,51 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "API_VERSION",
-    "CODEC_OPTIONS",
-    "IMAGE_OPTIONS",
-    "TIMEOUT",
     "ApiSpec",
     "BaseCodec",
+    "CODEC_OPTIONS",
     "Codec",
+    "CodecContext",
+    "CodecFactory",
     "Credentials",
+    "DEFAULT_MAX_SIZE",
     "DeviceCode",
     "ErrorInfo",
     "Framer",
+    "FramingError",
     "Headers",
+    "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
+    "NDJSONFramer",
     "OAuthFlow",
     "OAuthSpec",
     "Options",
     "ProviderSpec",
+    "RegisterApi",
+    "RegisterModels",
+    "RegisterOAuth",
+    "RegisterProvider",
     "Request",
     "RequestContext",
     "ResponseInfo",
     "SSEFramer",
+    "SUPPORTED_API_VERSIONS",
     "StoredLogin",
     "StreamDecoder",
+    "TIMEOUT",
     "TokenError",
+    "WrappedDecoder",
     "authorize",
     "device_authorize",
     "env_override",

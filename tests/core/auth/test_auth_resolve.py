@@ -71,7 +71,7 @@ class RecordingTransport(FauxTransport):
 
 
 class AcmePlugin:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
     transport: RecordingTransport | None = None
 
     @hookimpl

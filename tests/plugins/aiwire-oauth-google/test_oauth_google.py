@@ -133,7 +133,8 @@ MODEL = Model(id="gemini-2.5-pro", provider="google-gemini-cli", api="google-gem
 
 
 def test_envelope_request(gemini: None) -> None:
-    codec = CloudCodeAssistCodec()
+    codec = _plugins.get_registry().codec("google-gemini-cli")
+    assert isinstance(codec, CloudCodeAssistCodec)
     creds = GeminiCliFlow().to_credentials(StoredLogin(access="tok", extra={"project_id": "p1"}), None, MODEL)  # type: ignore[arg-type]
     req = codec.build_request(MODEL, Context(messages=[aiwire.UserMessage(content="hi")]), Options(), creds)
     assert req.url == "https://cca.test/v1internal:streamGenerateContent?alt=sse"

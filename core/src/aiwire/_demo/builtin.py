@@ -15,7 +15,7 @@ from typing import Any
 from aiwire._plugins.hooks import ProviderSpec, hookimpl
 from aiwire.types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 DEMO_NOTICE = (
     "[offline demo model: no provider was called and no API key was used. "

@@ -4,19 +4,19 @@ A plugin is a module named by an entry point in the ``aiwire`` group. It sets
 ``AIWIRE_PLUGIN_API`` to the plugin API version it was built for and
 implements any of the hooks below with :data:`hookimpl`::
 
-    import aiwire
+    from aiwire.plugin import ProviderSpec, RegisterApi, RegisterProvider, hookimpl
 
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
-    @aiwire.hookimpl
-    def register_apis(register):
+    @hookimpl
+    def register_apis(register: RegisterApi) -> None:
         register("acme-chat", "aiwire_acme.codec:AcmeCodec")
 
-    @aiwire.hookimpl
-    def register_providers(register):
-        register(aiwire.ProviderSpec(id="acme", api="acme-chat",
-                                     base_url="https://api.acme.test/v1",
-                                     env=("ACME_API_KEY",)))
+    @hookimpl
+    def register_providers(register: RegisterProvider) -> None:
+        register(ProviderSpec(id="acme", api="acme-chat",
+                              base_url="https://api.acme.test/v1",
+                              env=("ACME_API_KEY",)))
 
 Discovery hooks run once and must stay cheap: register names and import
 paths; the codec module is imported on first use. Request hooks run once per
@@ -25,21 +25,27 @@ request, never per streamed event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, final
 
 import msgspec
 import pluggy
 
 if TYPE_CHECKING:
-    from aiwire._wire.codec import Credentials, Request
+    from aiwire._wire.codec import Codec, Credentials, ImageCodec, Request
     from aiwire._wire.exchange import RequestContext, ResponseInfo
     from aiwire.types import AssistantMessage, ImageResult, Model
 
 __all__ = [
     "ApiSpec",
+    "CodecContext",
+    "CodecFactory",
     "OAuthSpec",
     "ProviderSpec",
+    "RegisterApi",
+    "RegisterModels",
+    "RegisterOAuth",
+    "RegisterProvider",
     "hookimpl",
     "hookspec",
 ]
@@ -101,10 +107,107 @@ class OAuthSpec(msgspec.Struct, frozen=True, kw_only=True):
     plugin: str = ""
 
 
-RegisterApi = Callable[..., None]
-RegisterProvider = Callable[[ProviderSpec], None]
-RegisterModels = Callable[["Iterable[Model] | Callable[[], Iterable[Model]] | str"], None]
-RegisterOAuth = Callable[[OAuthSpec], None]
+@final
+class CodecContext:
+    """What a codec factory receives: a way to reach other apis' codecs.
+
+    A codec registered as a class (or function) whose first parameter is
+    required is built with one of these, so that it can wrap or delegate to
+    another api's codec without importing that plugin or aiwire's internals::
+
+        class EnvelopeCodec(BaseCodec):
+            api = "acme-envelope"
+
+            def __init__(self, context: CodecContext) -> None:
+                self._context = context
+
+            @property
+            def inner(self) -> Codec:
+                return self._context.codec("acme-chat")  # loaded on first use
+
+    ``codec(api)`` answers from the registry that is building this codec (the
+    same object every time), loading the other plugin's codec module on first
+    use; an api that nothing implements raises
+    :class:`~aiwire.errors.UnknownApiError` naming both apis. ``api`` is the
+    id being built and ``plugin`` the plugin that registered it. Tests build
+    one from a mapping: ``CodecContext({"acme-chat": AcmeCodec()})``.
+    """
+
+    __slots__ = ("_lookup", "api", "plugin")
+
+    def __init__(
+        self,
+        lookup: Callable[[str], Any] | Mapping[str, Any],
+        *,
+        api: str = "",
+        plugin: str = "",
+    ) -> None:
+        self._lookup = lookup
+        self.api = api
+        self.plugin = plugin
+
+    def codec(self, api: str) -> Codec:
+        """The codec of ``api`` (a :class:`~aiwire.plugin.Codec`, or an
+        :class:`~aiwire.plugin.ImageCodec` for image apis)."""
+        lookup = self._lookup
+        if isinstance(lookup, Mapping):
+            if api not in lookup:
+                from aiwire.errors import UnknownApiError
+
+                raise UnknownApiError(
+                    f"the {self.api or 'wrapping'!r} codec needs the api {api!r}, which is not available "
+                    f"(available: {', '.join(sorted(lookup)) or 'none'})"
+                )
+            return lookup[api]  # type: ignore[no-any-return]
+        return lookup(api)  # type: ignore[no-any-return]
+
+    def has_api(self, api: str) -> bool:
+        """Whether some installed plugin implements ``api`` (nothing is loaded)."""
+        lookup = self._lookup
+        if isinstance(lookup, Mapping):
+            return api in lookup
+        has = getattr(lookup, "has_api", None)
+        return bool(has(api)) if has is not None else True
+
+    def __repr__(self) -> str:
+        return f"CodecContext(api={self.api!r}, plugin={self.plugin!r})"
+
+
+class CodecFactory(Protocol):
+    """A codec class or function that takes a :class:`CodecContext`."""
+
+    def __call__(self, context: CodecContext, /) -> Codec | ImageCodec: ...
+
+
+class RegisterApi(Protocol):
+    """The ``register`` of :func:`register_apis <AiwireSpecs.register_apis>`.
+
+    ``codec`` is preferably a ``"module:attr"`` path (imported on first use);
+    it may also be a codec object, a class built with no argument, or a
+    :class:`CodecFactory` built with a :class:`CodecContext`.
+    """
+
+    def __call__(self, api: str, codec: str | Codec | ImageCodec | CodecFactory | type[Any]) -> None: ...
+
+
+class RegisterProvider(Protocol):
+    """The ``register`` of ``register_providers``: one :class:`ProviderSpec` per call."""
+
+    def __call__(self, spec: ProviderSpec, /) -> None: ...
+
+
+class RegisterModels(Protocol):
+    """The ``register`` of ``register_models``: models, a zero-argument
+    callable returning them (run on first lookup), or ``"package"`` /
+    ``"package:file.json"`` naming a catalog shipped as package data."""
+
+    def __call__(self, models: Iterable[Model] | Callable[[], Iterable[Model]] | str, /) -> None: ...
+
+
+class RegisterOAuth(Protocol):
+    """The ``register`` of ``register_oauth_providers``: one :class:`OAuthSpec` per call."""
+
+    def __call__(self, spec: OAuthSpec, /) -> None: ...
 
 
 class AiwireSpecs:
@@ -113,7 +216,9 @@ class AiwireSpecs:
     @hookspec
     def register_apis(self, register: RegisterApi) -> None:
         """Register wire protocols: ``register(api_id, codec)`` where codec is
-        a ``"module:attr"`` path (preferred: imported lazily) or an object."""
+        a ``"module:attr"`` path (preferred: imported lazily) or an object. A
+        class or function whose first parameter is required is a
+        :class:`CodecFactory`: it is called with a :class:`CodecContext`."""
 
     @hookspec
     def register_providers(self, register: RegisterProvider) -> None:
@@ -135,7 +240,8 @@ class AiwireSpecs:
     def resolve_credentials(self, provider: ProviderSpec, model: Model) -> Credentials | None:
         """Return credentials for ``provider`` (an OAuth store, a keyring...),
         or ``None`` to let the next source answer. Explicit ``api_key`` wins
-        over every hook; environment variables come after them."""
+        over every hook; environment variables come after them. What happens when
+        a request hook raises: ``docs/plugins.md``, "When a hook raises"."""
 
     @hookspec
     def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:

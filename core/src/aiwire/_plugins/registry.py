@@ -4,30 +4,61 @@ Discovery walks the ``aiwire`` entry-point group with its own loop so that one
 broken plugin is isolated: it gets a warning and an error row in
 ``aiwire plugins``, and everything else keeps working. ``AIWIRE_STRICT_PLUGINS=1``
 turns such failures into :class:`~aiwire.errors.PluginError`.
+
+Registration hooks are called through pluggy, one plugin at a time (a subset
+hook caller holding only that plugin), so ``specname``, ``tryfirst`` /
+``trylast`` and wrappers behave as pluggy documents; what a plugin registers is
+staged and committed only when all of its hooks succeeded.
+
+Request hooks are run by the ``run_*`` methods, one implementation at a time
+in pluggy's call order, so that a failure is reported with the plugin's name:
+
+- raised by an *owner* of the call (the plugin that registered the call's
+  provider, api or login, or aiwire's built-in plugin), the call fails: an
+  :class:`~aiwire.errors.AiwireError` propagates as it is (it is the plugin's
+  message to the user), anything else becomes ``PluginError("plugin 'x' failed
+  in prepare_request: ValueError: ...")``;
+- raised by any other plugin (``prepare_request``, ``resolve_credentials``),
+  or by any observer (``on_response``, ``on_message_end``, ``on_images_end``),
+  it is logged on the ``aiwire`` logger naming the plugin (a warning with the
+  traceback the first time per plugin and hook, debug after that) and the call
+  carries on without that implementation.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import logging
 import os
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pluggy
 
-from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, OAuthSpec, ProviderSpec
-from aiwire._wire.codec import API_VERSION
-from aiwire.errors import PluginError
+from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, CodecContext, OAuthSpec, ProviderSpec
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, Credentials, Request
+from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
+
+if TYPE_CHECKING:
+    from aiwire._wire.exchange import RequestContext, ResponseInfo
+    from aiwire.types import AssistantMessage, ImageResult
 
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
 ENTRY_POINT_GROUP = "aiwire"
+BUILTIN_PLUGIN = "aiwire"
 _HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
+_REQUEST_HOOKS = frozenset(
+    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+)
+
+log = logging.getLogger("aiwire")
 
 
 class PluginInfo(msgspec.Struct, kw_only=True):
@@ -70,6 +101,8 @@ class Registry:
         self._model_sources: list[tuple[str, Any]] = []
         self._models: dict[tuple[str, str], Model] | None = None
         self._codecs: dict[str, Any] = {}
+        self._building: list[str] = []
+        self._reported: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
 
@@ -103,30 +136,28 @@ class Registry:
         if name in self.plugins and self.plugins[name].status == "ok":
             self._broken(name, modname, dist, version, f"a plugin named {name!r} is already registered")
             return
-        declared = getattr(module, "AIWIRE_PLUGIN_API", None)
-        if declared != API_VERSION:
-            why = (
-                f"built for plugin API {declared}, but this aiwire {_core_version()} implements "
-                f"plugin API {API_VERSION}; upgrade the plugin or aiwire"
-                if declared is not None
-                else f"does not declare AIWIRE_PLUGIN_API (this aiwire implements {API_VERSION})"
-            )
-            self._broken(name, modname, dist, version, why, status="refused")
+        refused = _version_problem(getattr(module, "AIWIRE_PLUGIN_API", None))
+        if refused is not None:
+            self._broken(name, modname, dist, version, refused, status="refused")
             return
-        # Register into a scratch record first so a plugin that fails halfway
-        # leaves nothing behind.
-        staged: dict[str, list[Any]] = {h: [] for h in _HOOK_NAMES}
         try:
             self.pm.register(module, name=name)
         except Exception as exc:
             self._broken(name, modname, dist, version, f"invalid hooks: {exc}")
             return
-        hooks = sorted(c.name for c in (self.pm.get_hookcallers(module) or ()))
+        callers = self.pm.get_hookcallers(module) or []
+        hooks = sorted(c.name for c in callers)
+        # Register into a scratch record first so a plugin that fails halfway
+        # leaves nothing behind.
+        staged: dict[str, list[Any]] = {h: [] for h in _HOOK_NAMES}
         try:
+            _check_hooks(module, callers)
+            others = [p for p in self.pm.get_plugins() if p is not module]
             for hook in _HOOK_NAMES:
-                impl = getattr(module, hook, None)
-                if impl is not None:
-                    impl(register=_stager(hook, staged[hook]))
+                if hook in hooks:
+                    # pluggy calls this plugin's implementations only, honouring
+                    # specname, tryfirst/trylast and wrappers.
+                    self.pm.subset_hook_caller(hook, others)(register=_stager(hook, staged[hook]))
             self._commit(name, staged)
         except Exception as exc:
             self.pm.unregister(module)
@@ -165,9 +196,107 @@ class Registry:
             raise PluginError(msg)
         warnings.warn(msg + " (set AIWIRE_STRICT_PLUGINS=1 to make this an error)", RuntimeWarning, stacklevel=4)
 
+    # -- request hooks -----------------------------------------------------------
+
+    def run_resolve_credentials(self, provider: ProviderSpec, model: Model) -> Credentials | None:
+        """The first credentials a ``resolve_credentials`` hook returns, in
+        pluggy's order, or ``None``. See the module docstring for failures."""
+        for impl in self._impls("resolve_credentials"):
+            try:
+                result = _call(impl, provider=provider, model=model)
+                if result is not None and not isinstance(result, Credentials):
+                    raise TypeError(f"returned {type(result).__name__}, not Credentials or None")
+            except Exception as exc:
+                self._hook_failed(impl, "resolve_credentials", exc, model)
+                continue
+            if result is not None:
+                return result
+        return None
+
+    def run_prepare_request(self, ctx: RequestContext) -> Request:
+        """Apply every ``prepare_request`` hook in pluggy's order; each sees the
+        request the previous one left (returned, or edited in place). Sets and
+        returns ``ctx.request``."""
+        for impl in self._impls("prepare_request"):
+            try:
+                result = _call(impl, model=ctx.model, request=ctx.request, call=ctx)
+                if result is not None and not isinstance(result, Request):
+                    raise TypeError(f"returned {type(result).__name__}, not Request or None")
+            except Exception as exc:
+                self._hook_failed(impl, "prepare_request", exc, ctx.model)
+                continue
+            if result is not None:
+                ctx.request = result
+        return ctx.request
+
+    def run_on_response(self, ctx: RequestContext, info: ResponseInfo) -> None:
+        """Tell every ``on_response`` observer; a failing one is only logged."""
+        self._observe("on_response", ctx, response=info)
+
+    def run_on_message_end(self, ctx: RequestContext, message: AssistantMessage) -> None:
+        """Tell every ``on_message_end`` observer; a failing one is only logged."""
+        self._observe("on_message_end", ctx, message=message)
+
+    def run_on_images_end(self, ctx: RequestContext, result: ImageResult) -> None:
+        """Tell every ``on_images_end`` observer; a failing one is only logged."""
+        self._observe("on_images_end", ctx, result=result)
+
+    def _impls(self, hook: str) -> list[Any]:
+        # get_hookimpls() lists implementations in reverse call order.
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        impls.reverse()
+        return impls  # type: ignore[no-any-return]
+
+    def _observe(self, hook: str, ctx: RequestContext, **kwargs: Any) -> None:
+        for impl in self._impls(hook):
+            try:
+                _call(impl, model=ctx.model, call=ctx, **kwargs)
+            except Exception as exc:  # noqa: PERF203 (one observer must not silence the next)
+                self._report(impl.plugin_name, hook, exc)
+
+    def owners(self, model: Model) -> set[str]:
+        """The plugins a call to ``model`` depends on: those that registered its
+        provider, api, image api or login, and aiwire's built-in plugin."""
+        out = {BUILTIN_PLUGIN}
+        for api in (model.api, model.compat.get("image_api")):
+            spec = self.apis.get(api) if isinstance(api, str) else None
+            if spec is not None:
+                out.add(spec.plugin)
+        provider = self.providers.get(model.provider)
+        if provider is not None:
+            out.add(provider.plugin)
+            login = self.oauth.get(provider.login) if provider.login else None
+            if login is not None:
+                out.add(login.plugin)
+        out.update(o.plugin for o in self.oauth.values() if model.provider in o.providers)
+        return out
+
+    def _hook_failed(self, impl: Any, hook: str, exc: Exception, model: Model) -> None:
+        plugin = impl.plugin_name
+        if plugin in self.owners(model):
+            if isinstance(exc, AiwireError):
+                raise exc
+            raise PluginError(f"plugin {plugin!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+        self._report(plugin, hook, exc, skipped=True)
+
+    def _report(self, plugin: str, hook: str, exc: Exception, *, skipped: bool = False) -> None:
+        what = "was skipped for this call" if skipped else "was ignored"
+        msg = f"plugin {plugin!r} failed in {hook} and {what}: {type(exc).__name__}: {exc}"
+        key = (plugin, hook)
+        if key in self._reported:
+            log.debug(msg)
+            return
+        self._reported.add(key)
+        log.warning(msg + " (reported once per plugin and hook)", exc_info=exc)
+
     # -- lookups ----------------------------------------------------------------
 
+    def has_api(self, api: str) -> bool:
+        """Whether a plugin registered ``api`` (nothing is imported)."""
+        return api in self.apis
+
     def codec(self, api: str) -> Any:
+        """The codec of ``api``, imported and built on first use, then cached."""
         codec = self._codecs.get(api)
         if codec is not None:
             return codec
@@ -176,20 +305,38 @@ class Registry:
             from aiwire.errors import UnknownApiError
 
             known = ", ".join(sorted(self.apis)) or "none"
+            needed_by = f"the {self._building[-1]!r} codec needs the api {api!r}, but " if self._building else ""
             raise UnknownApiError(
-                f"no installed plugin implements the api {api!r} (installed apis: {known}). "
+                f"{needed_by}no installed plugin implements the api {api!r} (installed apis: {known}). "
                 f"Install the plugin that provides it, e.g. pip install aiwire-anthropic"
             )
-        obj = spec.codec
-        if isinstance(obj, str):
+        if api in self._building:
+            chain = " -> ".join([*self._building[self._building.index(api) :], api])
+            raise PluginError(f"codecs that need each other while they are built: {chain}; look the other up lazily")
+        self._building.append(api)
+        try:
+            obj = spec.codec
+            if isinstance(obj, str):
+                try:
+                    obj = _load_object(obj)
+                except Exception as exc:
+                    raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
             try:
-                obj = _load_object(obj)
+                obj = _build_codec(obj, CodecContext(self.codec_lookup, api=api, plugin=spec.plugin))
+            except AiwireError:
+                raise
             except Exception as exc:
-                raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
-        if isinstance(obj, type):
-            obj = obj()
+                raise PluginError(
+                    f"plugin {spec.plugin!r} could not build the codec for {api!r}: {type(exc).__name__}: {exc}"
+                ) from exc
+        finally:
+            self._building.pop()
         self._codecs[api] = obj
         return obj
+
+    @property
+    def codec_lookup(self) -> _CodecLookup:
+        return _CodecLookup(self)
 
     @property
     def models(self) -> dict[tuple[str, str], Model]:
@@ -219,6 +366,82 @@ class Registry:
                 out[key] = m
                 owner[key] = plugin
         return out
+
+
+def _version_problem(declared: Any) -> str | None:
+    """Why a plugin declaring ``declared`` cannot load, or ``None`` if it can."""
+    implemented = " and ".join(str(v) for v in SUPPORTED_API_VERSIONS)
+    if declared is None:
+        return f"does not declare AIWIRE_PLUGIN_API (this aiwire implements plugin API {implemented})"
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        versions = {declared}
+    elif isinstance(declared, (tuple, list, frozenset, set, range)) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in declared
+    ):
+        versions = set(declared)
+    else:
+        return f"AIWIRE_PLUGIN_API must be an int or a tuple of ints, not {declared!r}"
+    if versions & set(SUPPORTED_API_VERSIONS):
+        return None
+    said = ", ".join(str(v) for v in sorted(versions)) or "none"
+    fix = "upgrade aiwire" if versions and min(versions) > API_VERSION else "upgrade the plugin"
+    return f"built for plugin API {said}, but this aiwire {_core_version()} implements plugin API {implemented}; {fix}"
+
+
+def _check_hooks(module: Any, callers: list[Any]) -> None:
+    for caller in callers:
+        mine = [i for i in caller.get_hookimpls() if i.plugin is module]
+        if not caller.has_spec():
+            if all(i.optionalhook for i in mine):
+                continue
+            known = ", ".join(sorted(n for n in dir(AiwireSpecs) if not n.startswith("_")))
+            raise PluginError(
+                f"implements {caller.name!r}, which is not an aiwire hook (hooks: {known}); "
+                "check the name, or mark it @hookimpl(optionalhook=True)"
+            )
+        if caller.name in _REQUEST_HOOKS and any(i.hookwrapper or i.wrapper for i in mine):
+            raise PluginError(
+                f"{caller.name} cannot be a hook wrapper (request hooks run one at a time); "
+                "order it with tryfirst/trylast instead"
+            )
+
+
+def _call(impl: Any, **kwargs: Any) -> Any:
+    """Call one pluggy implementation with the arguments it declares."""
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _build_codec(obj: Any, context: CodecContext) -> Any:
+    """Instantiate a registered codec: an object is used as it is; a class or
+    function whose first parameter is required gets ``context``, others no
+    argument."""
+    if not isinstance(obj, type) and (
+        not callable(obj) or hasattr(obj, "build_request") or hasattr(obj, "build_image_request")
+    ):
+        return obj
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return obj()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if params and params[0].kind in positional and params[0].default is inspect.Parameter.empty:
+        return obj(context)
+    return obj()
+
+
+class _CodecLookup:
+    """``CodecContext``'s view of a registry: ``codec(api)`` and ``has_api``."""
+
+    __slots__ = ("_registry",)
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def __call__(self, api: str) -> Any:
+        return self._registry.codec(api)
+
+    def has_api(self, api: str) -> bool:
+        return self._registry.has_api(api)
 
 
 def _stager(hook: str, into: list[Any]) -> Callable[..., None]:

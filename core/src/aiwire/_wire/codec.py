@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, final
+from typing import Annotated, Any, ClassVar, Literal, Protocol, final
 
 import msgspec
 
@@ -51,9 +51,6 @@ from aiwire.types import (
     UserMessage,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = [
     "API_VERSION",
     "BaseCodec",
@@ -67,14 +64,21 @@ __all__ = [
     "OptionValues",
     "Options",
     "Request",
+    "SUPPORTED_API_VERSIONS",
     "StreamDecoder",
+    "WrappedDecoder",
     "image_prompt",
     "make_usage",
     "normalize_tool_call_id",
 ]
 
-API_VERSION = 1
-"""The plugin API version this core implements (see docs/plugins.md)."""
+API_VERSION = 2
+"""The newest plugin API version this core implements (see docs/plugins.md)."""
+
+SUPPORTED_API_VERSIONS: tuple[int, ...] = (2,)
+"""Every plugin API version this core loads plugins for, oldest first. When
+the API moves on, the previous version stays here for one minor line where
+the core can still honour it."""
 
 CacheRetention = Literal["none", "short", "long"]
 
@@ -529,6 +533,101 @@ class StreamDecoder:
                 args = st.partial.value
                 content.append(msgspec.structs.replace(b, arguments=args if isinstance(args, dict) else {}))
         return msgspec.structs.replace(self.message, content=content)
+
+
+class WrappedDecoder(StreamDecoder):
+    """A decoder that hands its events to another one, for codecs that wrap
+    another api's codec (an envelope around a known protocol).
+
+    Override :meth:`feed` to change what reaches the inner decoder, and call
+    ``self.inner.feed(...)``; the default passes events through unchanged::
+
+        class UnwrapDecoder(WrappedDecoder):
+            def feed(self, event: str, data: bytes) -> None:
+                self.inner.feed(event, unwrap(data))
+
+    The wrapper and ``inner`` share one state: ``message``, ``events``,
+    ``terminated`` and the open blocks are the inner decoder's, so every
+    helper (``fail``, ``finish``, ``add_text``...) works on either object and
+    the core drains the same event list. ``end_of_stream`` defaults to the
+    inner decoder's.
+    """
+
+    def __init__(self, inner: StreamDecoder) -> None:  # no super().__init__: the state is inner's
+        self.inner = inner
+
+    @property
+    def model(self) -> Model:
+        return self.inner.model
+
+    @model.setter
+    def model(self, value: Model) -> None:
+        self.inner.model = value
+
+    @property
+    def options(self) -> Options | None:
+        return self.inner.options
+
+    @options.setter
+    def options(self, value: Options | None) -> None:
+        self.inner.options = value
+
+    @property
+    def message(self) -> AssistantMessage:
+        return self.inner.message
+
+    @message.setter
+    def message(self, value: AssistantMessage) -> None:
+        self.inner.message = value
+
+    @property
+    def events(self) -> list[ev.Event]:
+        return self.inner.events
+
+    @events.setter
+    def events(self, value: list[ev.Event]) -> None:
+        self.inner.events = value
+
+    @property
+    def terminated(self) -> bool:
+        return self.inner.terminated
+
+    @terminated.setter
+    def terminated(self, value: bool) -> None:
+        self.inner.terminated = value
+
+    @property
+    def _open(self) -> dict[int, _Open]:
+        return self.inner._open
+
+    @_open.setter
+    def _open(self, value: dict[int, _Open]) -> None:
+        self.inner._open = value
+
+    def feed(self, event: str, data: bytes) -> None:
+        self.inner.feed(event, data)
+
+    def end_of_stream(self) -> None:
+        self.inner.end_of_stream()
+
+    def finish(self, stop_reason: Literal["stop", "length", "tool_use"]) -> None:
+        self.inner.finish(stop_reason)
+
+    def fail(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        aborted: bool = False,
+    ) -> None:
+        self.inner.fail(message, status=status, error_type=error_type, aborted=aborted)
+
+    def drain(self) -> list[ev.Event]:
+        return self.inner.drain()
+
+    def snapshot(self) -> AssistantMessage:
+        return self.inner.snapshot()
 
 
 # -- image generation -----------------------------------------------------------

@@ -1,13 +1,38 @@
-"""Server-sent events framing on bytes (WHATWG event-stream rules).
+"""Byte framers: split a response body into ``(event, data)`` pairs.
 
-Works on raw bytes so that a network read holding many events costs one
-Python call, not one per line. ``httpx_sse`` is the reference this framer
-must match (tests/core/test_sse.py checks both on every byte split).
+Three framings are public building blocks (``aiwire.plugin``): server-sent
+events (:class:`SSEFramer`), a streamed top-level JSON array
+(:class:`JSONArrayFramer`, as Gemini's ``streamGenerateContent`` without
+``alt=sse``) and newline-delimited JSON (:class:`NDJSONFramer`). Each has
+``feed(chunk) -> list[(event, data)]`` and ``close() -> list[(event, data)]``,
+works on raw bytes (a network read holding many events costs one Python call,
+not one per line), gives the same pairs however the body is split, and caps
+how much one unfinished line or element may buffer: past ``max_size`` bytes
+(16 MiB by default) it raises :class:`FramingError` instead of growing without
+bound. ``httpx_sse`` is the reference the SSE framer must match
+(tests/core/test_sse.py checks both on every byte split).
 """
 
 from __future__ import annotations
 
-__all__ = ["SSEFramer"]
+import re
+
+__all__ = ["DEFAULT_MAX_SIZE", "FramingError", "JSONArrayFramer", "NDJSONFramer", "SSEFramer"]
+
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+"""How many bytes one line, event or element may hold by default (16 MiB)."""
+
+
+class FramingError(ValueError):
+    """The body cannot be framed: not the declared framing, or one line or
+    element larger than the framer's ``max_size``."""
+
+
+def _too_large(what: str, limit: int) -> FramingError:
+    return FramingError(
+        f"{what} exceeds {limit} bytes (the framer's max_size); the body is not what the codec declared, "
+        "or pass a larger max_size to the framer"
+    )
 
 
 class SSEFramer:
@@ -15,19 +40,23 @@ class SSEFramer:
 
     ``event`` defaults to ``message``; multi-line ``data`` is joined with
     ``\\n``; comments (``:``) and ``id``/``retry`` fields are ignored;
-    ``\\r\\n``, ``\\r`` and ``\\n`` line endings are all accepted.
+    ``\\r\\n``, ``\\r`` and ``\\n`` line endings are all accepted. A line, or
+    the data of one event, longer than ``max_size`` raises :class:`FramingError`.
     """
 
-    __slots__ = ("_buf", "_cr_pending", "_data", "_event", "_pending")
+    __slots__ = ("_buf", "_cr_pending", "_data", "_data_size", "_event", "_max", "_pending", "_pending_size")
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_size: int = DEFAULT_MAX_SIZE) -> None:
         self._buf = b""
         # Chunks of one long line that has no end yet; joined once when it
         # ends, so a multi-megabyte line read in small chunks stays linear.
         self._pending: list[bytes] = []
+        self._pending_size = 0
         self._event = ""
         self._data: list[bytes] = []
+        self._data_size = 0
         self._cr_pending = False
+        self._max = max_size
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         if not chunk:
@@ -42,14 +71,19 @@ class SSEFramer:
         if b"\n" not in chunk and b"\r" not in chunk:
             if self._buf:
                 self._pending.append(self._buf)
+                self._pending_size = len(self._buf)
                 self._buf = b""
             self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size > self._max:
+                raise _too_large("an SSE line", self._max)
             return []
         if self._pending:
             # _buf was moved into _pending when the long line began.
             self._pending.append(chunk)
             buf = b"".join(self._pending)
             self._pending = []
+            self._pending_size = 0
         else:
             buf = self._buf + chunk if self._buf else chunk
         if b"\r" in buf:
@@ -60,31 +94,41 @@ class SSEFramer:
         if end < 0:
             self._buf = buf
             return []
-        self._buf = buf[end + 1 :]
+        rest = buf[end + 1 :]
+        if len(rest) > self._max:
+            raise _too_large("an SSE line", self._max)
+        self._buf = rest
         return self._lines(buf[:end].split(b"\n"))
 
     def close(self) -> list[tuple[str, bytes]]:
         """End of body: an unterminated event is dropped, per the spec."""
         self._buf = b""
         self._pending = []
+        self._pending_size = 0
         self._event = ""
         self._data = []
+        self._data_size = 0
         return []
 
     def _lines(self, lines: list[bytes]) -> list[tuple[str, bytes]]:
         out: list[tuple[str, bytes]] = []
         data = self._data
+        size = self._data_size
         event = self._event
         for line in lines:
             if not line:
                 if data:
                     out.append((event or "message", data[0] if len(data) == 1 else b"\n".join(data)))
                     data = []
+                    size = 0
                 event = ""
                 continue
             if line[:5] == b"data:":
                 v = line[5:]
                 data.append(v[1:] if v[:1] == b" " else v)
+                size += len(v)
+                if size > self._max:
+                    raise _too_large("the data of an SSE event", self._max)
             elif line[:6] == b"event:":
                 v = line[6:]
                 event = (v[1:] if v[:1] == b" " else v).decode("utf-8", "replace")
@@ -96,5 +140,196 @@ class SSEFramer:
                 event = ""
             # id, retry and unknown fields are ignored.
         self._data = data
+        self._data_size = size
         self._event = event
         return out
+
+
+# Outside strings: a whole string (or one that runs to the end of the buffer,
+# group "open"; group "bs" is a lone trailing backslash), or a structural byte.
+_TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{},]', re.DOTALL)
+# Inside a string cut by a chunk boundary: the rest of it.
+_STRING_REST = re.compile(rb'(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))', re.DOTALL)
+_WS = b" \t\r\n"
+
+
+class JSONArrayFramer:
+    """Feed byte chunks of one top-level JSON array; get ``(event, element)``
+    pairs, ``element`` being the bytes of one array element, as soon as it is
+    complete (an object is yielded at its closing brace, not when the next
+    comma arrives). ``event`` is the same for every element (``message``).
+
+    Only the structure is checked (strings, nesting, separators): decoding an
+    element is the decoder's job. A body that is not an array, data after the
+    array, or one element larger than ``max_size`` raises
+    :class:`FramingError`. ``close()`` drops an element the body cut short.
+    """
+
+    __slots__ = ("_buf", "_closed", "_depth", "_event", "_in_string", "_max", "_pos", "_sep", "_start")
+
+    def __init__(self, *, event: str = "message", max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self._event = event
+        self._max = max_size
+        self._buf = bytearray()
+        self._pos = 0  # where scanning resumes
+        self._depth = 0  # 0 before the array, 1 inside it, more inside an element
+        self._in_string = False
+        self._start = -1  # start of the object or array element being read
+        self._sep = 0  # just after the last separator at depth 1 (scalar elements start there)
+        self._closed = False
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        if not chunk:
+            return []
+        if self._closed:
+            if chunk.strip(_WS):
+                raise FramingError(f"data after the end of the JSON array: {bytes(chunk[:40])!r}")
+            return []
+        buf = self._buf
+        buf += chunk
+        out: list[tuple[str, bytes]] = []
+        n = len(buf)
+        pos, depth, start, sep = self._pos, self._depth, self._start, self._sep
+        event = self._event
+        if self._in_string:
+            m = _STRING_REST.match(buf, pos)
+            assert m is not None  # the pattern matches the empty string
+            if m.group("open") is not None:
+                self._pos = n - 1 if m.group("bs") else n
+                return self._keep(out)
+            self._in_string = False
+            pos = m.end()
+        while pos < n:
+            if depth == 0:
+                while pos < n and buf[pos] in _WS:
+                    pos += 1
+                if pos == n:
+                    break
+                if buf[pos] != 0x5B:  # [
+                    raise FramingError(f"expected a JSON array, the body starts with {bytes(buf[pos : pos + 40])!r}")
+                depth = 1
+                pos += 1
+                sep = pos
+                continue
+            m = _TOKEN.search(buf, pos)
+            if m is None:
+                pos = n
+                break
+            i = m.start()
+            c = buf[i]
+            if c == 0x22:  # a string
+                if m.group("open") is not None:
+                    self._in_string = True
+                    pos = n - 1 if m.group("bs") else n
+                    break
+                pos = m.end()
+                continue
+            pos = i + 1
+            if c == 0x7B or c == 0x5B:  # { [
+                if depth == 1:
+                    start = i
+                depth += 1
+            elif c == 0x7D or c == 0x5D:  # } ]
+                depth -= 1
+                if depth == 1:
+                    out.append((event, bytes(buf[start:pos])))
+                    start = -1
+                    sep = pos
+                elif depth == 0:
+                    scalar = bytes(buf[sep:i]).strip(_WS)
+                    if scalar:
+                        out.append((event, scalar))
+                    self._closed = True
+                    if bytes(buf[pos:]).strip(_WS):
+                        raise FramingError(f"data after the end of the JSON array: {bytes(buf[pos : pos + 40])!r}")
+                    pos = n
+                    break
+            elif depth == 1:  # a comma between elements
+                scalar = bytes(buf[sep:i]).strip(_WS)
+                if scalar:
+                    out.append((event, scalar))
+                sep = pos
+        self._pos, self._depth, self._start, self._sep = pos, depth, start, sep
+        return self._keep(out)
+
+    def _keep(self, out: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """Drop what was consumed; check what is left against ``max_size``."""
+        buf = self._buf
+        if self._closed:
+            buf.clear()
+            self._pos = self._sep = 0
+            return out
+        if self._start >= 0:
+            cut = self._start
+        elif self._depth == 1:
+            cut = self._sep
+        else:
+            cut = self._pos
+        if cut:
+            del buf[:cut]
+            self._pos -= cut
+            self._sep = max(self._sep - cut, 0)
+            if self._start >= 0:
+                self._start -= cut
+        if len(buf) > self._max:
+            raise _too_large("a JSON array element", self._max)
+        return out
+
+    def close(self) -> list[tuple[str, bytes]]:
+        """End of body: an element the body cut short is dropped (the
+        decoder's ``end_of_stream`` reports a stream that did not finish)."""
+        self._buf = bytearray()
+        self._pos = self._depth = self._sep = 0
+        self._start = -1
+        self._in_string = False
+        self._closed = False
+        return []
+
+
+class NDJSONFramer:
+    """Feed byte chunks of newline-delimited JSON; get ``(event, line)``
+    pairs, one per non-blank line (a trailing ``\\r`` is removed). A last
+    line without a newline is yielded by ``close()``. A line longer than
+    ``max_size`` raises :class:`FramingError`."""
+
+    __slots__ = ("_buf", "_event", "_max", "_scan")
+
+    def __init__(self, *, event: str = "message", max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self._event = event
+        self._max = max_size
+        self._buf = bytearray()
+        self._scan = 0  # bytes of _buf already known to hold no newline
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        if not chunk:
+            return []
+        buf = self._buf
+        buf += chunk
+        end = buf.rfind(b"\n", self._scan)
+        if end < 0:
+            self._scan = len(buf)
+            if self._scan > self._max:
+                raise _too_large("an NDJSON line", self._max)
+            return []
+        event = self._event
+        out = [(event, line) for line in _lines(bytes(buf[:end]))]
+        del buf[: end + 1]
+        self._scan = len(buf)
+        if self._scan > self._max:
+            raise _too_large("an NDJSON line", self._max)
+        return out
+
+    def close(self) -> list[tuple[str, bytes]]:
+        rest = bytes(self._buf)
+        self._buf = bytearray()
+        self._scan = 0
+        return [(self._event, line) for line in _lines(rest)]
+
+
+def _lines(block: bytes) -> list[bytes]:
+    out = []
+    for line in block.split(b"\n"):
+        line = line.strip(_WS)
+        if line:
+            out.append(line)
+    return out

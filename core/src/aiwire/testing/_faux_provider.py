@@ -141,7 +141,7 @@ def _block_text(block: TextContent | ThinkingContent | ToolCall) -> str:
 
 
 class _FauxPlugin:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     def __init__(self, owner: FauxProvider) -> None:
         self.owner = owner

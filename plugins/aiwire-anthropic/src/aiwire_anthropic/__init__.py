@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import aiwire
-from aiwire._plugins.hooks import ProviderSpec
+from aiwire.plugin import ProviderSpec
 
 __version__ = "0.1.0"
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 API = "anthropic-messages"
 BASE_URL = "https://api.anthropic.com/v1"

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire._wire.codec import Options, StreamDecoder
+from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import AssistantMessage, Model, ProviderContent, TextContent, ThinkingContent
 
 from ._request import API

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aiwire._wire.codec import Credentials, Options, Request
+from aiwire.plugin import Credentials, Options, Request
 from aiwire.types import (
     AssistantMessage,
     Context,

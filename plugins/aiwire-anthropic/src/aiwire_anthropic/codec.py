@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from aiwire._wire.codec import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request, generic_error_info
+from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request, generic_error_info
 from aiwire.types import AssistantMessage, Context, Model
 
 from ._decode import AnthropicDecoder, parse_message

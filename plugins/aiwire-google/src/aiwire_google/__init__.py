@@ -14,7 +14,7 @@ from typing import Any
 
 import aiwire
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 API = "google-generative-ai"
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from aiwire._wire.codec import BaseCodec, Credentials, ErrorInfo, Options, Request, StreamDecoder, generic_error_info
+from aiwire.plugin import BaseCodec, Credentials, ErrorInfo, Options, Request, StreamDecoder, generic_error_info
 from aiwire.types import AssistantMessage, Context, Model
 
 from .decoder import API, GeminiDecoder, parse_message

@@ -22,7 +22,7 @@ from typing import Literal
 
 import msgspec
 
-from aiwire._wire.codec import Options, StreamDecoder
+from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import AssistantMessage, Model, ProviderContent, TextContent, ThinkingContent
 
 from .wire import OTHER_PART_KINDS, WIRE_NAMES, Chunk, FunctionCall, Part, SafetyRating, UsageMetadata, decode_chunk

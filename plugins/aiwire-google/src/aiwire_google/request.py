@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire._wire.codec import Options, normalize_tool_call_id
+from aiwire.plugin import Options, normalize_tool_call_id
 from aiwire.types import (
     AssistantMessage,
     Context,

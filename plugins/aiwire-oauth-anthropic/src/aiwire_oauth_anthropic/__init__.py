@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwire._plugins.hooks import OAuthSpec, hookimpl
+from aiwire.plugin import OAuthSpec, hookimpl
 
 if TYPE_CHECKING:
-    from aiwire._wire.codec import Request
+    from aiwire.plugin import Request
     from aiwire.types import Model
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 MARKER = "x-aiwire-login"
 """Set by the flow's credentials, removed before sending: marks requests

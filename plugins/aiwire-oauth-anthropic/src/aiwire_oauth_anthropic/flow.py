@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwire._wire.codec import Credentials
-from aiwire.auth.grants import authorize, exchange_code, refresh_grant, tokens_to_login
-from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
+from aiwire.plugin import (
+    Credentials,
+    LoginCallbacks,
+    OAuthFlow,
+    authorize,
+    exchange_code,
+    refresh_grant,
+    tokens_to_login,
+)
 
 from . import MARKER
 
 if TYPE_CHECKING:
-    from aiwire._plugins.hooks import ProviderSpec
-    from aiwire.auth.store import StoredLogin
+    from aiwire.plugin import ProviderSpec, StoredLogin
     from aiwire.types import Model
 
 __all__ = ["AnthropicFlow"]

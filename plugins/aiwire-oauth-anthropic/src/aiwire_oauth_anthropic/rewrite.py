@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwire._wire.codec import Request
-from aiwire.auth.oauth import env_override
+from aiwire.plugin import Request, env_override
 
 from . import MARKER
 

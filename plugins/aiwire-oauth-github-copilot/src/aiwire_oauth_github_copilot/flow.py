@@ -12,15 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aiwire._wire.codec import Credentials
-from aiwire.auth.grants import TIMEOUT, TokenError, device_authorize, poll_device_token
-from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
-from aiwire.auth.store import StoredLogin
+from aiwire.plugin import (
+    TIMEOUT,
+    Credentials,
+    LoginCallbacks,
+    OAuthFlow,
+    StoredLogin,
+    TokenError,
+    device_authorize,
+    poll_device_token,
+)
 
 from . import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
-    from aiwire._plugins.hooks import ProviderSpec
+    from aiwire.plugin import ProviderSpec
     from aiwire.types import Model
 
 __all__ = ["EDITOR_HEADERS", "CopilotFlow", "base_url_from_token", "normalize_domain"]

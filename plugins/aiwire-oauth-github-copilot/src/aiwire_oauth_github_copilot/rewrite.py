@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwire._wire.codec import Request
+from aiwire.plugin import Request
 from aiwire.types import Model
 
 __all__ = ["initiator", "rewrite"]

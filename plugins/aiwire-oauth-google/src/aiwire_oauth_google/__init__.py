@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwire._plugins.hooks import OAuthSpec, ProviderSpec, hookimpl
+from aiwire.plugin import OAuthSpec, ProviderSpec, hookimpl
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 PROVIDER = "google-gemini-cli"
 API = "google-gemini-cli"

@@ -4,7 +4,8 @@ Request: ``POST {base}/v1internal:streamGenerateContent?alt=sse`` with
 ``{"project", "model", "request": <Gemini body>, "userAgent", "requestId"}``.
 Response events: ``{"response": <Gemini chunk>, "traceId": ...}``. The Gemini
 body and the chunk decoding are the ``google-generative-ai`` codec's (from
-aiwire-google), reached through the registry, never copied.
+aiwire-google), reached through the :class:`~aiwire.plugin.CodecContext`
+this codec is built with, never copied or imported.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import Any
 
 import msgspec
 
-from aiwire._plugins.registry import get_registry
-from aiwire._wire.codec import Codec, Credentials, ErrorInfo, Options, Request, StreamDecoder
 from aiwire.errors import MissingCredentialsError
+from aiwire.plugin import Codec, CodecContext, Credentials, ErrorInfo, Options, Request, StreamDecoder, WrappedDecoder
 from aiwire.types import AssistantMessage, Context, Model
 
 __all__ = ["CloudCodeAssistCodec", "unwrap"]
@@ -38,15 +38,30 @@ def unwrap(data: bytes) -> bytes:
     return bytes(_envelope.decode(data).response)
 
 
+class _UnwrapDecoder(WrappedDecoder):
+    """The Gemini decoder, fed the chunk inside each envelope."""
+
+    def feed(self, event: str, data: bytes) -> None:
+        self.inner.feed(event, unwrap(data))
+
+
 class CloudCodeAssistCodec:
     """Delegates to the Gemini codec; adds the envelope on the way out and
-    removes it on the way back."""
+    removes it on the way back. Registered as a codec factory: the registry
+    builds it with a :class:`CodecContext`."""
 
     api = "google-gemini-cli"
 
+    def __init__(self, context: CodecContext) -> None:
+        self._context = context
+        self._inner: Codec | None = None
+
     @property
     def inner(self) -> Codec:
-        return get_registry().codec(INNER_API)  # type: ignore[no-any-return]
+        """The ``google-generative-ai`` codec, looked up on first use."""
+        if self._inner is None:
+            self._inner = self._context.codec(INNER_API)
+        return self._inner
 
     @property
     def framing(self) -> Any:
@@ -78,14 +93,7 @@ class CloudCodeAssistCodec:
         return Request(url=f"{model.base_url.rstrip('/')}/v1internal:{method}", headers=headers, json=body)
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        dec = self.inner.decoder(model, options)
-        feed = dec.feed
-
-        def feed_unwrapped(event: str, data: bytes) -> None:
-            feed(event, unwrap(data))
-
-        dec.feed = feed_unwrapped  # type: ignore[method-assign]
-        return dec
+        return _UnwrapDecoder(self.inner.decoder(model, options))
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
         return self.inner.parse_response(model, options, unwrap(body))

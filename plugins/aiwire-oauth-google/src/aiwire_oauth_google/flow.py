@@ -15,14 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aiwire._wire.codec import Credentials
-from aiwire.auth.errors import LoginError
-from aiwire.auth.grants import TIMEOUT, authorize, exchange_code, refresh_grant, tokens_to_login
-from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
+from aiwire.plugin import (
+    TIMEOUT,
+    Credentials,
+    LoginCallbacks,
+    LoginError,
+    OAuthFlow,
+    authorize,
+    exchange_code,
+    refresh_grant,
+    tokens_to_login,
+)
 
 if TYPE_CHECKING:
-    from aiwire._plugins.hooks import ProviderSpec
-    from aiwire.auth.store import StoredLogin
+    from aiwire.plugin import ProviderSpec, StoredLogin
     from aiwire.types import Model
 
 __all__ = ["GeminiCliFlow", "discover_project"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwire._plugins.hooks import OAuthSpec, ProviderSpec, hookimpl
+from aiwire.plugin import OAuthSpec, ProviderSpec, hookimpl
 
 if TYPE_CHECKING:
-    from aiwire._wire.codec import Request
+    from aiwire.plugin import Request
     from aiwire.types import Model
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 PROVIDER = "openai-codex"
 BASE_URL = "https://chatgpt.com/backend-api/codex"

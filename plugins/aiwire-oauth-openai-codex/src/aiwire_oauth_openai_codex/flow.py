@@ -7,13 +7,18 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from aiwire._wire.codec import Credentials
-from aiwire.auth.grants import authorize, exchange_code, refresh_grant, tokens_to_login
-from aiwire.auth.oauth import LoginCallbacks, OAuthFlow
+from aiwire.plugin import (
+    Credentials,
+    LoginCallbacks,
+    OAuthFlow,
+    authorize,
+    exchange_code,
+    refresh_grant,
+    tokens_to_login,
+)
 
 if TYPE_CHECKING:
-    from aiwire._plugins.hooks import ProviderSpec
-    from aiwire.auth.store import StoredLogin
+    from aiwire.plugin import ProviderSpec, StoredLogin
     from aiwire.types import Model
 
 __all__ = ["CodexFlow", "account_id", "jwt_claims"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwire._wire.codec import Request
+from aiwire.plugin import Request
 
 __all__ = ["rewrite"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiwire
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 __all__ = ["AIWIRE_PLUGIN_API", "register_apis", "register_models", "register_providers"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from aiwire._wire.codec import Options, StreamDecoder
+from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import Cost, Model, ProviderContent
 
 from ._common import error_from

@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from aiwire._wire.codec import Credentials, ErrorInfo, Options, normalize_tool_call_id
 from aiwire.errors import BadOptionsError
+from aiwire.plugin import Credentials, ErrorInfo, Options, normalize_tool_call_id
 from aiwire.types import ImageContent, Model, TextContent, UserContent
 
 from .compat import Compat, resolve_compat

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire._wire.codec import Options, StreamDecoder
+from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import Model, ProviderContent, TextContent, ThinkingContent
 
 from ._common import error_from

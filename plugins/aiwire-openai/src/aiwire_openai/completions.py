@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire._wire.codec import BaseCodec, Credentials, ErrorInfo, Options, Request
+from aiwire.plugin import BaseCodec, Credentials, ErrorInfo, Options, Request
 from aiwire.types import (
     AssistantMessage,
     Context,

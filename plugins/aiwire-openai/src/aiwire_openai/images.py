@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from aiwire._wire.codec import (
+from aiwire.errors import BadOptionsError
+from aiwire.plugin import (
     BaseCodec,
     Credentials,
     ErrorInfo,
@@ -29,7 +30,6 @@ from aiwire._wire.codec import (
     image_prompt,
     make_usage,
 )
-from aiwire.errors import BadOptionsError
 from aiwire.types import Context, ImageContent, ImageResult, Model, Usage
 
 from ._chat_decode import ChatDecoder, _Usage

@@ -6,7 +6,7 @@ documented in :mod:`aiwire_openai.compat`.
 
 from __future__ import annotations
 
-from aiwire._plugins.hooks import ProviderSpec
+from aiwire.plugin import ProviderSpec
 
 __all__ = ["PROVIDERS"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire._wire.codec import (
+from aiwire.plugin import (
     CODEC_OPTIONS,
     BaseCodec,
     Credentials,

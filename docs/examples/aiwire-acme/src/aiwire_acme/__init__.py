@@ -13,7 +13,7 @@ from typing import Any
 import aiwire
 from aiwire.types import Model, ModelCost
 
-AIWIRE_PLUGIN_API = 1
+AIWIRE_PLUGIN_API = 2
 
 BASE_URL = "https://api.acme.test/v1"
 

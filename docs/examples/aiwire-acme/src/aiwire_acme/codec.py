@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from aiwire._wire.codec import BaseCodec, Credentials, ErrorInfo, Options, Request, StreamDecoder, generic_error_info
+from aiwire.plugin import BaseCodec, Credentials, ErrorInfo, Options, Request, StreamDecoder, generic_error_info
 from aiwire.types import (
     AssistantMessage,
     Context,
