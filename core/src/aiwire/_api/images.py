@@ -20,6 +20,7 @@ import msgspec
 from aiwire._engine.call import Call, as_context, make_options
 from aiwire._io.drivers import _async_client, _describe, _request, _Retries, _sync_client, _with_note
 from aiwire._wire.codec import IMAGE_OPTIONS, ImageCodec, ImageOptions, Request, image_prompt
+from aiwire._wire.exchange import RequestContext, ResponseInfo
 from aiwire.errors import BadOptionsError
 from aiwire.types import Context, ImageResult, Model
 
@@ -138,16 +139,18 @@ class ImageCall(Call):
             return self.failed(f"could not decode the {self.model.api} response: {_describe(exc)}")
 
     def end(self, result: ImageResult) -> ImageResult:
-        try:
-            self.registry.pm.hook.on_images_end(model=self.model, result=result, call=None)
-        except Exception:  # observers must not break a finished call
-            log.exception("on_images_end hook failed")
+        self.registry.run_on_images_end(
+            RequestContext(self.model, self.options, self.credentials, self.request), result
+        )
         return result
 
     def observe(self, response: httpx.Response) -> str:
         if self.options.on_response is not None:
             self.options.on_response(self.model, response)
-        self.registry.pm.hook.on_response(model=self.model, response=response, call=None)
+        self.registry.run_on_response(
+            RequestContext(self.model, self.options, self.credentials, self.request),
+            ResponseInfo(response.status_code, response.headers, str(response.url)),
+        )
         return f"HTTP {response.status_code}"
 
     def next_step(self, retries: _Retries, response: httpx.Response | None, reason: str) -> ImageResult | float:

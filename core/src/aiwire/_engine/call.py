@@ -27,6 +27,7 @@ from aiwire._wire.codec import (
     StreamDecoder,
     generic_error_info,
 )
+from aiwire._wire.exchange import RequestContext
 from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
 from aiwire.handoff import transform_context
 from aiwire.types import AssistantMessage, Context, Model, UserMessage
@@ -129,9 +130,9 @@ def resolve_credentials(reg: Registry, model: Model, options: Options) -> Creden
     spec = reg.providers.get(model.provider)
     if spec is None:
         return Credentials(kind="none", source="custom model without api_key")
-    found = reg.pm.hook.resolve_credentials(provider=spec, model=model)
+    found = reg.run_resolve_credentials(spec, model)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     for var in spec.env:
         value = os.environ.get(var)
         if value:
@@ -232,9 +233,7 @@ class Call:
             headers.update(self.credentials.headers)
             headers.update(self.options.headers or {})
             req.headers = headers
-        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req, call=None):
-            if isinstance(result, Request):
-                req = result
+        req = self.registry.run_prepare_request(RequestContext(self.model, self.options, self.credentials, req))
         if self.options.on_payload is not None:
             replaced = self.options.on_payload(self.model, req)
             if isinstance(replaced, Request):
@@ -344,12 +343,9 @@ class Call:
         return msg
 
     def message_end(self, message: AssistantMessage) -> None:
-        try:
-            self.registry.pm.hook.on_message_end(model=self.model, message=message, call=None)
-        except Exception:  # observers must not break a finished call
-            import logging
-
-            logging.getLogger("aiwire").exception("on_message_end hook failed")
+        self.registry.run_on_message_end(
+            RequestContext(self.model, self.options, self.credentials, self.request), message
+        )
 
 
 def prepare(

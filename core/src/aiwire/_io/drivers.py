@@ -35,6 +35,7 @@ from aiwire import events as ev
 from aiwire._engine.call import Call
 from aiwire._engine.retry import decide
 from aiwire._io.transport import async_client, sync_client
+from aiwire._wire.exchange import RequestContext, ResponseInfo
 from aiwire.types import AssistantMessage
 
 __all__ = ["AssistantStream", "SyncAssistantStream", "acomplete", "scomplete"]
@@ -115,7 +116,10 @@ def _with_note(text: str, note: str | None) -> str:
 def _observe(call: Call, response: httpx.Response) -> None:
     if call.options.on_response is not None:
         call.options.on_response(call.model, response)
-    call.registry.pm.hook.on_response(model=call.model, response=response, call=None)
+    call.registry.run_on_response(
+        RequestContext(call.model, call.options, call.credentials, call.request),
+        ResponseInfo(response.status_code, response.headers, str(response.url)),
+    )
 
 
 def _stall_message(call: Call) -> str:

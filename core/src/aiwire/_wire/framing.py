@@ -148,6 +148,8 @@ class SSEFramer:
 # Outside strings: a whole string (or one that runs to the end of the buffer,
 # group "open"; group "bs" is a lone trailing backslash), or a structural byte.
 _TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{},]', re.DOTALL)
+# The same inside an element, where commas do not matter.
+_TOKEN_INNER = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{}]', re.DOTALL)
 # Inside a string cut by a chunk boundary: the rest of it.
 _STRING_REST = re.compile(rb'(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))', re.DOTALL)
 _WS = b" \t\r\n"
@@ -211,7 +213,7 @@ class JSONArrayFramer:
                 pos += 1
                 sep = pos
                 continue
-            m = _TOKEN.search(buf, pos)
+            m = (_TOKEN if depth == 1 else _TOKEN_INNER).search(buf, pos)
             if m is None:
                 pos = n
                 break
