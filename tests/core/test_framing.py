@@ -101,7 +101,7 @@ def test_json_array_rejects_other_bodies(body: bytes, match: str) -> None:
 def test_json_array_round_trips_any_values(values: list[object], rng: random.Random) -> None:
     body = json.dumps(values, indent=rng.choice([None, 1])).encode()
     cuts = sorted(rng.randrange(len(body) + 1) for _ in range(rng.randrange(6)))
-    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
     assert [json.loads(d) for _, d in run(JSONArrayFramer(), chunks)] == values
 
 

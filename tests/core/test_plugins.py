@@ -200,3 +200,137 @@ def test_bad_registrations_are_rejected() -> None:
             _plugins.get_registry()
     finally:
         aiwire.unregister_plugin("bad-plugin")
+
+
+SPECNAME = """
+from aiwire.plugin import ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
+import aiwire
+
+AIWIRE_PLUGIN_API = (1, 2)
+
+@hookimpl(specname="register_apis")
+def add_wire(register: RegisterApi) -> None:
+    register("acme-wire", "{mod}_codec:Codec")
+
+@hookimpl(specname="register_providers", trylast=True)
+def hosts_last(register: RegisterProvider) -> None:
+    register(ProviderSpec(id="acme-late", api="acme-wire", base_url="http://late.invalid", auth="none"))
+
+@hookimpl(specname="register_providers", tryfirst=True)
+def hosts_first(register: RegisterProvider) -> None:
+    ORDER.append("first")
+    register(ProviderSpec(id="acme", api="acme-wire", base_url="http://acme.invalid", auth="none"))
+
+@hookimpl(specname="register_models")
+def catalog(register: RegisterModels) -> None:
+    register([aiwire.Model(id="acme-1", provider="acme", api="acme-wire", base_url="http://acme.invalid")])
+
+ORDER = []
+"""
+
+
+def test_specname_hooks_register_end_to_end(site: Site) -> None:
+    site.add("aiwire-acme", "acme_plugin", SPECNAME.format(mod="acme_plugin"), codec=CODEC)
+    rows = _plugin_rows()
+    row = rows["acme_plugin"]
+    assert row.status == "ok", row.error
+    assert row.hooks == ["register_apis", "register_models", "register_providers"]
+    reg = _plugins.get_registry()
+    # tryfirst/trylast are pluggy's: the tryfirst implementation ran first.
+    assert list(p for p in reg.providers if p.startswith("acme")) == ["acme", "acme-late"]
+    assert sys.modules["acme_plugin"].ORDER == ["first"]
+    msg = aiwire.complete_sync(aiwire.get_model("acme/acme-1"), "hi", transport=_demo_transport())
+    assert msg.stop_reason == "stop" and "offline demo" in msg.text
+
+
+def test_unknown_hook_names_are_refused_unless_optional() -> None:
+    class Typo:
+        AIWIRE_PLUGIN_API = 2
+
+        @aiwire.hookimpl
+        def register_provider(self, register):  # missing "s"
+            raise AssertionError("never called")
+
+    class Optional:
+        AIWIRE_PLUGIN_API = 2
+
+        @aiwire.hookimpl(optionalhook=True)
+        def from_a_newer_api(self, register):
+            raise AssertionError("never called")
+
+    aiwire.register_plugin(Typo(), "typo")
+    aiwire.register_plugin(Optional(), "optional")
+    try:
+        rows = _plugin_rows()
+        assert rows["typo"].status == "error"
+        assert "'register_provider', which is not an aiwire hook" in (rows["typo"].error or "")
+        assert rows["optional"].status == "ok"
+    finally:
+        aiwire.unregister_plugin("typo")
+        aiwire.unregister_plugin("optional")
+
+
+def test_request_hooks_cannot_be_wrappers() -> None:
+    class Wrapper:
+        AIWIRE_PLUGIN_API = 2
+
+        @aiwire.hookimpl(wrapper=True)
+        def prepare_request(self, model, request):
+            return (yield)
+
+    aiwire.register_plugin(Wrapper(), "wrapper")
+    try:
+        assert "cannot be a hook wrapper" in (_plugin_rows()["wrapper"].error or "")
+    finally:
+        aiwire.unregister_plugin("wrapper")
+
+
+def test_register_hook_wrappers_run_around_the_plugins_own_hook() -> None:
+    seen: list[str] = []
+
+    class Wrapped:
+        AIWIRE_PLUGIN_API = 2
+
+        @aiwire.hookimpl(wrapper=True)
+        def register_providers(self, register):
+            seen.append("before")
+            result = yield
+            seen.append("after")
+            return result
+
+        @aiwire.hookimpl(specname="register_providers")
+        def hosts(self, register):
+            seen.append("hosts")
+            register(aiwire.ProviderSpec(id="wrapped", api="faux", base_url="http://w.invalid", auth="none"))
+
+    aiwire.register_plugin(Wrapped(), "wrapped")
+    try:
+        assert _plugin_rows()["wrapped"].status == "ok"
+        assert seen == ["before", "hosts", "after"]
+        assert aiwire.get_provider("wrapped").plugin == "wrapped"
+    finally:
+        aiwire.unregister_plugin("wrapped")
+
+
+@pytest.mark.parametrize(
+    ("declared", "status", "says"),
+    [
+        (2, "ok", None),
+        ((1, 2), "ok", None),
+        (range(2, 4), "ok", None),
+        (1, "refused", "built for plugin API 1, but this aiwire 0.1.0 implements plugin API 2; upgrade the plugin"),
+        ((3, 4), "refused", "built for plugin API 3, 4, but this aiwire 0.1.0 implements plugin API 2; upgrade aiwire"),
+        ("2", "refused", "AIWIRE_PLUGIN_API must be an int or a tuple of ints, not '2'"),
+        (True, "refused", "AIWIRE_PLUGIN_API must be an int or a tuple of ints"),
+    ],
+)
+def test_plugin_api_versions(declared: object, status: str, says: str | None) -> None:
+    plugin = type("Versioned", (), {"AIWIRE_PLUGIN_API": declared})()
+    aiwire.register_plugin(plugin, "versioned")
+    try:
+        row = _plugin_rows()["versioned"]
+        assert row.status == status
+        if says is not None:
+            assert says in (row.error or "")
+    finally:
+        aiwire.unregister_plugin("versioned")
