@@ -8,11 +8,14 @@
 
 The pytest plugin (installed with aiwire, entry point ``pytest11``) adds the
 ``faux`` fixture and a ``vcr_config`` that scrubs credentials from cassettes.
+``use_plugin`` gives a test a fresh plugin registry, optionally with a plugin
+registered in-process (a plugin's own test suite, before it is installed).
 """
 
 from __future__ import annotations
 
 from aiwire.testing._faux_provider import FauxProvider, error, image, text, thinking, tool_call
+from aiwire.testing._registry import use_plugin
 from aiwire.testing._scrub import SCRUBBED, scrub_request, scrub_response, vcr_config
 
 __all__ = [
@@ -25,5 +28,6 @@ __all__ = [
     "text",
     "thinking",
     "tool_call",
+    "use_plugin",
     "vcr_config",
 ]

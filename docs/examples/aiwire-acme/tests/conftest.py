@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aiwire._plugins import registry as _plugins
+from aiwire.testing import use_plugin
 
 try:
     metadata.distribution("aiwire-acme")
@@ -25,12 +25,11 @@ except metadata.PackageNotFoundError:
 def acme_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ACME_API_KEY", "test-key")
     monkeypatch.delenv("ACME_BASE_URL", raising=False)
-    _plugins.reset()
-    if not INSTALLED:
+    if INSTALLED:
+        with use_plugin():  # discovery finds it through its entry point
+            yield
+    else:
         import aiwire_acme
 
-        _plugins.register_plugin(aiwire_acme, "acme")
-    yield
-    if not INSTALLED:
-        _plugins.unregister_plugin("acme")
-    _plugins.reset()
+        with use_plugin(aiwire_acme, "acme"):
+            yield

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 import aiwire
-from aiwire._wire.codec import Credentials, Options
+from aiwire.plugin import Credentials, Options
 from aiwire.types import (
     AssistantMessage,
     Context,

@@ -8,25 +8,25 @@ time an ``acme-chat`` request is made, so discovery stays cheap.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-import aiwire
+from aiwire.plugin import ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
 from aiwire.types import Model, ModelCost
 
+# The plugin API versions this plugin works with (an int, or a tuple of ints).
 AIWIRE_PLUGIN_API = 2
 
 BASE_URL = "https://api.acme.test/v1"
 
 
-@aiwire.hookimpl
-def register_apis(register: Any) -> None:
+@hookimpl
+def register_apis(register: RegisterApi) -> None:
     register("acme-chat", "aiwire_acme.codec:AcmeCodec")
 
 
-@aiwire.hookimpl
-def register_providers(register: Any) -> None:
+@hookimpl
+def register_providers(register: RegisterProvider) -> None:
     register(
-        aiwire.ProviderSpec(
+        ProviderSpec(
             id="acme",
             name="Acme",
             api="acme-chat",
@@ -55,7 +55,7 @@ def _models() -> list[Model]:
     ]
 
 
-@aiwire.hookimpl
-def register_models(register: Any) -> None:
+@hookimpl
+def register_models(register: RegisterModels) -> None:
     # A callable: the catalog is built on first lookup, not at discovery.
     register(_models)
