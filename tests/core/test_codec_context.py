@@ -126,6 +126,16 @@ def test_codecs_that_need_each_other_while_built_are_reported() -> None:
         get_registry().codec("loop-a")
 
 
+def test_codecs_built_by_many_threads_at_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    reg = get_registry()
+    with ThreadPoolExecutor(8) as pool:
+        codecs = list(pool.map(lambda _: reg.codec("shout"), range(32)))
+    assert all(c is codecs[0] for c in codecs)
+    assert codecs[0].inner is reg.codec("faux")
+
+
 def test_a_context_from_a_mapping_for_unit_tests() -> None:
     faux = get_registry().codec("faux")
     codec = ShoutCodec(CodecContext({"faux": faux}, api="shout"))

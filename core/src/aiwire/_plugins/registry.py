@@ -101,7 +101,8 @@ class Registry:
         self._model_sources: list[tuple[str, Any]] = []
         self._models: dict[tuple[str, str], Model] | None = None
         self._codecs: dict[str, Any] = {}
-        self._building: list[str] = []
+        self._building: list[str] = []  # apis being built, by the thread holding _codec_lock
+        self._codec_lock = threading.RLock()
         self._reported: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
@@ -300,6 +301,15 @@ class Registry:
         codec = self._codecs.get(api)
         if codec is not None:
             return codec
+        # One builder at a time; re-entrant, since a factory may look up the
+        # codec it wraps (CodecContext.codec) while it is being built.
+        with self._codec_lock:
+            codec = self._codecs.get(api)
+            if codec is None:
+                codec = self._codecs[api] = self._build(api)
+        return codec
+
+    def _build(self, api: str) -> Any:
         spec = self.apis.get(api)
         if spec is None:
             from aiwire.errors import UnknownApiError
@@ -322,7 +332,7 @@ class Registry:
                 except Exception as exc:
                     raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
             try:
-                obj = _build_codec(obj, CodecContext(self.codec_lookup, api=api, plugin=spec.plugin))
+                return _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
             except AiwireError:
                 raise
             except Exception as exc:
@@ -331,12 +341,6 @@ class Registry:
                 ) from exc
         finally:
             self._building.pop()
-        self._codecs[api] = obj
-        return obj
-
-    @property
-    def codec_lookup(self) -> _CodecLookup:
-        return _CodecLookup(self)
 
     @property
     def models(self) -> dict[tuple[str, str], Model]:

@@ -6,10 +6,7 @@ catalog load on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiwire
-from aiwire.plugin import ProviderSpec
+from aiwire.plugin import ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
 
 __version__ = "0.1.0"
 
@@ -19,13 +16,13 @@ API = "anthropic-messages"
 BASE_URL = "https://api.anthropic.com/v1"
 
 
-@aiwire.hookimpl
-def register_apis(register: Any) -> None:
+@hookimpl
+def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_anthropic.codec:AnthropicCodec")
 
 
-@aiwire.hookimpl
-def register_providers(register: Any) -> None:
+@hookimpl
+def register_providers(register: RegisterProvider) -> None:
     register(
         ProviderSpec(
             id="anthropic",
@@ -39,6 +36,6 @@ def register_providers(register: Any) -> None:
     )
 
 
-@aiwire.hookimpl
-def register_models(register: Any) -> None:
+@hookimpl
+def register_models(register: RegisterModels) -> None:
     register("aiwire_anthropic")  # catalog.json, loaded on first lookup

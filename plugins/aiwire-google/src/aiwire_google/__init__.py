@@ -10,9 +10,7 @@ This module only registers names; the codec loads on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiwire
+from aiwire.plugin import ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
 
 AIWIRE_PLUGIN_API = 2
 
@@ -21,15 +19,15 @@ GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 VERTEX_BASE_URL = "https://aiplatform.googleapis.com/v1/publishers/google"
 
 
-@aiwire.hookimpl
-def register_apis(register: Any) -> None:
+@hookimpl
+def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_google.codec:GoogleCodec")
 
 
-@aiwire.hookimpl
-def register_providers(register: Any) -> None:
+@hookimpl
+def register_providers(register: RegisterProvider) -> None:
     register(
-        aiwire.ProviderSpec(
+        ProviderSpec(
             id="google",
             name="Google Gemini API",
             api=API,
@@ -40,7 +38,7 @@ def register_providers(register: Any) -> None:
         )
     )
     register(
-        aiwire.ProviderSpec(
+        ProviderSpec(
             id="google-vertex",
             name="Google Vertex AI",
             api=API,
@@ -51,6 +49,6 @@ def register_providers(register: Any) -> None:
     )
 
 
-@aiwire.hookimpl
-def register_models(register: Any) -> None:
+@hookimpl
+def register_models(register: RegisterModels) -> None:
     register("aiwire_google")  # catalog.json, loaded on first lookup

@@ -6,9 +6,15 @@ aiwire-google in Cloud Code Assist's request and response envelope.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiwire.plugin import OAuthSpec, ProviderSpec, hookimpl
+from aiwire.plugin import (
+    OAuthSpec,
+    ProviderSpec,
+    RegisterApi,
+    RegisterModels,
+    RegisterOAuth,
+    RegisterProvider,
+    hookimpl,
+)
 
 AIWIRE_PLUGIN_API = 2
 
@@ -18,12 +24,12 @@ BASE_URL = "https://cloudcode-pa.googleapis.com"
 
 
 @hookimpl
-def register_apis(register: Any) -> None:
+def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_oauth_google.codec:CloudCodeAssistCodec")
 
 
 @hookimpl
-def register_oauth_providers(register: Any) -> None:
+def register_oauth_providers(register: RegisterOAuth) -> None:
     register(
         OAuthSpec(
             id=PROVIDER,
@@ -35,7 +41,7 @@ def register_oauth_providers(register: Any) -> None:
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(
         ProviderSpec(
             id=PROVIDER,
@@ -49,5 +55,5 @@ def register_providers(register: Any) -> None:
 
 
 @hookimpl
-def register_models(register: Any) -> None:
+def register_models(register: RegisterModels) -> None:
     register("aiwire_oauth_google")  # catalog.json, loaded on first lookup
