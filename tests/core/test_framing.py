@@ -182,3 +182,61 @@ def test_lines_under_the_cap_pass() -> None:
     assert SSEFramer(max_size=1000).feed(b"data: " + big + b"\n\n") == [("message", big)]
     assert NDJSONFramer(max_size=1000).feed(b'"' + big + b'"\n') == [("message", b'"' + big + b'"')]
     assert JSONArrayFramer(max_size=1000).feed(b'["' + big + b'"]') == [("message", b'"' + big + b'"')]
+
+
+# -- through the engine ------------------------------------------------------------
+
+FAUX_EVENTS = [
+    {"type": "block_start", "index": 0, "block": "text"},
+    {"type": "block_delta", "index": 0, "delta": "Hel"},
+    {"type": "block_delta", "index": 0, "delta": "lo ]}"},
+    {"type": "block_end", "index": 0},
+    {"type": "usage", "input": 3, "output": 2},
+    {"type": "end", "stop_reason": "stop"},
+]
+
+
+@pytest.mark.parametrize(
+    ("framer", "body"),
+    [
+        (JSONArrayFramer, ("[" + ",\r\n".join(json.dumps(e) for e in FAUX_EVENTS) + "]").encode()),
+        (NDJSONFramer, "".join(json.dumps(e) + "\n" for e in FAUX_EVENTS).encode()),
+    ],
+    ids=["json-array", "ndjson"],
+)
+def test_a_codec_declaring_a_framer_streams_through_the_engine(framer: type, body: bytes) -> None:
+    import httpx
+
+    import aiwire
+    from aiwire._demo.faux import FauxCodec
+    from aiwire.plugin import ProviderSpec, RegisterApi, RegisterProvider, hookimpl
+
+    class FramedCodec(FauxCodec):
+        api = "faux-framed"
+        framing = framer
+
+    class Plugin:
+        AIWIRE_PLUGIN_API = 2
+
+        @hookimpl
+        def register_apis(self, register: RegisterApi) -> None:
+            register("faux-framed", FramedCodec())
+
+        @hookimpl
+        def register_providers(self, register: RegisterProvider) -> None:
+            register(ProviderSpec(id="framed", api="faux-framed", base_url="http://framed.invalid", auth="none"))
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        # Trickle the body in 7-byte reads, as a slow server would.
+        chunks = [body[i : i + 7] for i in range(0, len(body), 7)]
+        return httpx.Response(200, content=iter(chunks))
+
+    aiwire.register_plugin(Plugin(), "framed")
+    try:
+        model = aiwire.custom_model("f-1", provider="framed")
+        events = list(aiwire.stream_sync(model, "hi", transport=httpx.MockTransport(reply)))
+    finally:
+        aiwire.unregister_plugin("framed")
+    msg = events[-1].message
+    assert (msg.stop_reason, msg.text, msg.usage.output if msg.usage else None) == ("stop", "Hello ]}", 2)
+    assert [type(e).__name__ for e in events][:2] == ["Start", "TextStart"]

@@ -1,8 +1,9 @@
 """Hook specifications and the records plugins register.
 
 A plugin is a module named by an entry point in the ``aiwire`` group. It sets
-``AIWIRE_PLUGIN_API`` to the plugin API version it was built for and
-implements any of the hooks below with :data:`hookimpl`::
+``AIWIRE_PLUGIN_API`` to the plugin API version(s) it works with (an int or a
+tuple of ints) and implements any of the hooks below with :data:`hookimpl`,
+imported from :mod:`aiwire.plugin` like everything else it uses::
 
     from aiwire.plugin import ProviderSpec, RegisterApi, RegisterProvider, hookimpl
 
@@ -246,14 +247,16 @@ class AiwireSpecs:
     @hookspec
     def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:
         """Inspect or rewrite the outgoing request of every attempt; return a
-        replacement or ``None`` (in-place changes are kept). ``call`` has the
-        credentials, options and attempt number; take only the arguments you
-        need. Header names are case-insensitive (``request.headers`` is a
-        :class:`~aiwire.plugin.Headers`)."""
+        replacement or ``None`` (in-place changes are kept). Implementations
+        are chained in pluggy's order: each sees the request the previous one
+        left. ``call`` has the credentials, options and attempt number; take
+        only the arguments you need. Header names are case-insensitive
+        (``request.headers`` is a :class:`~aiwire.plugin.Headers`)."""
 
     @hookspec
     def on_response(self, model: Model, response: ResponseInfo, call: RequestContext) -> None:
-        """Observe the response status and headers, before the body is read."""
+        """Observe the response status and headers, before the body is read.
+        Observers never fail a call: a raising one is logged with its name."""
 
     @hookspec
     def on_message_end(self, model: Model, message: AssistantMessage, call: RequestContext) -> None:
