@@ -270,6 +270,20 @@ def test_unknown_hook_names_are_refused_unless_optional() -> None:
         aiwire.unregister_plugin("optional")
 
 
+def test_an_unmarked_register_function_is_reported() -> None:
+    class Unmarked:
+        AIWIRE_PLUGIN_API = 2
+
+        def register_providers(self, register):  # forgot @hookimpl
+            raise AssertionError("never called")
+
+    aiwire.register_plugin(Unmarked(), "unmarked")
+    try:
+        assert "register_providers is not marked as a hook" in (_plugin_rows()["unmarked"].error or "")
+    finally:
+        aiwire.unregister_plugin("unmarked")
+
+
 def test_request_hooks_cannot_be_wrappers() -> None:
     class Wrapper:
         AIWIRE_PLUGIN_API = 2

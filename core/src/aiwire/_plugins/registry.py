@@ -393,6 +393,10 @@ def _version_problem(declared: Any) -> str | None:
 
 
 def _check_hooks(module: Any, callers: list[Any]) -> None:
+    for name in _HOOK_NAMES:
+        obj = getattr(module, name, None)
+        if callable(obj) and getattr(obj, "aiwire_impl", None) is None:
+            raise PluginError(f"{name} is not marked as a hook; decorate it with @aiwire.plugin.hookimpl")
     for caller in callers:
         mine = [i for i in caller.get_hookimpls() if i.plugin is module]
         if not caller.has_spec():
