@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire._engine.call import prepare
+from aiwire._api.models import get_model
+from aiwire._engine.call import Call, prepare
 from aiwire._io.drivers import AssistantStream, SyncAssistantStream, acomplete, scomplete
+from aiwire._plugins.registry import get_registry
 from aiwire.types import AssistantMessage, Context, Model
 
 __all__ = ["complete", "complete_sync", "stream", "stream_sync"]
@@ -33,9 +35,12 @@ async def complete(
 
     A failed turn is returned with ``stop_reason`` error (its
     ``error_message`` says why); pass ``check=True`` to raise
-    :class:`~aiwire.errors.ProviderError` instead.
+    :class:`~aiwire.errors.ProviderError` instead. A provider that answers
+    only streamed requests (``ProviderSpec.stream_only``) is streamed, and
+    the stream's final message returned.
     """
-    msg = await acomplete(prepare(model, context, options, stream=False))
+    call, collect = _prepare_complete(model, context, options)
+    msg = await (AssistantStream(call).result() if collect else acomplete(call))
     return msg.raise_for_error() if check else msg
 
 
@@ -46,5 +51,15 @@ def stream_sync(model: Model | str, context: ContextLike, **options: Any) -> Syn
 
 def complete_sync(model: Model | str, context: ContextLike, *, check: bool = False, **options: Any) -> AssistantMessage:
     """Blocking twin of :func:`complete`."""
-    msg = scomplete(prepare(model, context, options, stream=False))
+    call, collect = _prepare_complete(model, context, options)
+    msg = SyncAssistantStream(call).result() if collect else scomplete(call)
     return msg.raise_for_error() if check else msg
+
+
+def _prepare_complete(model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> tuple[Call, bool]:
+    """The call for ``complete()``, and whether it must collect a stream: a
+    provider declared ``stream_only`` answers only streamed requests."""
+    m = get_model(model) if isinstance(model, str) else model
+    spec = get_registry().providers.get(m.provider) if isinstance(m, Model) else None
+    collect = spec is not None and spec.stream_only
+    return prepare(m, context, options, stream=collect), collect

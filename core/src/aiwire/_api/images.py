@@ -111,7 +111,7 @@ class ImageCall(Call):
 
     def build(self, *, stream: bool) -> Request:
         req = self.image_codec.build_image_request(self.model, self.context, self.image_options, self.credentials)
-        return self.finish_request(req)
+        return self.finish_request(req, stream=False)
 
     def result(self, **fields: Any) -> ImageResult:
         m = self.model

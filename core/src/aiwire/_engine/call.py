@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from aiwire import events as ev
+from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
     CODEC_OPTIONS,
@@ -27,6 +28,8 @@ from aiwire._wire.codec import (
     StreamDecoder,
     generic_error_info,
 )
+from aiwire._wire.exchange import RequestContext
+from aiwire._wire.headers import Headers, merge_headers
 from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
 from aiwire.handoff import transform_context
 from aiwire.types import AssistantMessage, Context, Model, UserMessage
@@ -149,7 +152,8 @@ def resolve_credentials(reg: Registry, model: Model, options: Options) -> Creden
     return Credentials(kind="none", source="none needed")
 
 
-def check_supported(codec: Codec, options: Options) -> None:
+def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
     defaults = _DEFAULTS
     unsupported = [
         name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(defaults, name)
@@ -159,6 +163,14 @@ def check_supported(codec: Codec, options: Options) -> None:
             f"the {codec.api} api does not support option(s) {', '.join(sorted(unsupported))}; "
             "remove them, or pass vendor fields in provider_options"
         )
+    if spec is not None and spec.options is not None:
+        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(defaults, n))
+        if refused:
+            takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
+            raise BadOptionsError(
+                f"provider {spec.id!r} does not accept option(s) {', '.join(refused)} (its backend refuses them; "
+                f"it takes: {takes}); remove them from the call"
+            )
 
 
 _DEFAULTS = Options()
@@ -201,7 +213,7 @@ class Call:
         self.options = options
         self.codec: Codec = reg.codec(model.api)
         validate_tools(context, options)
-        check_supported(self.codec, options)
+        check_supported(self.codec, options, reg.providers.get(model.provider))
         self.credentials = resolve_credentials(reg, model, options)
         if self.credentials.base_url:
             self.model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
@@ -220,25 +232,27 @@ class Call:
         if self.sent_context is None:
             self.sent_context = transform_context(self.context, self.model, self.codec)
         req = self.codec.build_request(self.model, self.sent_context, self.options, self.credentials, stream=stream)
-        req = self.finish_request(req)
+        req = self.finish_request(req, stream=stream)
         self._built_for = stream
         return req
 
-    def finish_request(self, req: Request) -> Request:
-        """Merge headers, then let ``prepare_request`` hooks and ``on_payload`` see the request."""
-        if self.model.headers or self.credentials.headers or self.options.headers:
-            headers = dict(self.model.headers)
-            headers.update(req.headers)
-            headers.update(self.credentials.headers)
-            headers.update(self.options.headers or {})
-            req.headers = headers
-        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req, call=None):
+    def finish_request(self, req: Request, *, stream: bool = True) -> Request:
+        """Merge headers, then let ``prepare_request`` hooks and ``on_payload`` see the request.
+
+        Header layers (model, codec, credentials, ``headers=`` option) merge by
+        name case-insensitively, later layers winning: one line per name on the wire.
+        """
+        req.headers = merge_headers(self.model.headers, req.headers, self.credentials.headers, self.options.headers)
+        call = RequestContext(self.model, self.options, self.credentials, req, stream=stream)
+        for result in self.registry.pm.hook.prepare_request(model=self.model, request=req, call=call):
             if isinstance(result, Request):
-                req = result
+                req = call.request = result
         if self.options.on_payload is not None:
             replaced = self.options.on_payload(self.model, req)
             if isinstance(replaced, Request):
                 req = replaced
+        if not isinstance(req.headers, Headers):  # a hook or on_payload assigned a plain dict
+            req.headers = Headers(req.headers)
         self.request = req
         return req
 
