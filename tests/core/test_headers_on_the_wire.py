@@ -10,6 +10,7 @@ case-insensitively, as HTTP does: ``authorization`` from a codec and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -190,10 +191,8 @@ class WireServer:
                 continue
             with conn:
                 conn.settimeout(5)
-                try:
+                with contextlib.suppress(OSError):
                     self._one(conn)
-                except OSError:
-                    pass
 
     def _one(self, conn: socket.socket) -> None:
         data = b""
@@ -300,9 +299,7 @@ def test_every_first_party_api_is_covered() -> None:
 
 
 @pytest.mark.parametrize(("provider", "api"), KEY_PROVIDERS, ids=[f"{p}-{a}" for p, a in KEY_PROVIDERS])
-async def test_api_key_providers_send_each_header_once(
-    server: WireServer, home: Path, provider: str, api: str
-) -> None:
+async def test_api_key_providers_send_each_header_once(server: WireServer, home: Path, provider: str, api: str) -> None:
     # Every header layer spells names its own way: the model, the provider
     # row, the codec, and the call's headers= option all meet here.
     model = aiwire.custom_model(
@@ -325,7 +322,10 @@ async def test_api_key_providers_send_each_header_once(
 async def test_image_generation_sends_each_header_once(server: WireServer, home: Path) -> None:
     model = at("openai/gpt-image-1", server)
     options: dict[str, Any] = {"api_key": "sk-test-key", "headers": {"Authorization": "Bearer sk-test-key"}}
-    results = [await aiwire.generate_images(model, "a red dot", **options), aiwire.generate_images_sync(model, "a red dot", **options)]
+    results = [
+        await aiwire.generate_images(model, "a red dot", **options),
+        aiwire.generate_images_sync(model, "a red dot", **options),
+    ]
     for result in results:
         assert result.stop_reason == "stop", result.error_message
         assert len(result.images) == 1
@@ -352,7 +352,11 @@ async def test_claude_login(server: WireServer, home: Path) -> None:
         assert one.json()["system"][0]["text"].startswith("You are Claude Code")
 
 
-COPILOT_ROUTES = {"openai-completions": "gpt-4.1", "openai-responses": "gpt-5.4", "anthropic-messages": "claude-sonnet-4.5"}
+COPILOT_ROUTES = {
+    "openai-completions": "gpt-4.1",
+    "openai-responses": "gpt-5.4",
+    "anthropic-messages": "claude-sonnet-4.5",
+}
 
 
 @pytest.mark.parametrize("api", sorted(COPILOT_ROUTES))
@@ -392,4 +396,3 @@ def test_the_check_catches_a_duplicate() -> None:
     none = Seen("POST / HTTP/1.1", [("host", "h")], b"")
     with pytest.raises(AssertionError, match="one credential header"):
         assert_each_header_once(none)
-

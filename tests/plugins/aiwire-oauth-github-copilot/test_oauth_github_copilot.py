@@ -158,9 +158,7 @@ def test_base_url_and_domain() -> None:
     assert normalize_domain(" https://GHE.acme.com/login ") == "ghe.acme.com" and normalize_domain("") == "github.com"
 
 
-def _sent(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_id: str, context: Context, **options: Any
-) -> Headers:
+def _sent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_id: str, context: Context, **options: Any) -> Headers:
     monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
     login = StoredLogin(access=TOKEN, refresh="gho", expires=time.time() + 3600, extra={"api_url": "http://x.test"})
     default_store().put("github-copilot", login)

@@ -66,4 +66,3 @@ def register_providers(register: Any) -> None:
 @hookimpl
 def register_models(register: Any) -> None:
     register("aiwire_oauth_openai_codex")  # catalog.json, loaded on first lookup
-
