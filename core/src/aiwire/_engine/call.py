@@ -167,22 +167,23 @@ def _run_resolve(reg: Registry, spec: ProviderSpec, model: Model) -> Credentials
 
 
 def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
-    """Refuse set options that the api, or a host that takes fewer, cannot send."""
-    supported = codec.supported_options
-    if spec is not None and spec.options is not None:
-        supported = supported & spec.options
-    unsupported = [name for name in CODEC_OPTIONS - supported if getattr(options, name) != getattr(_DEFAULTS, name)]
-    if not unsupported:
-        return
-    names = ", ".join(sorted(unsupported))
-    if spec is not None and spec.options is not None and not set(unsupported) - codec.supported_options:
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
+    unsupported = [
+        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(_DEFAULTS, name)
+    ]
+    if unsupported:
         raise BadOptionsError(
-            f"provider {spec.id!r} does not take option(s) {names} (its backend refuses them though the "
-            f"{codec.api} api has them); remove them"
+            f"the {codec.api} api does not support option(s) {', '.join(sorted(unsupported))}; "
+            "remove them, or pass vendor fields in provider_options"
         )
-    raise BadOptionsError(
-        f"the {codec.api} api does not support option(s) {names}; remove them, or pass vendor fields in provider_options"
-    )
+    if spec is not None and spec.options is not None:
+        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(_DEFAULTS, n))
+        if refused:
+            takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
+            raise BadOptionsError(
+                f"provider {spec.id!r} does not accept option(s) {', '.join(refused)} (its backend refuses them; "
+                f"it takes: {takes}); remove them from the call"
+            )
 
 
 _DEFAULTS = Options()
