@@ -7,7 +7,8 @@ raised only with ``check=True``; a setup problem raises at once. For each
 fault every entry point is run against the same scripted loopback server
 (:mod:`_faultserver`) and its outcome is reduced to an :class:`Outcome`
 (kind, stop reason, text, error message, status and type, requests the server
-saw, the delays and reasons announced to ``on_retry``). The six outcomes must be
+saw, the delays and reasons announced to ``on_retry``, how often ``on_payload``
+saw the request). The six outcomes must be
 identical and match what the table expects.
 
 Each test collects every discrepancy and fails once, with all six outcomes in
@@ -389,6 +390,7 @@ class Outcome(NamedTuple):
     error_type: str | None
     requests: int
     retries: tuple[tuple[float, str], ...]  # (delay, reason) announced to on_retry
+    payloads: int  # how often on_payload saw the request (no rule yet: once per call or per attempt, but the same)
 
     @property
     def delays(self) -> tuple[float, ...]:
@@ -502,7 +504,13 @@ class Bench:
         server.replies.clear()
         server.script(*(success(KINDS[entry]) if isinstance(step, str) else step for step in fault.script))
         retries: list[tuple[float, str]] = []
-        opts = {"on_retry": lambda n, delay, why: retries.append((round(delay, 3), why)), **fault.options(), **extra}
+        payloads: list[int] = []
+        opts = {
+            "on_retry": lambda n, delay, why: retries.append((round(delay, 3), why)),
+            "on_payload": lambda m, request: payloads.append(1),
+            **fault.options(),
+            **extra,
+        }
         before = len(server.requests)
         phase: list[str] = []
         problems: list[str] = []
@@ -511,7 +519,7 @@ class Bench:
             result = await asyncio.wait_for(RUNNERS[entry](self.model, opts, phase, problems), 15)
         except Exception as e:
             exc = e
-            outcome = Outcome("raised", None, "", f"{type(e).__name__}: {e}", None, None, 0, ())
+            outcome = Outcome("raised", None, "", f"{type(e).__name__}: {e}", None, None, 0, (), 0)
             if phase and fault.kind == "raised":  # a setup problem must raise from the call itself
                 problems.append(f"raised while consuming ({phase[-1]}), not by the call: {outcome.error_message}")
         else:
@@ -524,8 +532,11 @@ class Bench:
                 result.error_type,
                 0,
                 (),
+                0,
             )
-        outcome = outcome._replace(requests=len(server.requests) - before, retries=tuple(retries))
+        outcome = outcome._replace(
+            requests=len(server.requests) - before, retries=tuple(retries), payloads=len(payloads)
+        )
         return Run(outcome, problems, exc)
 
 
