@@ -189,6 +189,8 @@ _CHILD = textwrap.dedent(
     while not os.path.exists(go):
         time.sleep(0.005)
     creds = resolve_credentials(_plugins.get_registry(), MODEL, make_options({{}}))
+    if creds.stale:
+        creds = creds.refresher(False)  # what the driver does before the first send
     print(hashlib.sha256(creds.api_key.encode()).hexdigest())
     """
 )

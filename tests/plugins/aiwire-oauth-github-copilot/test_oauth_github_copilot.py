@@ -115,11 +115,16 @@ def test_expired_copilot_token_is_renewed_with_the_github_token(server: OAuthTes
     github = server.issue("copilot-test")["access_token"]
     default_store().put("github-copilot", StoredLogin(access="old", refresh=github, expires=time.time() - 1))
     model = get_registry().models[("github-copilot", "gpt-4.1")]
-    creds = resolve_credentials(get_registry(), model, make_options({}))
+    # Setup does no I/O: the stale token comes with its refresher, which the driver runs.
+    stale = resolve_credentials(get_registry(), model, make_options({}))
+    assert stale.stale and stale.refresher is not None
+    creds = stale.refresher(False)
     assert creds.api_key == TOKEN and default_store().get("github-copilot").refresh == github  # type: ignore[union-attr]
     default_store().put("github-copilot", StoredLogin(access="old", refresh="revoked", expires=time.time() - 1))
+    stale = resolve_credentials(get_registry(), model, make_options({}))
+    assert stale.refresher is not None
     with pytest.raises(LoginExpiredError, match="aiwire login github-copilot"):
-        resolve_credentials(get_registry(), model, make_options({}))
+        stale.refresher(False)
 
 
 @pytest.mark.vcr

@@ -143,6 +143,8 @@ class AsyncClient(_BaseClient):
     async def aclose(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
         await self._pool.aclose()
+        if type(self) is AsyncClient:
+            self._pool.closed = True
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -182,6 +184,7 @@ class Client(_BaseClient):
     def close(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
         self._pool.close()
+        self._pool.closed = True
 
     def __enter__(self) -> Client:
         return self

@@ -141,14 +141,15 @@ class Ended:
 
 
 class Failed:
-    """An exception from the I/O layer. ``network`` failures (connection,
-    protocol, timeout) may be retried; anything else a custom transport
-    raised ends the call."""
+    """A failure in the I/O layer, described by the driver (``"ReadError:
+    Connection reset by peer"``). ``network`` failures (connection, protocol,
+    timeout) may be retried; anything else a custom transport raised ends the
+    call."""
 
     __slots__ = ("description", "network")
 
-    def __init__(self, exc: BaseException, *, network: bool) -> None:
-        self.description = describe(exc)
+    def __init__(self, description: str, *, network: bool) -> None:
+        self.description = description
         self.network = network
 
 
@@ -157,7 +158,12 @@ class Stalled:
 
 
 class Aborted:
-    __slots__ = ()
+    """``sent``: whether the request had left when the abort came."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self, sent: bool = True) -> None:
+        self.sent = sent
 
 
 class Refreshed:
@@ -326,7 +332,8 @@ class Exchange:
                         return
                     reason = self._why(got)
             elif isinstance(outcome, Aborted):
-                self._fail("aborted before a response arrived", aborted=True)
+                why = "aborted before a response arrived" if outcome.sent else "aborted before the request was sent"
+                self._fail(why, aborted=True)
                 return
             elif isinstance(outcome, Failed) and not outcome.network:
                 self._fail(f"request to {req.url} failed: {outcome.description}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
@@ -36,6 +37,7 @@ from aiwire._engine.exchange import (
     Sleep,
     Stalled,
     Stream,
+    describe,
 )
 from aiwire._io.transport import Pool
 from aiwire._wire.exchange import ResponseInfo
@@ -45,6 +47,27 @@ __all__ = ["AssistantStream", "ImageJob", "acomplete", "http_request"]
 
 NET_ERRORS = (httpx.TransportError, httpx.TimeoutException, httpx.StreamError)
 _CONSUMER, _SERVER, _SLEEPING = 0, 1, 2
+
+
+def describe_io(exc: BaseException) -> str:
+    """One wording for a network failure whichever driver met it: httpx's
+    async and sync stacks word the same failure differently ("All connection
+    attempts failed" and "[Errno 111] Connection refused"), so the text comes
+    from the operating system's error underneath, or says "timed out"."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{kind}: timed out"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno:
+            return f"{kind}: {os.strerror(cause.errno)}"
+        for arg in cause.args:  # httpcore wraps the OSError as an argument
+            if isinstance(arg, OSError) and arg.errno:
+                return f"{kind}: {os.strerror(arg.errno)}"
+        cause = cause.__cause__ or cause.__context__
+    return describe(exc)
 
 
 def http_request(client: httpx.Client | httpx.AsyncClient, send: Send, read_timeout: float | None) -> httpx.Request:
@@ -171,7 +194,7 @@ class _Run:
                             break
                         except Exception as exc:  # httpx errors, or anything a custom transport raises
                             self.waiting = _CONSUMER
-                            outcome = Failed(exc, network=True)
+                            outcome = Failed(describe_io(exc), network=True)
                             break
                         self.waiting = _CONSUMER
                         out = ex.feed(chunk)
@@ -214,12 +237,12 @@ class _Run:
 
     async def _send(self, send: Send) -> Any:
         if self.aborted:
-            return Aborted()
+            return Aborted(sent=False)
         try:
             client = await self.pool.async_client(self.ex.call.options.transport or self._spec_transport())
             request = http_request(client, send, send.timeout)
         except Exception as exc:
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         if send.idle:
             if self.timer is None:
                 self.timer = _Timer(self, send.idle)
@@ -236,10 +259,10 @@ class _Run:
             return why
         except NET_ERRORS as exc:
             self.waiting = _CONSUMER
-            return Failed(exc, network=True)
+            return Failed(describe_io(exc), network=True)
         except Exception as exc:
             self.waiting = _CONSUMER
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         self.waiting = _CONSUMER
         self.response = response
         return Responded(response_info(response))
@@ -260,9 +283,9 @@ class _Run:
                 raise
             return why
         except NET_ERRORS as exc:
-            return Failed(exc, network=True)
+            return Failed(describe_io(exc), network=True)
         except Exception as exc:
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         finally:
             self.waiting = _CONSUMER
             await self._close()

@@ -34,8 +34,9 @@ from aiwire._engine.exchange import (
     Sleep,
     Stalled,
     Stream,
+    describe,
 )
-from aiwire._io.aio import NET_ERRORS, from_final, http_request, response_info
+from aiwire._io.aio import NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
 from aiwire.types import AssistantMessage, ImageResult, Model
 
@@ -134,7 +135,7 @@ class _SyncRun:
                             if self.aborted.is_set()
                             else Stalled()
                             if self._stalled(exc)
-                            else Failed(exc, network=True)
+                            else Failed(describe_io(exc), network=True)
                         )
                     self._close()
                 elif isinstance(action, Send):
@@ -158,23 +159,23 @@ class _SyncRun:
 
     def _send(self, send: Send) -> Any:
         if self.aborted.is_set():
-            return Aborted()
+            return Aborted(sent=False)
         call = self.ex.call
         try:
             spec_transport = call.spec.transport if call.spec is not None else None
             client = self.pool.sync_client(call.options.transport or spec_transport)
             self.request = request = http_request(client, send, send.timeout)
         except Exception as exc:
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         self._arm(send.idle)
         try:
             response = client.send(request, stream=True)
         except NET_ERRORS as exc:
             if self.aborted.is_set():
                 return Aborted()
-            return Stalled() if self._stalled(exc) else Failed(exc, network=True)
+            return Stalled() if self._stalled(exc) else Failed(describe_io(exc), network=True)
         except Exception as exc:
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         self.response = response
         return Responded(response_info(response))
 
@@ -184,9 +185,9 @@ class _SyncRun:
         try:
             return Body(resp.read())
         except NET_ERRORS as exc:
-            return Aborted() if self.aborted.is_set() else Failed(exc, network=True)
+            return Aborted() if self.aborted.is_set() else Failed(describe_io(exc), network=True)
         except Exception as exc:
-            return Failed(exc, network=False)
+            return Failed(describe(exc), network=False)
         finally:
             self._close()
 
