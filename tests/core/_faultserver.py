@@ -3,7 +3,7 @@
 It listens on 127.0.0.1 on an ephemeral port, in one daemon thread per
 connection, and answers each request with the next scripted :class:`Reply`
 (a list of operations: send bytes, pause, send keep-alive pings, reset the
-connection, close it). Every socket has a timeout and the server stops by
+connection, close it, or hold back the response head). Every socket has a timeout and the server stops by
 itself after ``lifetime`` seconds, so a broken test cannot hang the suite.
 
 Streaming replies use chunked transfer encoding, as vendors do.
@@ -145,6 +145,15 @@ class FaultServer:
         head += [f"{k}: {v}" for k, v in reply.headers.items()]
         if ops and ops[0][0] == "reset":  # before the first byte of the response
             _reset(conn)
+            return False
+        if ops and ops[0][0] == "hold":  # no response head for up to op[1] s, or until the client leaves
+            conn.settimeout(ops[0][1])
+            try:
+                while conn.recv(1024):
+                    pass
+                self.client_gone.set()
+            except TimeoutError:
+                pass
             return False
         conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
         for op in ops:

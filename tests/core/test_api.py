@@ -135,8 +135,8 @@ def test_reprs_never_show_secrets() -> None:
 def test_http_errors_become_error_messages(faux: FauxProvider) -> None:
     faux.reply(error("quota exhausted", status=400, error_type="invalid_request_error"))
     events = list(aiwire.stream_sync(faux.model, "hi"))
-    assert len(events) == 1 and isinstance(events[0], ev.Error)
-    msg = events[0].message
+    assert [type(e) for e in events] == [ev.Start, ev.Error]  # every stream begins with start
+    msg = events[1].message
     assert (msg.stop_reason, msg.error_status, msg.error_type, msg.error_message) == (
         "error",
         400,

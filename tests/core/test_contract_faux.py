@@ -67,17 +67,17 @@ class TestFauxContract(CodecContract):
 
 def test_contract_catches_a_split_sensitive_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite must fail a decoder whose output depends on chunking."""
-    from aiwire._engine import call as _call
+    from aiwire._engine.exchange import Exchange
 
-    real = _call.Call.feed
+    real = Exchange.feed
 
-    def flaky(self: _call.Call, chunk: bytes) -> list[object]:
+    def flaky(self: Exchange, chunk: bytes) -> list[object]:
         out = real(self, chunk)
         if len(chunk) == 1 and self.decoder is not None and not self.decoder.terminated:
             self.decoder.message.id = "depends-on-chunking"
         return out  # type: ignore[return-value]
 
-    monkeypatch.setattr(_call.Call, "feed", flaky)
+    monkeypatch.setattr(Exchange, "feed", flaky)
     suite = TestFauxContract()
     with pytest.raises(AssertionError, match="decodes differently"):
         suite.test_same_message_under_every_byte_split(RECORDINGS[0])

@@ -238,10 +238,11 @@ async def test_api_key_never_appears_in_errors_or_reprs(server: FaultServer, run
     key = "sk-test-abcdef0123456789"
     server.script(error_reply(401, f"Invalid key Bearer {key} (key={key})"))
     s = aiwire.stream(model(server), "hi", api_key=key)
-    assert key not in repr(s._call.options) and key not in repr(s._call.credentials)
+    call = s._run.ex.call
+    assert key not in repr(call.options) and key not in repr(call.credentials) and key not in repr(call)
     _, msg = await run(model(server), api_key=key)
     assert msg.error_status == 401
-    for text in (msg.error_message or "", repr(msg), str(aiwire.errors.ProviderError(msg)), repr(s._call.request)):
+    for text in (msg.error_message or "", repr(msg), str(aiwire.errors.ProviderError(msg)), repr(call.request)):
         assert key not in text
     assert server.requests[-1]["headers"]["authorization"] == f"Bearer {key}"
 

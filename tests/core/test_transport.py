@@ -12,6 +12,7 @@ import pytest
 
 import aiwire
 from aiwire import events as ev
+from aiwire._api.client import default_client
 from aiwire._io import transport as _transport
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage
@@ -121,7 +122,7 @@ class Server:
 async def server() -> AsyncIterator[Server]:
     async with Server() as s:
         yield s
-    await _transport.aclose_clients()
+    await default_client().aclose()
 
 
 def model(server: Server, path: str) -> aiwire.Model:
@@ -160,7 +161,7 @@ async def test_stream(server: Server) -> None:
 async def test_http_error_carries_vendor_message(server: Server) -> None:
     async def one(t: str) -> AssistantMessage:
         events, msg = await run(server, "error", t)
-        assert [type(e) for e in events] == [ev.Error]
+        assert [type(e) for e in events] == [ev.Start, ev.Error]
         assert msg.error_message == "max_tokens: too large"
         return msg
 
@@ -197,13 +198,13 @@ async def test_connection_refused() -> None:
     async def one(t: str) -> AssistantMessage:
         s = aiwire.stream(dead, "hi", transport=t, max_retries=0)
         events = [e async for e in s]
-        assert [type(e) for e in events] == [ev.Error]
-        assert events[0].message.error_message is not None
-        assert events[0].message.error_message.startswith("request to http://127.0.0.1"), events
+        assert [type(e) for e in events] == [ev.Start, ev.Error]
+        assert events[1].message.error_message is not None
+        assert events[1].message.error_message.startswith("request to http://127.0.0.1"), events
         return await s
 
     await both(one)
-    await _transport.aclose_clients()
+    await default_client().aclose()
 
 
 async def test_abort_while_reading_ends_aborted_and_releases_the_connection(server: Server) -> None:
@@ -261,7 +262,7 @@ async def test_default_transport_from_env_and_function(monkeypatch: pytest.Monke
     assert _transport.default_transport() == "aiohttp"
     s = aiwire.stream(model(server, "ok"), "hi")
     assert (await s).stop_reason == "stop"
-    assert "aiohttp" in _transport._async_clients[asyncio.get_running_loop()]
+    assert "aiohttp" in default_client()._pool._loops[asyncio.get_running_loop()][0]
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
     with pytest.raises(BadOptionsError, match="carrier-pigeon"):
         _transport.default_transport()
@@ -273,10 +274,12 @@ async def test_default_transport_from_env_and_function(monkeypatch: pytest.Monke
 
 
 def test_sync_calls_use_httpx_for_any_name() -> None:
-    client = _transport.sync_client("aiohttp", _transport.httpx.Limits())
-    assert client is _transport.sync_client(None, _transport.httpx.Limits())
+    pool = _transport.Pool()
+    client = pool.sync_client("aiohttp")
+    assert client is pool.sync_client(None)
     with pytest.raises(BadOptionsError, match="transport"):
-        _transport.sync_client("nope", _transport.httpx.Limits())
+        pool.sync_client("nope")
+    pool.close()
 
 
 def test_missing_fast_extra_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:

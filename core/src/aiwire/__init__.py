@@ -38,10 +38,12 @@ __version__ = "0.1.0"
 if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
+    from aiwire._api.client import AsyncClient, Client
     from aiwire._api.extract import ExtractError, extract, extract_sync
-    from aiwire._api.images import ImageJob, generate_images, generate_images_sync
+    from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
-    from aiwire._io.drivers import AssistantStream, SyncAssistantStream
+    from aiwire._io.aio import AssistantStream, ImageJob
+    from aiwire._io.sync import SyncAssistantStream
     from aiwire._io.transport import set_default_transport
     from aiwire._plugins.hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
     from aiwire._plugins.registry import PluginInfo, register_plugin, unregister_plugin
@@ -55,11 +57,13 @@ _LAZY = {
     "complete_sync": "._api.calls",
     "stream": "._api.calls",
     "stream_sync": "._api.calls",
-    "ImageJob": "._api.images",
+    "ImageJob": "._io.aio",
     "generate_images": "._api.images",
     "generate_images_sync": "._api.images",
-    "AssistantStream": "._io.drivers",
-    "SyncAssistantStream": "._io.drivers",
+    "AssistantStream": "._io.aio",
+    "SyncAssistantStream": "._io.sync",
+    "AsyncClient": "._api.client",
+    "Client": "._api.client",
     "set_default_transport": "._io.transport",
     "custom_model": "._api.models",
     "get_model": "._api.models",
@@ -120,7 +124,9 @@ __all__ = [
     "ApiSpec",
     "AssistantMessage",
     "AssistantStream",
+    "AsyncClient",
     "CheckedCall",
+    "Client",
     "Context",
     "Cost",
     "Credentials",

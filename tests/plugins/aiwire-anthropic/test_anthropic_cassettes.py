@@ -161,7 +161,7 @@ async def test_error_event_mid_stream_keeps_partial() -> None:
 )
 async def test_http_errors_are_typed_and_readable(cassette: str, status: int, kind: str, words: str) -> None:
     events, msg = await _run("Hello", max_retries=0)
-    assert isinstance(events[-1], ev.Error) and len(events) == 1
+    assert [type(e) for e in events] == [ev.Start, ev.Error]
     assert (msg.stop_reason, msg.error_status, msg.error_type) == ("error", status, kind)
     assert msg.error_message is not None and words.lower() in msg.error_message.lower()
     assert "req_011Documented" in msg.error_message
@@ -199,8 +199,13 @@ async def test_complete_decodes_the_whole_response() -> None:
 
 @replay("text")
 def test_request_on_the_wire() -> None:
+    # The request as httpx sends it, seen through the user's own client's event hooks.
     seen: list[httpx.Request] = []
-    aiwire.stream_sync(MODEL, "Say hello", on_response=lambda m, r: seen.append(r.request), **KEY).result()
+    with (
+        httpx.Client(event_hooks={"request": [seen.append]}) as http,
+        aiwire.Client(http_client=http) as client,
+    ):
+        client.stream(MODEL, "Say hello", **KEY).result()
     (request,) = seen
     assert str(request.url) == "https://api.anthropic.com/v1/messages"
     assert request.headers["x-api-key"] == "test-key"

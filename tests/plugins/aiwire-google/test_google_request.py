@@ -306,8 +306,8 @@ def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, env: di
         monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
-    call = prepare("google/gemini-2.5-flash", "hi", {})
-    assert call.build(stream=True).headers["x-goog-api-key"] == expected
+    call = prepare(aiwire.get_model("google/gemini-2.5-flash"), "hi", {})
+    assert call.request.headers["x-goog-api-key"] == expected
     assert expected not in repr(call.credentials)
 
 

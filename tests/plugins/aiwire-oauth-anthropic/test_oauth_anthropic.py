@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,13 +7,14 @@ from pathlib import Path
 import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 
+import aiwire
 from aiwire._cli import auth as _cli_auth
-from aiwire._plugins.registry import get_registry
-from aiwire._wire.codec import Request
+from aiwire._engine.call import prepare
+from aiwire._wire.headers import Headers
 from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin, default_store
-from aiwire.types import Model
+from aiwire.types import Context, Tool, UserMessage
 from aiwire_oauth_anthropic.flow import AnthropicFlow
-from aiwire_oauth_anthropic.rewrite import IDENTITY
+from aiwire_oauth_anthropic.rewrite import IDENTITY, with_identity
 
 pytestmark = pytest.mark.network
 
@@ -98,32 +98,39 @@ def test_cli_login_reports_refusal(
     assert _cli_auth.login(["nope"]) == 2
 
 
-def test_requests_with_a_login_get_subscription_headers_and_identity() -> None:
-    flow = AnthropicFlow()
-    model = Model(id="claude-x", provider="anthropic", api="anthropic-messages", base_url="https://api.anthropic.com")
-    creds = flow.to_credentials(StoredLogin(access="sk-ant-oat-test"), None, model)  # type: ignore[arg-type]
-    req = Request(
-        url="https://api.anthropic.com/v1/messages",
-        headers={"x-api-key": "sk-ant-oat-test", "anthropic-beta": "interleaved-thinking-2025-05-14", **creds.headers},
-        json={"system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]},
-    )
-    hook = get_registry().pm.hook.prepare_request
-    for result in hook(model=model, request=req):
-        req = result or req
-    h = {k.lower(): v for k, v in req.headers.items()}
-    assert "x-api-key" not in h and "x-aiwire-login" not in h
+def _tool_context() -> Context:
+    tool = Tool(name="lookup", description="d", parameters={"type": "object", "properties": {}})
+    return Context(system_prompt="Be brief.", messages=[UserMessage(content="q")], tools=[tool])
+
+
+def test_requests_with_a_login_get_subscription_headers_and_identity(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    default_store().put("anthropic", StoredLogin(access="sk-ant-oat-test", refresh="r", expires=time.time() + 3600))
+    model = aiwire.custom_model("claude-sonnet-4-5", provider="anthropic")
+    req = prepare(model, _tool_context(), {}).request
+    h = req.headers
+    assert isinstance(h, Headers) and "x-api-key" not in h and "x-aiwire-login" not in h
     assert h["authorization"] == "Bearer sk-ant-oat-test"
-    assert h["anthropic-beta"].split(",") == [
-        "claude-code-20250219",
-        "oauth-2025-04-20",
-        "interleaved-thinking-2025-05-14",
-    ]
+    assert sorted(h["anthropic-beta"].split(",")) == ["claude-code-20250219", "oauth-2025-04-20"]
     assert h["user-agent"].startswith("claude-cli/") and h["x-app"] == "cli"
     assert req.json["system"][0]["text"] == IDENTITY and req.json["system"][1]["text"] == "Be brief."
+    assert not any(k.startswith("x-aiwire") for k in h)
 
 
-def test_api_key_requests_are_left_alone() -> None:
-    model = Model(id="claude-x", provider="anthropic", api="anthropic-messages", base_url="https://api.anthropic.com")
-    req = Request(url="u", headers={"x-api-key": "sk-ant-api"}, json={"system": "s"})
-    assert all(r is None for r in get_registry().pm.hook.prepare_request(model=model, request=req))
-    assert req.headers == {"x-api-key": "sk-ant-api"} and json.dumps(req.json) == '{"system": "s"}'
+def test_identity_is_added_once_and_to_strings() -> None:
+    assert with_identity(None) == [{"type": "text", "text": IDENTITY}]
+    assert with_identity("s")[1] == {"type": "text", "text": "s"}
+    once = with_identity([{"type": "text", "text": "s"}])
+    assert with_identity(once) == once
+
+
+def test_api_key_requests_are_left_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    default_store().put("anthropic", StoredLogin(access="sk-ant-oat-test", refresh="r", expires=time.time() + 3600))
+    model = aiwire.custom_model("claude-sonnet-4-5", provider="anthropic")
+    req = prepare(model, _tool_context(), {"api_key": "sk-ant-api"}).request
+    assert req.headers["x-api-key"] == "sk-ant-api" and "authorization" not in req.headers
+    assert "x-app" not in req.headers and "anthropic-beta" not in req.headers
+    assert [b["text"] for b in req.json["system"]] == ["Be brief."]

@@ -10,12 +10,13 @@ import yaml
 from _oauth_server import OAuthTestServer, ScriptedCallbacks, flow_env, running_server
 
 from aiwire._cli import auth as _cli_auth
-from aiwire._engine.call import make_options, resolve_credentials
+from aiwire._engine.call import make_options, prepare, resolve_credentials
 from aiwire._plugins.registry import get_registry
-from aiwire._wire.codec import Request
+from aiwire._wire.headers import Headers
 from aiwire.auth import LoginDenied, LoginError, LoginExpiredError, StoredLogin, default_store
 from aiwire.auth.grants import TokenError
 from aiwire.testing import scrub_request, scrub_response
+from aiwire.types import Context, ImageContent, UserMessage
 from aiwire_oauth_github_copilot.flow import CopilotFlow, base_url_from_token, normalize_domain
 from aiwire_oauth_github_copilot.rewrite import initiator
 
@@ -114,11 +115,16 @@ def test_expired_copilot_token_is_renewed_with_the_github_token(server: OAuthTes
     github = server.issue("copilot-test")["access_token"]
     default_store().put("github-copilot", StoredLogin(access="old", refresh=github, expires=time.time() - 1))
     model = get_registry().models[("github-copilot", "gpt-4.1")]
-    creds = resolve_credentials(get_registry(), model, make_options({}))
+    # Setup does no I/O: the stale token comes with its refresher, which the driver runs.
+    stale = resolve_credentials(get_registry(), model, make_options({}))
+    assert stale.stale and stale.refresher is not None
+    creds = stale.refresher(False)
     assert creds.api_key == TOKEN and default_store().get("github-copilot").refresh == github  # type: ignore[union-attr]
     default_store().put("github-copilot", StoredLogin(access="old", refresh="revoked", expires=time.time() - 1))
+    stale = resolve_credentials(get_registry(), model, make_options({}))
+    assert stale.refresher is not None
     with pytest.raises(LoginExpiredError, match="aiwire login github-copilot"):
-        resolve_credentials(get_registry(), model, make_options({}))
+        stale.refresher(False)
 
 
 @pytest.mark.vcr
@@ -157,27 +163,27 @@ def test_base_url_and_domain() -> None:
     assert normalize_domain(" https://GHE.acme.com/login ") == "ghe.acme.com" and normalize_domain("") == "github.com"
 
 
-def _rewrite(api: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, str]:
-    model = get_registry().models[("github-copilot", "claude-sonnet-4.5" if api == "anthropic-messages" else "gpt-4.1")]
-    req = Request(url="u", headers=dict(headers or {}), json=body)
-    for result in get_registry().pm.hook.prepare_request(model=model, request=req):
-        req = result or req
+def _sent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_id: str, context: Context, **options: Any) -> Headers:
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    login = StoredLogin(access=TOKEN, refresh="gho", expires=time.time() + 3600, extra={"api_url": "http://x.test"})
+    default_store().put("github-copilot", login)
+    req = prepare(get_registry().models[("github-copilot", model_id)], context, options).request
+    assert isinstance(req.headers, Headers) and req.url.startswith("http://x.test/")
     return req.headers
 
 
-def test_request_headers_follow_the_turn() -> None:
+def test_request_headers_follow_the_turn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert initiator({"messages": [{"role": "user", "content": "hi"}]}) == "user"
     assert initiator({"messages": [{"role": "tool", "content": "42"}]}) == "agent"
     assert initiator({"input": [{"type": "function_call_output", "output": "x"}]}) == "agent"
     tool_result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "x"}]}
     assert initiator({"messages": [tool_result]}) == "agent"
-    h = _rewrite(
-        "anthropic-messages",
-        {"messages": [{"role": "user", "content": [{"type": "image", "source": {}}]}]},
-        {"x-api-key": "k", "anthropic-beta": "fine-grained-tool-streaming-2025-05-14,interleaved-thinking-2025-05-14"},
-    )
+    image = ImageContent(data="aGk=", mime_type="image/png")
+    h = _sent(monkeypatch, tmp_path, "claude-sonnet-4.5", Context(messages=[UserMessage(content=[image])]))
     assert h["X-Initiator"] == "user" and h["Openai-Intent"] == "conversation-edits"
     assert h["Copilot-Vision-Request"] == "true" and "x-api-key" not in h
-    assert h["anthropic-beta"] == "interleaved-thinking-2025-05-14"
-    h = _rewrite("openai-completions", {"messages": [{"role": "user", "content": "hi"}]})
+    assert h["authorization"] == f"Bearer {TOKEN}" and h["editor-version"].startswith("vscode/")
+    assert "fine-grained-tool-streaming-2025-05-14" not in h.get("anthropic-beta", "")
+    h = _sent(monkeypatch, tmp_path, "gpt-4.1", Context(messages=[UserMessage(content="hi")]))
     assert "Copilot-Vision-Request" not in h and h["X-Initiator"] == "user"
+    assert h["authorization"] == f"Bearer {TOKEN}"

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, fake_jwt, flow_env, running_server
 
+import aiwire
+from aiwire._engine.call import prepare
 from aiwire._plugins.registry import get_registry
 from aiwire._wire.codec import Request
-from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin
+from aiwire.auth import LoginDenied, StateMismatchError, StoredLogin, default_store
+from aiwire.errors import BadOptionsError
+from aiwire.types import Context, UserMessage
 from aiwire_oauth_openai_codex.flow import CodexFlow, account_id
 
 CLAIMS = {
@@ -73,19 +79,46 @@ def test_account_id_falls_back_to_the_access_token() -> None:
     assert account_id("not-a-jwt", None) is None
 
 
-def test_codex_request_body() -> None:
+def _logged_in(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    token = fake_jwt(CLAIMS)
+    login = StoredLogin(access=token, refresh="r", expires=time.time() + 3600, extra={"account_id": "acct-123"})
+    default_store().put("openai-codex", login)
+
+
+def test_codex_differences_are_declared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _logged_in(monkeypatch, tmp_path)
     model = get_registry().models[("openai-codex", "gpt-5.4")]
     assert model.base_url == "https://chatgpt.com/backend-api/codex" and model.api == "openai-responses"
-    body = {
-        "model": "gpt-5.4",
-        "input": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"}],
-        "max_output_tokens": 100,
-        "store": True,
-    }
-    req = Request(url="u", headers={"Accept": "application/json"}, json=body)
-    for result in get_registry().pm.hook.prepare_request(model=model, request=req):
-        req = result or req
-    assert req.json["store"] is False and req.json["stream"] is True and "max_output_tokens" not in req.json
-    assert req.json["instructions"] == "Be brief." and req.json["input"] == [{"role": "user", "content": "hi"}]
-    assert req.json["include"] == ["reasoning.encrypted_content"]
-    assert req.headers == {"accept": "text/event-stream"}
+    spec = get_registry().providers["openai-codex"]
+    assert spec.stream_only and spec.options is not None and "max_tokens" not in spec.options
+    assert get_registry().pm.hook.prepare_request(model=model, request=Request(url="u"), call=None) == []
+    context = Context(system_prompt="Be brief.", messages=[UserMessage(content="hi")])
+    req = prepare(model, context, {"session_id": "s1"}).request
+    body = req.json
+    assert body["store"] is False and body["stream"] is True and "max_output_tokens" not in body
+    assert body["instructions"] == "Be brief." and body["input"] == [{"role": "user", "content": "hi"}]
+    assert body["include"] == ["reasoning.encrypted_content"] and body["prompt_cache_key"] == "s1"
+    h = req.headers
+    assert h["accept"] == "text/event-stream" and h["chatgpt-account-id"] == "acct-123"
+    assert h["authorization"].startswith("Bearer ") and h["openai-beta"] == "responses=experimental"
+    # Without a system prompt the backend still wants the field; a custom
+    # non-reasoning model on this provider still asks for encrypted reasoning.
+    plain = aiwire.custom_model("gpt-x", provider="openai-codex")
+    body = prepare(plain, "hi", {}).request.json
+    assert body["instructions"] == "" and body["include"] == ["reasoning.encrypted_content"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("max_tokens", 100), ("temperature", 0.2), ("top_p", 0.5), ("stop", ["x"])]
+)
+def test_options_the_backend_refuses_raise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, option: str, value: Any
+) -> None:
+    _logged_in(monkeypatch, tmp_path)
+    with pytest.raises(BadOptionsError, match=option) as err:
+        aiwire.stream("openai-codex/gpt-5.4", "hi", **{option: value})
+    if option != "stop":  # stop is refused by the Responses api itself
+        assert "openai-codex" in str(err.value) and "remove" in str(err.value)
+    with pytest.raises(BadOptionsError, match=option):
+        aiwire.complete_sync("openai-codex/gpt-5.4", "hi", **{option: value})

@@ -1,12 +1,14 @@
-"""The public call functions: ``stream``, ``complete`` and their sync twins."""
+"""The module-level call functions: ``stream``, ``complete`` and their sync
+twins, on the default :class:`~aiwire.AsyncClient` (created on first use)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire._engine.call import prepare
-from aiwire._io.drivers import AssistantStream, SyncAssistantStream, acomplete, scomplete
+from aiwire._api.client import default_client
+from aiwire._io.aio import AssistantStream
+from aiwire._io.sync import SyncAssistantStream
 from aiwire.types import AssistantMessage, Context, Model
 
 __all__ = ["complete", "complete_sync", "stream", "stream_sync"]
@@ -20,10 +22,10 @@ def stream(model: Model | str, context: ContextLike, **options: Any) -> Assistan
     ``model`` is a :class:`~aiwire.Model` or ``"provider/model-id"``;
     ``context`` a :class:`~aiwire.Context` (or a prompt string). Setup
     problems (unknown model, missing key, bad options or tools) raise at once;
-    everything after becomes events. See :class:`~aiwire._wire.codec.Options` for
-    the options.
+    everything after becomes events. See :class:`~aiwire.Options` for the
+    options.
     """
-    return AssistantStream(prepare(model, context, options))
+    return default_client().stream(model, context, **options)
 
 
 async def complete(
@@ -33,18 +35,17 @@ async def complete(
 
     A failed turn is returned with ``stop_reason`` error (its
     ``error_message`` says why); pass ``check=True`` to raise
-    :class:`~aiwire.errors.ProviderError` instead.
+    :class:`~aiwire.errors.ProviderError` instead. A stream-only host is
+    streamed and collected.
     """
-    msg = await acomplete(prepare(model, context, options, stream=False))
-    return msg.raise_for_error() if check else msg
+    return await default_client().complete(model, context, check=check, **options)
 
 
 def stream_sync(model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
     """Blocking twin of :func:`stream`."""
-    return SyncAssistantStream(prepare(model, context, options))
+    return default_client().stream_sync(model, context, **options)
 
 
 def complete_sync(model: Model | str, context: ContextLike, *, check: bool = False, **options: Any) -> AssistantMessage:
     """Blocking twin of :func:`complete`."""
-    msg = scomplete(prepare(model, context, options, stream=False))
-    return msg.raise_for_error() if check else msg
+    return default_client().complete_sync(model, context, check=check, **options)

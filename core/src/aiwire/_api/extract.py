@@ -97,14 +97,11 @@ def _merge(into: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
 class _Plan:
     """One extraction: the context grows with each failed attempt's feedback."""
 
-    def __init__(self, model: Model | str, context: Any, type: Any, options: dict[str, Any]) -> None:
-        from aiwire._api.models import get_model
-        from aiwire._plugins.registry import get_registry
-
-        self.model = get_model(model) if isinstance(model, str) else model
+    def __init__(self, client: Any, model: Model | str, context: Any, type: Any, options: dict[str, Any]) -> None:
+        self.model = client._model(model)
         self.target = _Target(type)
         base = as_context(context)
-        codec = get_registry().codec(self.model.api)
+        codec = client.registry.codec(self.model.api)
         fmt = getattr(codec, "structured_output", None)
         patch = fmt(self.model, self.target.schema, self.target.name) if fmt is not None else None
         self.native = patch is not None
@@ -159,6 +156,29 @@ class _Plan:
         return False, None
 
 
+async def run_extract(client: Any, model: Model | str, context: Any, type: Any, retries: int, options: Any) -> Any:
+    plan = _Plan(client, model, context, type, dict(options))
+    msg = None
+    for _ in range(retries + 1):
+        msg = await client.stream(plan.model, plan.context, **plan.options).result()
+        ok, value = plan.read(msg)
+        if ok:
+            return value
+    raise ExtractError(plan.errors, msg)
+
+
+def run_extract_sync(client: Any, model: Model | str, context: Any, type: Any, retries: int, options: Any) -> Any:
+    plan = _Plan(client, model, context, type, dict(options))
+    msg = None
+    stream = getattr(client, "stream_sync", None) or client.stream
+    for _ in range(retries + 1):
+        msg = stream(plan.model, plan.context, **plan.options).result()
+        ok, value = plan.read(msg)
+        if ok:
+            return value
+    raise ExtractError(plan.errors, msg)
+
+
 @overload
 async def extract(model: Model | str, context: Any, type: type[T], *, retries: int = 2, **options: Any) -> T: ...
 @overload
@@ -172,27 +192,13 @@ async def extract(model: Model | str, context: Any, type: Any, *, retries: int =
     2); a failed turn raises :class:`~aiwire.errors.ProviderError`, running out
     of retries :class:`ExtractError`. Other keyword arguments are call options.
     """
-    from aiwire._api.calls import stream
+    from aiwire._api.client import default_client
 
-    plan = _Plan(model, context, type, options)
-    msg = None
-    for _ in range(retries + 1):
-        msg = await stream(plan.model, plan.context, **plan.options).result()
-        ok, value = plan.read(msg)
-        if ok:
-            return value
-    raise ExtractError(plan.errors, msg)
+    return await run_extract(default_client(), model, context, type, retries, options)
 
 
 def extract_sync(model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
     """Blocking twin of :func:`extract`."""
-    from aiwire._api.calls import stream_sync
+    from aiwire._api.client import default_client
 
-    plan = _Plan(model, context, type, options)
-    msg = None
-    for _ in range(retries + 1):
-        msg = stream_sync(plan.model, plan.context, **plan.options).result()
-        ok, value = plan.read(msg)
-        if ok:
-            return value
-    raise ExtractError(plan.errors, msg)
+    return run_extract_sync(default_client(), model, context, type, retries, options)

@@ -6,16 +6,16 @@ import difflib
 from typing import Any
 
 from aiwire._plugins.hooks import ProviderSpec
-from aiwire._plugins.registry import get_registry
+from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import UnknownModelError, UnknownProviderError
 from aiwire.types import Model, ModelCost
 
 __all__ = ["custom_model", "get_model", "get_provider", "models", "providers"]
 
 
-def get_provider(provider: str) -> ProviderSpec:
+def get_provider(provider: str, *, registry: Registry | None = None) -> ProviderSpec:
     """The provider registered as ``provider``, or an error naming near matches."""
-    reg = get_registry()
+    reg = registry or get_registry()
     spec = reg.providers.get(provider)
     if spec is None:
         raise UnknownProviderError(_unknown_provider_message(provider, list(reg.providers)))
@@ -74,7 +74,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
     return provider, model_id
 
 
-def get_model(provider_or_ref: str, model_id: str | None = None) -> Model:
+def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Registry | None = None) -> Model:
     """Find a catalog model: ``get_model("anthropic", "claude-sonnet-4-5")`` or
     ``get_model("anthropic/claude-sonnet-4-5")``.
 
@@ -85,8 +85,8 @@ def get_model(provider_or_ref: str, model_id: str | None = None) -> Model:
         provider, model_id = parse_ref(provider_or_ref)
     else:
         provider = provider_or_ref
-    spec = get_provider(provider)
-    reg = get_registry()
+    reg = registry or get_registry()
+    spec = get_provider(provider, registry=reg)
     found = reg.models.get((provider, model_id))
     if found is not None:
         return found

@@ -171,16 +171,3 @@ def register_providers(register: Any) -> None:
 @hookimpl
 def register_models(register: Any) -> None:
     register([DEMO_MODEL, DEMO_IMAGE_MODEL])
-
-
-@hookimpl
-def resolve_credentials(provider: ProviderSpec, model: Model) -> Any:
-    """Stored logins (``aiwire login``) for providers that a login flow serves."""
-    from aiwire._plugins.registry import get_registry
-
-    reg = get_registry()
-    if not reg.oauth:
-        return None
-    from aiwire.auth.resolve import stored_credentials
-
-    return stored_credentials(reg, provider, model)

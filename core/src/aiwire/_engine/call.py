@@ -1,40 +1,45 @@
-"""One call's setup and its I/O-free handlers, shared by both drivers.
+"""One call's setup: everything that can fail before a request exists.
 
-Everything that can fail before a request exists is checked here, so that
-``stream()`` raises typed errors at once; everything after is turned into
-events by the decoder.
+:func:`prepare` checks the model, context, options, tools and credentials and
+builds the first request, so that ``stream()`` and friends raise typed errors
+at once; the result is an immutable :class:`PreparedCall` that the exchange
+engine (:mod:`aiwire._engine.exchange`) runs.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
+import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, final
 
 import msgspec
 
-from aiwire import events as ev
+from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
     CODEC_OPTIONS,
     Codec,
     Credentials,
+    Framer,
+    ImageOptions,
     Options,
     OptionValues,
     Request,
     StreamDecoder,
-    generic_error_info,
 )
 from aiwire._wire.exchange import RequestContext
+from aiwire._wire.framing import SSEFramer
+from aiwire._wire.headers import Headers, merge_headers
 from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
 from aiwire.handoff import transform_context
-from aiwire.types import AssistantMessage, Context, Model, UserMessage
+from aiwire.types import Context, Model, UserMessage
 
-__all__ = ["Call", "make_options", "prepare"]
+if TYPE_CHECKING:
+    from aiwire.auth.store import AuthStore
 
-log = logging.getLogger("aiwire")
+__all__ = ["PreparedCall", "as_context", "make_options", "prepare"]
 
 _OPTION_NAMES = frozenset(Options.__struct_fields__)
 _VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
@@ -124,13 +129,17 @@ def check_schema(tool: str, schema: Any, path: str = "parameters") -> None:
                 check_schema(tool, sub, f"{path}.{key}[{n}]")
 
 
-def resolve_credentials(reg: Registry, model: Model, options: Options) -> Credentials:
+def resolve_credentials(reg: Registry, model: Model, options: Options, store: AuthStore | None = None) -> Credentials:
     if options.api_key:
         return Credentials(options.api_key, source="api_key option")
     spec = reg.providers.get(model.provider)
     if spec is None:
         return Credentials(kind="none", source="custom model without api_key")
-    found = reg.run_resolve_credentials(spec, model)
+    found = _run_resolve(reg, spec, model)
+    if found is None and reg.oauth:
+        from aiwire.auth.resolve import login_credentials
+
+        found = login_credentials(reg, spec, model, store)
     if found is not None:
         return found
     for var in spec.env:
@@ -150,16 +159,31 @@ def resolve_credentials(reg: Registry, model: Model, options: Options) -> Creden
     return Credentials(kind="none", source="none needed")
 
 
-def check_supported(codec: Codec, options: Options) -> None:
-    defaults = _DEFAULTS
+def _run_resolve(reg: Registry, spec: ProviderSpec, model: Model) -> Credentials | None:
+    run = getattr(reg, "run_resolve_credentials", None)
+    if run is not None:
+        return run(spec, model)  # type: ignore[no-any-return]
+    return reg.pm.hook.resolve_credentials(provider=spec, model=model)  # type: ignore[no-any-return]
+
+
+def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
     unsupported = [
-        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(defaults, name)
+        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(_DEFAULTS, name)
     ]
     if unsupported:
         raise BadOptionsError(
             f"the {codec.api} api does not support option(s) {', '.join(sorted(unsupported))}; "
             "remove them, or pass vendor fields in provider_options"
         )
+    if spec is not None and spec.options is not None:
+        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(_DEFAULTS, n))
+        if refused:
+            takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
+            raise BadOptionsError(
+                f"provider {spec.id!r} does not accept option(s) {', '.join(refused)} (its backend refuses them; "
+                f"it takes: {takes}); remove them from the call"
+            )
 
 
 _DEFAULTS = Options()
@@ -167,159 +191,132 @@ _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
 
-
-class _NoFramer:
-    """Framer of a stream whose decoder could not start: reads nothing."""
-
-    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
-        return []
-
-    def close(self) -> list[tuple[str, bytes]]:
-        return []
+Kind = Literal["stream", "complete", "images"]
 
 
-class Call:
-    """A prepared call: model, codec, request and the decoding state."""
+@final
+class PreparedCall:
+    """Everything one call needs, checked and fixed before any I/O.
+
+    ``kind`` is what the caller asked for; ``wire_stream`` whether the
+    response is read as a stream (a ``complete()`` on a stream-only host
+    streams and collects). ``request`` is the first request, built with the
+    setup credentials; the engine rebuilds only after a credential refresh.
+    """
 
     __slots__ = (
-        "_built_for",
+        "call_id",
         "codec",
         "context",
         "credentials",
-        "decoder",
-        "framer",
+        "image_options",
+        "kind",
         "model",
         "options",
         "registry",
         "request",
         "sent_context",
+        "spec",
+        "wire_stream",
     )
 
-    def __init__(self, model: Model, context: Context, options: Options) -> None:
-        self.registry = reg = get_registry()
-        self.model = model
+    def __init__(
+        self,
+        registry: Registry,
+        model: Model,
+        context: Context,
+        options: Options,
+        *,
+        kind: Kind = "stream",
+        image_options: ImageOptions | None = None,
+        store: AuthStore | None = None,
+    ) -> None:
+        self.registry = registry
+        self.call_id = uuid.uuid4().hex[:16]
+        self.kind = kind
         self.context = context
         self.options = options
-        self.codec: Codec = reg.codec(model.api)
-        validate_tools(context, options)
-        check_supported(self.codec, options)
-        self.credentials = resolve_credentials(reg, model, options)
+        self.image_options = image_options
+        self.codec: Codec = registry.codec(model.api)
+        self.spec: ProviderSpec | None = registry.providers.get(model.provider)
+        if kind != "images":
+            validate_tools(context, options)
+            check_supported(self.codec, options, self.spec)
+        self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
-            self.model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
-        self.decoder: StreamDecoder | None = None
-        self.framer: Any = None
-        self.request = Request(url="")
-        self.sent_context: Context | None = None
-        self._built_for: bool | None = None
+            model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
+        self.model = model
+        self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
+        self.request = self.build(self.credentials)
 
-    def build(self, *, stream: bool) -> Request:
-        """The request for this call, built once (retries resend it); the
-        codec sees the context adapted to the target model
-        (:func:`aiwire.handoff.transform_context`)."""
-        if self._built_for is stream:
-            return self.request
-        if self.sent_context is None:
-            self.sent_context = transform_context(self.context, self.model, self.codec)
-        req = self.codec.build_request(self.model, self.sent_context, self.options, self.credentials, stream=stream)
-        req = self.finish_request(req)
-        self._built_for = stream
-        return req
-
-    def finish_request(self, req: Request) -> Request:
-        """Merge headers, then let ``prepare_request`` hooks and ``on_payload`` see the request."""
-        if self.model.headers or self.credentials.headers or self.options.headers:
-            headers = dict(self.model.headers)
-            headers.update(req.headers)
-            headers.update(self.credentials.headers)
-            headers.update(self.options.headers or {})
-            req.headers = headers
-        req = self.registry.run_prepare_request(RequestContext(self.model, self.options, self.credentials, req))
+    def build(self, credentials: Credentials, attempt: int = 0) -> Request:
+        """The codec's request with headers merged (case-insensitively: model,
+        codec, credentials, then the caller's ``headers`` win), then the
+        ``prepare_request`` hooks and ``on_payload``."""
+        model = self.model
+        if self.kind == "images":
+            codec: Any = self.codec
+            req = codec.build_image_request(model, self.sent_context, self.image_options, credentials)
+        else:
+            req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
+        req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)
+        ctx = self.context_for(req, credentials, attempt)
+        req = self._run_prepare(ctx)
         if self.options.on_payload is not None:
-            replaced = self.options.on_payload(self.model, req)
+            replaced = self.options.on_payload(model, req)
             if isinstance(replaced, Request):
                 req = replaced
-        self.request = req
+        if not isinstance(req.headers, Headers):  # a hook assigned a plain dict
+            req.headers = Headers(req.headers)
         return req
 
-    def body(self) -> bytes | None:
-        req = self.request
-        if req.content is not None:
-            return req.content
-        if req.json is None:
-            return None
-        return msgspec.json.encode(req.json)
+    def context_for(self, request: Request, credentials: Credentials | None = None, attempt: int = 0) -> RequestContext:
+        return RequestContext(
+            self.model,
+            self.options,
+            credentials or self.credentials,
+            request,
+            attempt=attempt,
+            stream=self.wire_stream,
+            call_id=self.call_id,
+        )
 
-    def start_decoding(self) -> list[ev.Event]:
-        try:
-            self.decoder = self.codec.decoder(self.model, self.options)
-        except Exception as exc:  # a broken codec still ends in one error event
-            self.decoder = StreamDecoder(self.model, self.options)
-            self.decoder.fail(f"the {self.codec.api} codec could not start decoding: {type(exc).__name__}: {exc}")
-            self.framer = _NoFramer()
-            return [ev.Start(message=self.decoder.message)]
+    def _run_prepare(self, ctx: RequestContext) -> Request:
+        reg = self.registry
+        run = getattr(reg, "run_prepare_request", None)
+        if run is not None:
+            return run(ctx)  # type: ignore[no-any-return]
+        req = ctx.request
+        for result in reg.pm.hook.prepare_request(model=ctx.model, request=req, call=ctx):
+            if isinstance(result, Request):
+                req = ctx.request = result
+        return req
+
+    def encode(self, request: Request) -> bytes | None:
+        if request.content is not None:
+            return request.content
+        if request.json is None:
+            return None
+        return msgspec.json.encode(request.json)
+
+    def decoder(self) -> StreamDecoder:
+        return self.codec.decoder(self.model, self.options)
+
+    def framer(self) -> Framer:
         framing = self.codec.framing
         if framing == "sse":
-            from aiwire._wire.framing import SSEFramer
+            return SSEFramer()
+        if callable(framing):
+            return framing()
+        raise BadOptionsError(f"codec {self.codec.api!r} declares unknown framing {framing!r}")
 
-            self.framer = SSEFramer()
-        elif callable(framing):
-            self.framer = framing()
-        else:
-            raise BadOptionsError(f"codec {self.codec.api!r} declares unknown framing {framing!r}")
-        return [ev.Start(message=self.decoder.message)]
-
-    def feed(self, chunk: bytes) -> list[ev.Event]:
-        dec = self.decoder
-        assert dec is not None
-        try:
-            for name, data in self.framer.feed(chunk):
-                dec.feed(name, data)
-                if dec.terminated:
-                    break
-        except Exception as exc:  # a codec must never crash the caller
-            dec.fail(f"could not decode the {self.codec.api} stream: {type(exc).__name__}: {exc}")
-        return dec.drain()
-
-    def eof(self) -> list[ev.Event]:
-        dec = self.decoder
-        assert dec is not None
-        try:
-            for name, data in self.framer.close():
-                if dec.terminated:
-                    break
-                dec.feed(name, data)
-            dec.end_of_stream()
-        except Exception as exc:
-            dec.fail(f"could not decode the {self.codec.api} stream: {type(exc).__name__}: {exc}")
-        return dec.drain()
-
-    def ensure_decoder(self) -> StreamDecoder:
-        if self.decoder is None:
-            self.decoder = self.codec.decoder(self.model, self.options)
-        return self.decoder
-
-    def fail(
-        self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
-    ) -> list[ev.Event]:
-        """End the turn with an error event; credentials are masked out of the text."""
-        try:
-            dec = self.ensure_decoder()
-        except Exception:
-            dec = self.decoder = StreamDecoder(self.model, self.options)
-        dec.fail(self.redact(message), status=status, error_type=error_type, aborted=aborted)
-        return dec.drain()
-
-    def redact(self, text: str) -> str:
-        """``text`` with every credential of this call replaced by ``***``."""
-        for secret in self._secrets():
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
-
-    def _secrets(self) -> list[str]:
+    def secrets(self, request: Request | None = None) -> list[str]:
+        """Every credential of this call, longest first, for redaction."""
         c = self.credentials
         values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
-        values += [v for k, v in self.request.headers.items() if k.lower() in _SECRET_HEADERS]
+        for headers in (request.headers if request is not None else {}, self.options.headers or {}, self.model.headers):
+            values += [v for k, v in headers.items() if k.lower() in _SECRET_HEADERS]
         out = set()
         for v in values:
             out.add(v)
@@ -327,37 +324,22 @@ class Call:
             out.add(token)
         return sorted((v for v in out if len(v) >= 6), key=len, reverse=True)
 
-    def http_error(
-        self, status: int, headers: Mapping[str, str], body: bytes, *, note: str | None = None
-    ) -> list[ev.Event]:
-        try:
-            info = self.codec.parse_error(status, headers, body)
-        except Exception as exc:
-            info = generic_error_info(status, body)
-            log.warning("%s codec could not parse an error body: %s", self.codec.api, exc)
-        message = f"{info.message} ({note})" if note else info.message
-        return self.fail(message, status=status, error_type=info.type)
-
-    def parse_response(self, body: bytes) -> AssistantMessage:
-        msg = self.codec.parse_response(self.model, self.options, body)
-        return msg
-
-    def message_end(self, message: AssistantMessage) -> None:
-        self.registry.run_on_message_end(
-            RequestContext(self.model, self.options, self.credentials, self.request), message
-        )
+    def __repr__(self) -> str:
+        return f"PreparedCall({self.kind}, {self.model.provider}/{self.model.id}, call_id={self.call_id!r})"
 
 
 def prepare(
-    model: Model | str, context: Context | str | Mapping[str, Any], options: Mapping[str, Any], *, stream: bool = True
-) -> Call:
+    model: Model,
+    context: Context | str | Mapping[str, Any],
+    options: Mapping[str, Any],
+    *,
+    kind: Kind = "stream",
+    registry: Registry | None = None,
+    store: AuthStore | None = None,
+) -> PreparedCall:
     """Check everything and build the request, so that setup problems (a
     schema the api cannot express, say) raise here, before any I/O."""
-    from aiwire._api.models import get_model
-
-    m = get_model(model) if isinstance(model, str) else model
-    if not isinstance(m, Model):
+    if not isinstance(model, Model):
         raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
-    call = Call(m, as_context(context), make_options(options))
-    call.build(stream=stream)
-    return call
+    reg = registry or get_registry()
+    return PreparedCall(reg, model, as_context(context), make_options(options), kind=kind, store=store)

@@ -1,18 +1,23 @@
-"""HTTP client construction and the choice of transport.
+"""HTTP clients: which transport, and the pools a :class:`~aiwire.Client` owns.
 
 Two transports sit behind the same httpx API:
 
 - ``httpx``: httpx's own (httpcore + h11). The default.
 - ``aiohttp``: the ``httpx-aiohttp`` transport (aiohttp's C HTTP parser),
   installed with ``pip install aiwire[fast]``. It hands a stream's bytes over
-  in a few large reads instead of one Python-level chunk per HTTP chunk, which
-  cuts the client's CPU per event several times (see docs/performance.md). It
-  is async only; blocking calls always use httpx's own transport.
+  in a few large reads, which cuts the CPU per event several times (see
+  docs/performance.md). It is async only; blocking calls use httpx's own.
 
 Choose per call with ``transport="aiohttp"`` (or ``"httpx"``, or any httpx
-transport object), for the process with :func:`set_default_transport`, or with
-the environment variable ``AIWIRE_TRANSPORT``. Clients are pooled: per event
-loop and transport for async, per transport for sync.
+transport object), per client with ``Client(transport=...)``, for the default
+client with :func:`set_default_transport`, or with ``AIWIRE_TRANSPORT``.
+
+A :class:`Pool` keeps one httpx client per transport (per event loop for
+async ones) and closes them all on ``close()``/``aclose()``. An async pool
+that is never closed still closes its connections when its event loop shuts
+down (``asyncio.run`` finalises async generators, and the pool parks one per
+loop for that), so nothing is left for the garbage collector to warn about.
+Every transport honours ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``.
 """
 
 from __future__ import annotations
@@ -20,31 +25,22 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import urllib.request
 import weakref
+from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 import httpx
 
 from aiwire.errors import BadOptionsError
 
-__all__ = [
-    "TRANSPORTS",
-    "aclose_clients",
-    "async_client",
-    "default_transport",
-    "set_default_transport",
-    "sync_client",
-]
+__all__ = ["TRANSPORTS", "Pool", "default_transport", "set_default_transport"]
 
 TransportName = Literal["httpx", "aiohttp"]
 TRANSPORTS: tuple[TransportName, ...] = ("httpx", "aiohttp")
+LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=30)
 
 _default: TransportName | None = None
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-_sync_clients: dict[Any, httpx.Client] = {}
-_sync_lock = threading.Lock()
 
 
 def _check(name: str, origin: str) -> TransportName:
@@ -61,12 +57,10 @@ def _check(name: str, origin: str) -> TransportName:
 
 
 def set_default_transport(name: TransportName | None) -> None:
-    """Use ``name`` for every async call that does not pick a transport.
-
-    ``None`` goes back to ``AIWIRE_TRANSPORT`` (or httpx's own when unset).
-    Raises :class:`~aiwire.errors.BadOptionsError` for an unknown name or when
-    the transport is not installed.
-    """
+    """Use ``name`` for every async call of the default client that does not
+    pick a transport. ``None`` goes back to ``AIWIRE_TRANSPORT`` (or httpx's
+    own when unset). Raises :class:`~aiwire.errors.BadOptionsError` for an
+    unknown name or when the transport is not installed."""
     global _default
     _default = None if name is None else _check(name, "set_default_transport")
 
@@ -87,59 +81,129 @@ def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
 
     def session() -> aiohttp.ClientSession:
         # limit=0: no cap, like httpx's max_connections=None (aiohttp's own
-        # default of 100 would queue the 101st concurrent stream).
+        # default of 100 would queue the 101st concurrent stream). trust_env:
+        # proxies from HTTP(S)_PROXY / NO_PROXY, as httpx does.
         connector = aiohttp.TCPConnector(
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry or 30.0,
             ssl=ssl_context,
         )
-        return aiohttp.ClientSession(connector=connector)
+        return aiohttp.ClientSession(connector=connector, trust_env=True)
 
     transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=ssl_context, client=session)
     return transport
 
 
-def async_client(transport: Any, limits: httpx.Limits) -> httpx.AsyncClient:
-    """The pooled async client for ``transport`` on the running loop.
+def proxies_from_env() -> dict[str, str]:
+    """The standard proxy variables (for transports that do not read them)."""
+    return {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https", "no")}
 
-    ``transport`` is ``None`` (the default transport), a transport name, or an
-    httpx transport object used as is.
+
+async def _closer(clients: dict[Any, httpx.AsyncClient]) -> AsyncGenerator[None, None]:
+    # Parked at its yield for the life of the loop: loop shutdown (asyncio.run,
+    # asyncio.Runner) calls aclose() on it, which closes the loop's clients.
+    try:
+        yield
+    finally:
+        for client in list(clients.values()):
+            await client.aclose()
+        clients.clear()
+
+
+class Pool:
+    """The httpx clients of one :class:`~aiwire.Client`, by transport.
+
+    ``http_client``: a user's own ``httpx.Client`` or ``httpx.AsyncClient``,
+    used as is for every call of its kind (its proxies, certificates, event
+    hooks and limits apply) and never closed here: it is the user's.
     """
-    name = default_transport() if transport is None else transport
-    if isinstance(name, str):
-        key: Any = _check(name, "transport")
-    else:
-        key = id(transport)
-    per_loop = _async_clients.setdefault(asyncio.get_running_loop(), {})
-    client = per_loop.get(key)
-    if client is None or client.is_closed:
-        if key == "aiohttp":
-            transport = _aiohttp_transport(limits)
-        elif key == "httpx":
-            transport = None
-        client = httpx.AsyncClient(transport=transport, limits=limits, timeout=None, follow_redirects=True)
-        per_loop[key] = client
-    return client
 
+    def __init__(self, transport: Any = None, *, http_client: Any = None, limits: httpx.Limits = LIMITS) -> None:
+        if transport is not None and isinstance(transport, str):
+            _check(transport, "transport")
+        self.transport = transport
+        self.limits = limits
+        self.user_async = http_client if isinstance(http_client, httpx.AsyncClient) else None
+        self.user_sync = http_client if isinstance(http_client, httpx.Client) else None
+        if http_client is not None and self.user_async is None and self.user_sync is None:
+            raise BadOptionsError(
+                f"http_client must be an httpx.Client or httpx.AsyncClient, not {type(http_client).__name__}"
+            )
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[dict[Any, httpx.AsyncClient], Any]]
+        self._loops = weakref.WeakKeyDictionary()
+        self._sync: dict[Any, httpx.Client] = {}
+        self._lock = threading.Lock()
+        self.closed = False
 
-def sync_client(transport: Any, limits: httpx.Limits) -> httpx.Client:
-    """The pooled blocking client; transport names other than ``httpx`` are
-    accepted and use httpx's own transport (aiohttp has no blocking API)."""
-    if isinstance(transport, str):
-        _check(transport, "transport")
-        transport = None
-    key = id(transport)
-    with _sync_lock:
-        client = _sync_clients.get(key)
+    def _key(self, transport: Any, *, sync: bool) -> Any:
+        chosen = transport if transport is not None else self.transport
+        if chosen is None:
+            return "httpx" if sync else default_transport()
+        if isinstance(chosen, str):
+            name = _check(chosen, "transport")
+            return "httpx" if sync else name
+        return chosen
+
+    async def async_client(self, transport: Any = None) -> httpx.AsyncClient:
+        """The async client for ``transport`` (a name, an httpx transport
+        object, or ``None`` for this pool's default) on the running loop."""
+        if self.closed:
+            raise RuntimeError("this aiwire client is closed")
+        if transport is None and self.user_async is not None:
+            return self.user_async
+        key = self._key(transport, sync=False)
+        loop = asyncio.get_running_loop()
+        entry = self._loops.get(loop)
+        if entry is None:
+            clients: dict[Any, httpx.AsyncClient] = {}
+            closer = _closer(clients)
+            await closer.__anext__()
+            entry = self._loops[loop] = (clients, closer)
+        clients = entry[0]
+        client = clients.get(key)
         if client is None or client.is_closed:
-            client = httpx.Client(transport=transport, limits=limits, timeout=None, follow_redirects=True)
-            _sync_clients[key] = client
-    return client
+            if key == "aiohttp":
+                tr: Any = _aiohttp_transport(self.limits)
+            elif key == "httpx":
+                tr = None
+            else:
+                tr = key
+            client = httpx.AsyncClient(transport=tr, limits=self.limits, timeout=None, follow_redirects=True)
+            clients[key] = client
+        return client
 
+    def sync_client(self, transport: Any = None) -> httpx.Client:
+        """The blocking client; transport names other than ``httpx`` use
+        httpx's own transport (aiohttp has no blocking API)."""
+        if self.closed:
+            raise RuntimeError("this aiwire client is closed")
+        if transport is None and self.user_sync is not None:
+            return self.user_sync
+        key = self._key(transport, sync=True)
+        if not isinstance(key, str) and not callable(getattr(key, "handle_request", None)):
+            raise BadOptionsError(
+                f"transport {type(key).__name__} is async-only; blocking calls need an httpx.BaseTransport "
+                "(or a transport name)"
+            )
+        with self._lock:
+            client = self._sync.get(key)
+            if client is None or client.is_closed:
+                tr = None if key == "httpx" else key
+                client = httpx.Client(transport=tr, limits=self.limits, timeout=None, follow_redirects=True)
+                self._sync[key] = client
+        return client
 
-async def aclose_clients() -> None:
-    """Close the pooled async clients of the running loop (call it before the
-    loop ends to release connections deterministically)."""
-    per_loop = _async_clients.pop(asyncio.get_running_loop(), {})
-    for client in per_loop.values():
-        await client.aclose()
+    def close(self) -> None:
+        """Close the blocking clients (async ones close with :meth:`aclose`
+        or when their loop shuts down)."""
+        with self._lock:
+            clients, self._sync = list(self._sync.values()), {}
+        for client in clients:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close every client of the running loop, and the blocking ones."""
+        entry = self._loops.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[1].aclose()
+        self.close()

@@ -108,10 +108,12 @@ class Credentials:
 
     ``kind`` is ``api_key`` for vendor keys, ``oauth`` for subscription
     access tokens (codecs may need other headers for those), ``none`` for
-    hosts that need nothing (local servers).
+    hosts that need nothing (local servers). A login's credentials carry a
+    ``refresher(force) -> Credentials`` (it may block; the async driver runs
+    it in a worker thread) and ``stale`` when the token is due for refresh.
     """
 
-    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "source")
+    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "refresher", "source", "stale")
 
     def __init__(
         self,
@@ -122,13 +124,17 @@ class Credentials:
         base_url: str | None = None,
         extra: Mapping[str, Any] | None = None,
         source: str = "",
+        refresher: Callable[[bool], Credentials] | None = None,
+        stale: bool = False,
     ) -> None:
         self.api_key = api_key
         self.kind = kind if api_key or kind == "none" else "none"
-        self.headers = dict(headers or {})
+        self.headers = Headers(headers or {})
         self.base_url = base_url
         self.extra = dict(extra or {})
         self.source = source
+        self.refresher = refresher
+        self.stale = stale
 
     def __repr__(self) -> str:
         key = "***" if self.api_key else None

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from aiwire.auth.oauth import OAuthFlow
     from aiwire.types import Model
 
-__all__ = ["get_flow", "login_for", "refresh_login", "stored_credentials"]
+__all__ = ["get_flow", "login_credentials", "login_for", "refresh_login", "stored_credentials"]
 
 log = logging.getLogger("aiwire.auth")
 
@@ -68,15 +68,18 @@ def _expired_message(login_id: str, why: str) -> str:
     return f"your {login_id!r} login could not be refreshed ({why}); log in again with `aiwire login {login_id}`"
 
 
-def refresh_login(store: AuthStore, login_id: str, flow: OAuthFlow) -> StoredLogin:
-    """Refresh ``login_id`` unless another process already did; store the result."""
+def refresh_login(store: AuthStore, login_id: str, flow: OAuthFlow, *, rejected: str | None = None) -> StoredLogin:
+    """Refresh ``login_id`` unless another process already did; store the result.
+
+    ``rejected`` is an access token the server refused (a 401): it is refreshed
+    even if it has not expired yet, unless the store already holds another."""
     with store.lock():
         current = store.get(login_id)  # re-read: the lock holder before us may have refreshed
         if current is None:
             raise LoginExpiredError(f"you are no longer logged in to {login_id!r}; run `aiwire login {login_id}`")
         if current.invalid:
             raise LoginExpiredError(_expired_message(login_id, current.invalid))
-        if not current.expires_within(flow.refresh_skew):
+        if not current.expires_within(flow.refresh_skew) and (rejected is None or current.access != rejected):
             return current
         log.info("refreshing the %s login", login_id)
         try:
@@ -112,7 +115,42 @@ def stored_credentials(reg: Registry, provider: ProviderSpec, model: Model) -> C
     flow = get_flow(spec)
     if login.expires_within(flow.refresh_skew):
         login = refresh_login(store, spec.id, flow)
+    return _credentials(store, spec, flow, login, provider, model)
+
+
+def login_credentials(
+    reg: Registry, provider: ProviderSpec, model: Model, store: AuthStore | None = None
+) -> Credentials | None:
+    """Like :func:`stored_credentials`, but a token due for refresh is not
+    refreshed here: the credentials say ``stale`` and carry the refresher,
+    which the driver runs (in a worker thread on the async path, so a slow
+    token endpoint or a held store lock never blocks the event loop)."""
+    spec = login_for(reg, provider)
+    if spec is None:
+        return None
+    store = store or default_store()
+    login = store.get(spec.id)
+    if login is None:
+        return None
+    if login.invalid:
+        raise LoginExpiredError(_expired_message(spec.id, login.invalid))
+    flow = get_flow(spec)
+    creds = _credentials(store, spec, flow, login, provider, model)
+    creds.stale = login.expires_within(flow.refresh_skew)
+    return creds
+
+
+def _credentials(
+    store: AuthStore, spec: OAuthSpec, flow: OAuthFlow, login: StoredLogin, provider: ProviderSpec, model: Model
+) -> Credentials:
     creds = flow.to_credentials(login, provider, model)
     if not creds.source:
         creds.source = f"aiwire login {spec.id}"
+    used = login.access
+
+    def refresher(force: bool) -> Credentials:
+        fresh = refresh_login(store, spec.id, flow, rejected=used if force else None)
+        return _credentials(store, spec, flow, fresh, provider, model)
+
+    creds.refresher = refresher
     return creds

@@ -23,6 +23,7 @@ registered api (each codec must build a request from it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import re
@@ -35,9 +36,11 @@ import pytest
 
 from aiwire import events as ev
 from aiwire._api.models import custom_model
-from aiwire._engine.call import Call, make_options
+from aiwire._engine.call import prepare
+from aiwire._engine.exchange import Ended, Exchange, Responded
 from aiwire._plugins.registry import get_registry
 from aiwire._wire.codec import Credentials, Options, Request, is_image_codec
+from aiwire._wire.exchange import ResponseInfo
 from aiwire.handoff import transform_context
 from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
 from aiwire.types import (
@@ -84,16 +87,26 @@ SYNTHETIC_ERROR = Recording(
 
 def decode(model: Model, chunks: Sequence[bytes], context: Context = DEFAULT_CONTEXT, **options: Any) -> list[ev.Event]:
     """Decode a response body, given as byte chunks, exactly as the drivers
-    do, without I/O: framing, the codec's decoder, end of stream."""
-    call = Call(model, context, make_options(options))
-    events = call.start_decoding()
-    dec = call.decoder
-    assert dec is not None
+    do, without I/O: the exchange engine is driven by hand (a 200 response,
+    then the chunks, then the end of the body)."""
+    ex, flow = _streaming(model, context, options)
+    events = ex.drain()
     for chunk in chunks:
-        events += call.feed(chunk)
-        if dec.terminated:
-            return events
-    return events + call.eof()
+        events += ex.feed(chunk)
+        if ex.finished:
+            break
+    with contextlib.suppress(StopIteration):
+        flow.send(Ended())
+    return events + ex.drain()
+
+
+def _streaming(model: Model, context: Context, options: dict[str, Any]) -> tuple[Exchange, Any]:
+    """An exchange whose flow has sent its request and got a 200 head."""
+    ex = Exchange(prepare(model, context, options))
+    flow = ex.flow()
+    next(flow)  # Send
+    flow.send(Responded(ResponseInfo(200, {"content-type": "text/event-stream"})))  # now streaming
+    return ex, flow
 
 
 # -- checks ---------------------------------------------------------------------
@@ -303,12 +316,11 @@ class CodecContract:
         # The longest prefix, cut at an event boundary, that does not yet end
         # the turn: the stream stalls there until aborted.
         body = recording.body.replace(b"\r\n", b"\n")
-        call = Call(model, self.context, make_options({}))
-        call.start_decoding()
+        ex, _ = _streaming(model, self.context, {})
         cut = 0
         for end in (m.end() for m in re.finditer(b"\n\n", body)):
-            call.feed(body[cut:end])
-            if call.decoder is None or call.decoder.terminated:
+            ex.feed(body[cut:end])
+            if ex.finished:
                 break
             cut = end
         transport = ReplayTransport()
@@ -332,7 +344,7 @@ class CodecContract:
         s = _stream_sync(self.the_model(), self.context, transport)
         events = list(s)
         msg = check_stream(events)
-        assert [type(e) for e in events] == [ev.Error], "an HTTP error is one error event"
+        assert [type(e) for e in events] == [ev.Start, ev.Error], "an HTTP error is a start and one error event"
         assert msg.stop_reason == "error" and msg.error_status == http_error.status
         text = msg.error_message or ""
         assert any(s and (s in text or text in s) for s in strings_in(http_error.body)), (

@@ -13,12 +13,13 @@ from aiwire.plugin import (
     LoginCallbacks,
     OAuthFlow,
     authorize,
+    env_override,
     exchange_code,
     refresh_grant,
     tokens_to_login,
 )
 
-from . import MARKER
+from .rewrite import BETAS, USER_AGENT
 
 if TYPE_CHECKING:
     from aiwire.plugin import ProviderSpec, StoredLogin
@@ -68,10 +69,13 @@ class AnthropicFlow(OAuthFlow):
         return tokens_to_login(body, previous=login, extra=_account(body))
 
     def to_credentials(self, login: StoredLogin, provider: ProviderSpec, model: Model) -> Credentials:
+        # The codec sends a kind="oauth" token as a bearer, with the oauth
+        # beta; the rest of what a subscription request needs is declared here.
         return Credentials(
             login.access,
             kind="oauth",
-            headers={"authorization": f"Bearer {login.access}", MARKER: "anthropic"},
+            headers={"user-agent": env_override(self.id, "user_agent", USER_AGENT), "x-app": "cli"},
+            extra={"anthropic_beta": list(BETAS)},
             source="aiwire login anthropic",
         )
 

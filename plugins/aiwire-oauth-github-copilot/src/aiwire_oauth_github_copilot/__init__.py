@@ -2,6 +2,9 @@
 
 One login serves every Copilot model, whichever wire api it is routed to:
 Chat Completions, Responses or Anthropic Messages (see ``catalog.json``).
+The login's credentials declare the token (a bearer, ``kind="oauth"``), the
+base URL and the editor headers; ``prepare_request`` adds the two headers
+that depend on the request body (``X-Initiator``, ``Copilot-Vision-Request``).
 """
 
 from __future__ import annotations
@@ -57,5 +60,5 @@ def prepare_request(model: Model, request: Request) -> Request | None:
         return None
     from .rewrite import rewrite
 
-    rewrite(model, request)
+    rewrite(request)
     return request

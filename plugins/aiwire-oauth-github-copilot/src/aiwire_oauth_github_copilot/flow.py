@@ -146,7 +146,7 @@ class CopilotFlow(OAuthFlow):
         return Credentials(
             login.access,
             kind="oauth",
-            headers={**EDITOR_HEADERS, "Authorization": f"Bearer {login.access}"},
+            headers={**EDITOR_HEADERS, "Openai-Intent": "conversation-edits"},  # codecs send the bearer
             base_url=login.extra.get("api_url") or base_url_from_token(login.access, domain),
             source="aiwire login github-copilot",
         )

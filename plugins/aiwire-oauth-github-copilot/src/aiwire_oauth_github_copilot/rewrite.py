@@ -1,10 +1,11 @@
-"""Per-request Copilot headers, whichever wire api the model uses.
+"""The per-request Copilot headers, whichever wire api the model uses.
 
 ``X-Initiator`` tells Copilot whether the user or the agent started this
-turn (premium requests are counted for user turns only); ``Openai-Intent``
-and ``Copilot-Vision-Request`` (when images are sent) are what the editor
-sends. Copilot's Anthropic route rejects the fine-grained tool streaming
-beta, and takes the token as a bearer, never ``x-api-key``.
+turn (premium requests are counted for user turns only) and
+``Copilot-Vision-Request`` is sent when images are: both depend on the
+request body, so they are set here. Everything that does not is declared by
+the login's credentials (the token, sent as a bearer by every codec for
+``kind="oauth"``; the editor headers; ``Openai-Intent``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiwire.plugin import Request
-from aiwire.types import Model
 
 __all__ = ["initiator", "rewrite"]
-
-_NO_BETA = "fine-grained-tool-streaming-2025-05-14"
 
 
 def _items(body: dict[str, Any]) -> list[Any]:
@@ -58,18 +56,8 @@ def _has_image(body: Any) -> bool:
     return False
 
 
-def rewrite(model: Model, request: Request) -> None:
-    h = request.headers
-    for key in [k for k in h if k.lower() in ("x-api-key", "x-initiator", "openai-intent")]:
-        del h[key]
-    h["X-Initiator"] = initiator(request.json)
-    h["Openai-Intent"] = "conversation-edits"
+def rewrite(request: Request) -> None:
+    h = request.headers  # case-insensitive: replaces any spelling already there
+    h["x-initiator"] = initiator(request.json)
     if _has_image(request.json):
-        h["Copilot-Vision-Request"] = "true"
-    if model.api == "anthropic-messages":
-        for key in [k for k in h if k.lower() == "anthropic-beta"]:
-            kept = [b.strip() for b in h[key].split(",") if b.strip() and b.strip() != _NO_BETA]
-            if kept:
-                h[key] = ",".join(kept)
-            else:
-                del h[key]
+        h["copilot-vision-request"] = "true"

@@ -92,9 +92,15 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     """Responses: ``reasoning.summary`` sent with an effort (``auto``,
     ``concise``, ``detailed``; ``None`` to omit)."""
 
-    encrypted_reasoning: bool = True
+    encrypted_reasoning: bool | Literal["always"] = True
     """Responses: ask for ``include: ["reasoning.encrypted_content"]`` so
-    reasoning can be replayed statelessly with ``store: false``."""
+    reasoning can be replayed statelessly with ``store: false``: ``True`` ->
+    for reasoning models; ``"always"`` -> on every request (hosts that keep
+    nothing server-side, such as the Codex backend); ``False`` -> never."""
+
+    require_instructions: bool = False
+    """Responses: always send ``instructions`` (the system prompt, or ``""``
+    without one); for hosts that refuse a request without the field."""
 
     azure: bool = False
     """Azure OpenAI: ``api-key`` header, deployment names and api-version

@@ -51,8 +51,8 @@ class ResponsesCodec(BaseCodec):
     ) -> Request:
         compat, url, model_name, headers, extra = target(model, options, credentials, "/responses", stream=stream)
         body: dict[str, Any] = {"model": model_name, "input": response_input(model, context), "stream": stream}
-        if context.system_prompt:
-            body["instructions"] = context.system_prompt
+        if context.system_prompt or compat.require_instructions:
+            body["instructions"] = context.system_prompt or ""
         if compat.store:
             body["store"] = False
         if options.max_tokens is not None:
@@ -82,8 +82,8 @@ class ResponsesCodec(BaseCodec):
                 if compat.reasoning_summary and level != "none":
                     reasoning["summary"] = compat.reasoning_summary
                 body["reasoning"] = reasoning
-            if compat.encrypted_reasoning and model.reasoning:
-                body["include"] = ["reasoning.encrypted_content"]
+        if compat.encrypted_reasoning == "always" or (compat.encrypted_reasoning and model.reasoning):
+            body["include"] = ["reasoning.encrypted_content"]
         if compat.prompt_cache_key and options.session_id and options.cache_retention != "none":
             body["prompt_cache_key"] = options.session_id
             if options.cache_retention == "long" and "api.openai.com" in model.base_url:

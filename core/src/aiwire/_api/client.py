@@ -1,0 +1,244 @@
+"""``aiwire.Client`` and ``aiwire.AsyncClient``: the state a program owns.
+
+A client holds the plugin registry (discovered from entry points, or an
+explicit list of plugins), its HTTP clients (a transport name or object, or
+the user's own ``httpx.Client``/``httpx.AsyncClient``), the auth store,
+per-provider base URLs and default options. Use it as a context manager, as
+httpx's clients are used: leaving the block closes every connection it
+opened. The module-level ``aiwire.stream()`` and friends use a default client
+created on first use, as ``httpx.get`` does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from aiwire._api.images import check_image_call, split_options
+from aiwire._engine.call import PreparedCall, as_context, make_options, prepare
+from aiwire._io.aio import AssistantStream, ImageJob, acomplete
+from aiwire._io.sync import SyncAssistantStream, scomplete, sgenerate
+from aiwire._io.transport import Pool
+from aiwire._plugins.registry import Registry, get_registry
+from aiwire.errors import BadOptionsError
+from aiwire.types import AssistantMessage, Context, ImageResult, Model
+
+if TYPE_CHECKING:
+    from aiwire.auth.store import AuthStore
+
+__all__ = ["AsyncClient", "Client", "default_client"]
+
+ContextLike = Context | str | Mapping[str, Any]
+T = TypeVar("T")
+
+
+def _registry(plugins: Iterable[Any] | None) -> Registry:
+    if plugins is None:
+        return get_registry()
+    from aiwire._demo import builtin
+
+    reg = Registry()
+    reg._add(builtin, "aiwire", dist="aiwire")
+    for plugin in plugins:
+        name = str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+        reg._add(plugin, name)
+    return reg
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        *,
+        plugins: Iterable[Any] | None = None,
+        http_client: Any = None,
+        transport: Any = None,
+        auth_store: AuthStore | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.registry = _registry(plugins)
+        self._pool = Pool(transport, http_client=http_client)
+        self.auth_store = auth_store
+        self.base_urls = dict(base_urls or {})
+        self.options = dict(options or {})
+        if self.options:
+            make_options(self.options)  # bad defaults raise here, not on the first call
+
+    # -- catalog -------------------------------------------------------------
+
+    def get_model(self, provider_or_ref: str, model_id: str | None = None) -> Model:
+        """A catalog model of this client's plugins (see :func:`aiwire.get_model`)."""
+        from aiwire._api.models import get_model
+
+        return self._with_base_url(get_model(provider_or_ref, model_id, registry=self.registry))
+
+    def models(self, provider: str | None = None) -> list[Model]:
+        found = [m for m in self.registry.models.values() if provider is None or m.provider == provider]
+        return sorted(found, key=lambda m: (m.provider, m.id))
+
+    def _with_base_url(self, model: Model) -> Model:
+        url = self.base_urls.get(model.provider)
+        return msgspec.structs.replace(model, base_url=url) if url else model
+
+    def _model(self, model: Model | str) -> Model:
+        if isinstance(model, str):
+            return self.get_model(model)
+        if isinstance(model, Model):
+            return self._with_base_url(model)
+        raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
+
+    def _prepare(self, model: Model | str, context: ContextLike, options: Mapping[str, Any], kind: Any) -> PreparedCall:
+        opts = {**self.options, **options} if self.options else options
+        return prepare(self._model(model), context, opts, kind=kind, registry=self.registry, store=self.auth_store)
+
+    def _prepare_images(self, model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> PreparedCall:
+        opts = {**self.options, **options} if self.options else options
+        core, image = split_options(opts)
+        ctx = as_context(context)
+        m = check_image_call(self.registry, self._model(model), ctx, image)
+        return PreparedCall(
+            self.registry, m, ctx, make_options(core), kind="images", image_options=image, store=self.auth_store
+        )
+
+
+class AsyncClient(_BaseClient):
+    """The async client. ``async with aiwire.AsyncClient() as client:``.
+
+    Keyword arguments: ``plugins`` (plugin modules or objects to use instead
+    of the installed ones), ``http_client`` (your own ``httpx.AsyncClient``:
+    its proxies, certificates, event hooks and limits apply; it stays yours to
+    close), ``transport`` (``"httpx"``, ``"aiohttp"`` or an httpx transport),
+    ``auth_store`` (an :class:`~aiwire.auth.AuthStore` for stored logins),
+    ``base_urls`` (provider id to base URL) and ``options`` (defaults for
+    every call, overridden per call).
+    """
+
+    def stream(self, model: Model | str, context: ContextLike, **options: Any) -> AssistantStream:
+        """See :func:`aiwire.stream`."""
+        return AssistantStream(self._prepare(model, context, options, "stream"), self._pool)
+
+    async def complete(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> AssistantMessage:
+        """See :func:`aiwire.complete`."""
+        msg = await acomplete(self._prepare(model, context, options, "complete"), self._pool)
+        return msg.raise_for_error() if check else msg
+
+    def generate_images(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> ImageJob:
+        """See :func:`aiwire.generate_images`."""
+        return ImageJob(self._prepare_images(model, context, options), self._pool, check=check)
+
+    async def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+        """See :func:`aiwire.extract`."""
+        from aiwire._api.extract import run_extract
+
+        return await run_extract(self, model, context, type, retries, options)
+
+    async def aclose(self) -> None:
+        """Close every connection this client opened (not a user's http_client)."""
+        await self._pool.aclose()
+        if type(self) is AsyncClient:
+            self._pool.closed = True
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class Client(_BaseClient):
+    """The blocking client. ``with aiwire.Client() as client:``; the same
+    arguments as :class:`AsyncClient`, with an ``httpx.Client``."""
+
+    def stream(self, model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
+        """See :func:`aiwire.stream_sync`."""
+        return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
+
+    def complete(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> AssistantMessage:
+        """See :func:`aiwire.complete_sync`."""
+        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool)
+        return msg.raise_for_error() if check else msg
+
+    def generate_images(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> ImageResult:
+        """See :func:`aiwire.generate_images_sync`."""
+        result = sgenerate(self._prepare_images(model, context, options), self._pool)
+        return result.raise_for_error() if check else result
+
+    def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+        """See :func:`aiwire.extract_sync`."""
+        from aiwire._api.extract import run_extract_sync
+
+        return run_extract_sync(self, model, context, type, retries, options)
+
+    def close(self) -> None:
+        """Close every connection this client opened (not a user's http_client)."""
+        self._pool.close()
+        self._pool.closed = True
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _DefaultClient(AsyncClient):
+    """The client behind the module-level functions: async and blocking
+    entry points share its registry and pools."""
+
+    def stream_sync(self, model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
+        return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
+
+    def complete_sync(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> AssistantMessage:
+        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool)
+        return msg.raise_for_error() if check else msg
+
+    def generate_images_sync(
+        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+    ) -> ImageResult:
+        result = sgenerate(self._prepare_images(model, context, options), self._pool)
+        return result.raise_for_error() if check else result
+
+    def extract_sync(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+        from aiwire._api.extract import run_extract_sync
+
+        return run_extract_sync(self, model, context, type, retries, options)
+
+
+_default: _DefaultClient | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> _DefaultClient:
+    """The client of the module-level functions, created on first use; its
+    registry is the installed plugins' (rebuilt after ``register_plugin``)."""
+    global _default
+    client = _default
+    if client is None or client.registry is not get_registry():
+        with _default_lock:
+            client = _default
+            if client is None or client.registry is not get_registry():
+                old, client = client, _DefaultClient()
+                _default = client
+                if old is not None:
+                    old._pool.close()
+    return client
+
+
+@atexit.register
+def _close_default() -> None:
+    if _default is not None:
+        _default._pool.close()

@@ -1,0 +1,553 @@
+"""The exchange engine: every decision of one call, with no I/O.
+
+An :class:`Exchange` is driven the way httpx drives an ``Auth.auth_flow``:
+:meth:`Exchange.flow` is a generator that yields what to do next (an
+*action*: send a request, read or stream the body, sleep, refresh the
+credentials) and receives what happened (an *outcome*: a response head, a
+body, the end of the stream, a network failure, a stall, an abort). The
+drivers in :mod:`aiwire._io` only do that I/O, the timers and cancellation;
+the body's chunks go straight to :meth:`Exchange.feed`, the hot path.
+
+The rules, in one place:
+
+- retries happen before any content reached the caller, never after: on a
+  network failure, a stall, a retryable status (:mod:`aiwire._engine.retry`);
+- a 401 from a login whose token can be refreshed refreshes it once and
+  sends again, without counting as a retry;
+- a stream's first event is ``start``, sent once a response is accepted (2xx)
+  or together with the error when no attempt got that far; its last is one
+  ``done`` or ``error``;
+- after setup every failure is a result (an error message, error event or
+  error image result) in every entry point; error texts are worded here and
+  credentials are masked out of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiwire import events as ev
+from aiwire._engine.retry import decide
+from aiwire._wire.codec import Credentials, Request, StreamDecoder, generic_error_info
+from aiwire._wire.exchange import ResponseInfo
+from aiwire.types import AssistantMessage, ImageResult
+
+if TYPE_CHECKING:
+    from aiwire._engine.call import PreparedCall
+
+__all__ = [
+    "Aborted",
+    "Body",
+    "Ended",
+    "Exchange",
+    "Failed",
+    "Finish",
+    "Read",
+    "Refresh",
+    "Refreshed",
+    "Responded",
+    "Send",
+    "Sleep",
+    "Stalled",
+    "Stream",
+    "describe",
+]
+
+log = logging.getLogger("aiwire")
+
+
+# -- actions: what the driver does next -------------------------------------------
+
+
+class Send:
+    """Send ``request`` (``body`` already encoded) and report the response head.
+    ``idle`` bounds the wait for the head, ``timeout`` every socket read."""
+
+    __slots__ = ("attempt", "body", "idle", "request", "timeout")
+
+    def __init__(
+        self, request: Request, body: bytes | None, attempt: int, timeout: float | None, idle: float | None
+    ) -> None:
+        self.request = request
+        self.body = body
+        self.attempt = attempt
+        self.timeout = timeout
+        self.idle = idle
+
+
+class Read:
+    """Read the whole body of the current response and report it."""
+
+    __slots__ = ()
+
+
+class Stream:
+    """Feed the body's chunks to :meth:`Exchange.feed` until it is finished,
+    the body ends, or the wait for the next event exceeds ``idle``."""
+
+    __slots__ = ("idle",)
+
+    def __init__(self, idle: float | None) -> None:
+        self.idle = idle
+
+
+class Sleep:
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Refresh:
+    """Run ``Exchange.refresher(force)`` (it may block: async drivers run it in
+    a worker thread) and report the new credentials."""
+
+    __slots__ = ("force",)
+
+    def __init__(self, force: bool) -> None:
+        self.force = force
+
+
+class Finish:
+    __slots__ = ()
+
+
+Action = Send | Read | Stream | Sleep | Refresh | Finish
+
+
+# -- outcomes: what happened ----------------------------------------------------------
+
+
+class Responded:
+    __slots__ = ("info",)
+
+    def __init__(self, info: ResponseInfo) -> None:
+        self.info = info
+
+
+class Body:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class Ended:
+    """The body ended (or the decoder said the turn is complete)."""
+
+    __slots__ = ()
+
+
+class Failed:
+    """A failure in the I/O layer, described by the driver (``"ReadError:
+    Connection reset by peer"``). ``network`` failures (connection, protocol,
+    timeout) may be retried; anything else a custom transport raised ends the
+    call."""
+
+    __slots__ = ("description", "network")
+
+    def __init__(self, description: str, *, network: bool) -> None:
+        self.description = description
+        self.network = network
+
+
+class Stalled:
+    __slots__ = ()
+
+
+class Aborted:
+    """``sent``: whether the request had left when the abort came."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self, sent: bool = True) -> None:
+        self.sent = sent
+
+
+class Refreshed:
+    __slots__ = ("credentials", "error")
+
+    def __init__(self, credentials: Credentials | None = None, error: BaseException | None = None) -> None:
+        self.credentials = credentials
+        self.error = error
+
+
+Outcome = Responded | Body | Ended | Failed | Stalled | Aborted | Refreshed | None
+
+_READ = Read()
+_FINISH = Finish()
+
+
+def describe(exc: BaseException) -> str:
+    kind = type(exc).__name__
+    text = str(exc)
+    return f"{kind}: {text}" if text else kind
+
+
+def _with_note(text: str, note: str | None) -> str:
+    return f"{text} ({note})" if note else text
+
+
+class Exchange:
+    """One call's state. Drivers run :meth:`flow` and read ``result``.
+
+    ``emit``: whether events are wanted (a stream) or only the result.
+    """
+
+    __slots__ = (
+        "attempt",
+        "call",
+        "content",
+        "credentials",
+        "decoder",
+        "emit",
+        "events",
+        "framer",
+        "request",
+        "result",
+        "started",
+    )
+
+    def __init__(self, call: PreparedCall, *, emit: bool = True) -> None:
+        self.call = call
+        self.emit = emit
+        self.events: list[ev.Event] = []
+        self.request: Request = call.request
+        self.credentials: Credentials = call.credentials
+        self.decoder: StreamDecoder | None = None
+        self.framer: Any = None
+        self.result: AssistantMessage | ImageResult | None = None
+        self.attempt = 0
+        self.content = False  # events of the current turn reached the caller: never retried
+        self.started = False
+
+    # -- the hot path ------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> list[ev.Event]:
+        """Decode one network read; the events it produced (often none)."""
+        dec = self.decoder
+        assert dec is not None
+        try:
+            for name, data in self.framer.feed(chunk):
+                dec.feed(name, data)
+                if dec.terminated:
+                    break
+        except Exception as exc:  # a codec must never crash the caller
+            dec.fail(f"could not decode the {self.call.codec.api} stream: {describe(exc)}")
+        out = dec.events
+        if out:
+            dec.events = []
+            self.content = True
+            if dec.terminated:
+                self._finalize(dec.message)
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+    def drain(self) -> list[ev.Event]:
+        """Events the engine produced outside :meth:`feed` (start, errors)."""
+        out = self.events
+        if out:
+            self.events = []
+        return out
+
+    @property
+    def partial(self) -> AssistantMessage | None:
+        dec = self.decoder
+        return None if dec is None else dec.snapshot()
+
+    # -- the control flow ------------------------------------------------------------
+
+    def flow(self) -> Generator[Action, Outcome, None]:
+        call = self.call
+        opts = call.options
+        stream = call.wire_stream
+        idle = opts.idle_timeout if stream else None
+        refreshed = False
+        refresher = self.credentials.refresher
+        if refresher is not None and self.credentials.stale:
+            got = yield Refresh(False)
+            if not self._refreshed(got, 0):
+                return
+            refreshed = True
+        while True:
+            req = self.request
+            outcome = yield Send(req, call.encode(req), self.attempt, opts.timeout, idle)
+            reason: str
+            if isinstance(outcome, Responded):
+                info = outcome.info
+                try:
+                    self._observe(info)
+                except Exception as exc:
+                    self._fail(f"an on_response observer failed: {describe(exc)}")
+                    return
+                status = info.status
+                if status >= 400:
+                    got = yield _READ
+                    if isinstance(got, Aborted):
+                        self._fail("aborted", aborted=True)
+                        return
+                    if not isinstance(got, Body):
+                        reason = f"reading the error response failed: {self._why(got)}"
+                    elif status == 401 and not refreshed and self.credentials.refresher is not None:
+                        refreshed = True
+                        log.info("%s answered 401; refreshing the login once", call.model.ref)
+                        if not self._refreshed((yield Refresh(True)), self.attempt):
+                            return
+                        continue
+                    else:
+                        delay, note = decide(self.attempt, opts.max_retries, opts.max_retry_delay, status, info.headers)
+                        if delay is None:
+                            self._http_error(status, info.headers, got.data, note)
+                            return
+                        self._announce(delay, f"HTTP {status}")
+                        if isinstance((yield Sleep(delay)), Aborted):
+                            self._fail("aborted while waiting to retry", aborted=True)
+                            return
+                        continue
+                elif stream:
+                    self._start_decoding()
+                    got = yield Stream(idle)
+                    if isinstance(got, Ended):
+                        self._eof()
+                        return
+                    if isinstance(got, Aborted):
+                        self._fail("aborted", aborted=True)
+                        return
+                    reason = self._why(got, mid_stream=True)
+                    if self.content:
+                        self._fail(reason)
+                        return
+                else:
+                    got = yield _READ
+                    if isinstance(got, Body):
+                        self._parse(got.data)
+                        return
+                    if isinstance(got, Aborted):
+                        self._fail("aborted", aborted=True)
+                        return
+                    reason = self._why(got)
+            elif isinstance(outcome, Aborted):
+                why = "aborted before a response arrived" if outcome.sent else "aborted before the request was sent"
+                self._fail(why, aborted=True)
+                return
+            elif isinstance(outcome, Failed) and not outcome.network:
+                self._fail(f"request to {req.url} failed: {outcome.description}")
+                return
+            else:
+                reason = self._why(outcome, url=req.url)
+            # A failure before any content: retry, or give up with the reason.
+            delay, note = decide(self.attempt, opts.max_retries, opts.max_retry_delay)
+            if delay is None:
+                self._fail(_with_note(reason, note))
+                return
+            self._announce(delay, reason)
+            if isinstance((yield Sleep(delay)), Aborted):
+                self._fail("aborted while waiting to retry", aborted=True)
+                return
+
+    def abort_now(self, why: str = "aborted") -> None:
+        """End the call as aborted from outside the flow (the consumer left)."""
+        self._fail(why, aborted=True)
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _why(self, outcome: Outcome, *, url: str | None = None, mid_stream: bool = False) -> str:
+        if isinstance(outcome, Stalled):
+            c = self.call
+            return (
+                f"the stream stalled: no event from {c.model.provider} for {c.options.idle_timeout:g} s "
+                "(idle_timeout; keep-alive pings do not count)"
+            )
+        desc = outcome.description if isinstance(outcome, Failed) else type(outcome).__name__
+        if mid_stream:
+            return f"the connection failed mid-stream: {desc}"
+        if url is not None:
+            return f"request to {url} failed: {desc}"
+        return desc
+
+    def _refreshed(self, got: Outcome, attempt: int) -> bool:
+        if isinstance(got, Refreshed) and got.credentials is not None:
+            self.credentials = got.credentials
+            try:
+                self.request = self.call.build(got.credentials, attempt)
+            except Exception as exc:
+                self._fail(f"could not build the request after refreshing the login: {describe(exc)}")
+                return False
+            return True
+        if isinstance(got, Aborted):
+            self._fail("aborted while refreshing the login", aborted=True)
+            return False
+        error = got.error if isinstance(got, Refreshed) else None
+        self._fail(str(error) if error is not None else "the login could not be refreshed")
+        return False
+
+    def _observe(self, info: ResponseInfo) -> None:
+        call = self.call
+        if call.options.on_response is not None:
+            call.options.on_response(call.model, info)
+        reg = call.registry
+        ctx = call.context_for(self.request, self.credentials, self.attempt)
+        run = getattr(reg, "run_on_response", None)
+        if run is not None:
+            run(ctx, info)
+        else:
+            try:
+                reg.pm.hook.on_response(model=call.model, response=info, call=ctx)
+            except Exception:
+                log.exception("an on_response hook failed")
+
+    def _announce(self, delay: float, reason: str) -> None:
+        self.attempt += 1
+        call = self.call
+        opts = call.options
+        log.info(
+            "retrying %s (attempt %d of %d) in %.2fs: %s",
+            call.model.ref,
+            self.attempt + 1,
+            opts.max_retries + 1,
+            delay,
+            reason,
+            extra={"aiwire_attempt": self.attempt, "aiwire_delay": delay, "aiwire_reason": reason},
+        )
+        if opts.on_retry is not None:
+            try:
+                opts.on_retry(self.attempt, delay, reason)
+            except Exception:
+                log.exception("on_retry callback failed")
+
+    def _start(self, message: AssistantMessage) -> None:
+        if self.emit and not self.started:
+            self.started = True
+            self.events.append(ev.Start(message=message))
+
+    def _start_decoding(self) -> None:
+        call = self.call
+        try:
+            self.decoder = call.decoder()
+            self.framer = call.framer()
+        except Exception as exc:  # a broken codec still ends in one error event
+            self.decoder = StreamDecoder(call.model, call.options)
+            self._start(self.decoder.message)
+            self._fail(f"the {call.codec.api} codec could not start decoding: {describe(exc)}")
+            self.framer = _NoFramer()
+            return
+        self._start(self.decoder.message)
+
+    def _eof(self) -> None:
+        dec = self.decoder
+        assert dec is not None
+        if not dec.terminated:
+            try:
+                for name, data in self.framer.close():
+                    if dec.terminated:
+                        break
+                    dec.feed(name, data)
+                dec.end_of_stream()
+            except Exception as exc:
+                dec.fail(f"could not decode the {self.call.codec.api} stream: {describe(exc)}")
+        self._collect()
+
+    def _collect(self) -> None:
+        dec = self.decoder
+        assert dec is not None
+        if dec.events:
+            self.events += dec.events
+            dec.events = []
+        if dec.terminated and self.result is None:
+            self._finalize(dec.message)
+
+    def _parse(self, body: bytes) -> None:
+        call = self.call
+        try:
+            if call.kind == "images":
+                codec: Any = call.codec
+                result: Any = codec.parse_image_response(call.model, call.image_options, body)
+            else:
+                result = call.codec.parse_response(call.model, call.options, body)
+        except Exception as exc:  # a codec must never crash the caller
+            self._fail(f"could not decode the {call.model.api} response: {describe(exc)}")
+            return
+        self._finalize(result)
+
+    def _http_error(self, status: int, headers: Mapping[str, str], body: bytes, note: str | None) -> None:
+        codec = self.call.codec
+        try:
+            info = codec.parse_error(status, headers, body)
+        except Exception as exc:
+            info = generic_error_info(status, body)
+            log.warning("%s codec could not parse an error body: %s", codec.api, exc)
+        self._fail(_with_note(info.message, note), status=status, error_type=info.type)
+
+    def _fail(
+        self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
+    ) -> None:
+        """End the call with an error (or abort), keeping what arrived."""
+        if self.result is not None:
+            return
+        call = self.call
+        if call.kind == "images":
+            m = call.model
+            self._finalize(
+                ImageResult(
+                    api=m.api,
+                    provider=m.provider,
+                    model=m.id,
+                    stop_reason="aborted" if aborted else "error",
+                    error_message=message,
+                    error_status=status,
+                    error_type=error_type,
+                )
+            )
+            return
+        dec = self.decoder
+        if dec is None:
+            dec = self.decoder = StreamDecoder(call.model, call.options)
+        self._start(dec.message)
+        dec.fail(message, status=status, error_type=error_type, aborted=aborted)
+        self._collect()
+
+    def _finalize(self, result: AssistantMessage | ImageResult) -> None:
+        """Mask credentials out of the error text, tell the observers, keep the result."""
+        if result.error_message:
+            result.error_message = self.redact(result.error_message)
+        self.result = result
+        call = self.call
+        ctx = call.context_for(self.request, self.credentials, self.attempt)
+        reg = call.registry
+        if isinstance(result, ImageResult):
+            name, kwargs = "on_images_end", {"model": call.model, "result": result, "call": ctx}
+        else:
+            name, kwargs = "on_message_end", {"model": call.model, "message": result, "call": ctx}
+        run = getattr(reg, f"run_{name}", None)
+        try:
+            if run is not None:
+                run(ctx, result)
+            else:
+                getattr(reg.pm.hook, name)(**kwargs)
+        except Exception:  # observers must not break a finished call
+            log.exception("%s hook failed", name)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every credential of this call replaced by ``***``."""
+        for secret in self.call.secrets(self.request):
+            if secret in text:
+                text = text.replace(secret, "***")
+        cred = self.credentials
+        if cred is not self.call.credentials and cred.api_key and cred.api_key in text:
+            text = text.replace(cred.api_key, "***")
+        return text
+
+
+class _NoFramer:
+    """Framer of a stream whose decoder could not start: reads nothing."""
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        return []
+
+    def close(self) -> list[tuple[str, bytes]]:
+        return []

@@ -1,0 +1,283 @@
+"""The blocking driver: the twin of :mod:`aiwire._io.aio`, with threads.
+
+Idle detection shrinks the read timeout of the request's next socket read to
+the time left before the deadline (httpcore reads the request's timeout dict
+before every read). :meth:`SyncAssistantStream.abort` may come from another
+thread: it shuts the socket down, which wakes a blocked read at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from aiwire import events as ev
+from aiwire._engine.call import PreparedCall
+from aiwire._engine.exchange import (
+    Aborted,
+    Body,
+    Ended,
+    Exchange,
+    Failed,
+    Finish,
+    Read,
+    Refresh,
+    Refreshed,
+    Responded,
+    Send,
+    Sleep,
+    Stalled,
+    Stream,
+    describe,
+)
+from aiwire._io.aio import NET_ERRORS, describe_io, from_final, http_request, response_info
+from aiwire._io.transport import Pool
+from aiwire.types import AssistantMessage, ImageResult, Model
+
+__all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
+
+
+class _SyncRun:
+    def __init__(self, call: PreparedCall, pool: Pool, *, emit: bool) -> None:
+        self.ex = Exchange(call, emit=emit)
+        self.pool = pool
+        self.aborted = threading.Event()
+        self.response: httpx.Response | None = None
+        self.request: httpx.Request | None = None
+        self.deadline = 0.0
+        self.idle: float | None = None
+
+    def abort(self) -> None:
+        if self.ex.finished:
+            return
+        self.aborted.set()
+        resp = self.response
+        if resp is not None:
+            # Closing a socket does not wake a read blocked in another thread;
+            # shutting it down does. The reader then closes the response.
+            stream = resp.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def end(self, why: str) -> None:
+        if not self.ex.finished:
+            self.ex.abort_now(why)
+            self.ex.drain()
+
+    def _close(self) -> None:
+        resp, self.response = self.response, None
+        if resp is not None and not resp.is_closed:
+            with contextlib.suppress(Exception):
+                resp.close()
+
+    def _arm(self, idle: float | None) -> None:
+        self.idle = idle
+        if idle:
+            self.deadline = time.monotonic() + idle
+            self._read_timeout(idle)
+
+    def _read_timeout(self, seconds: float) -> None:
+        request = self.request
+        if request is not None:
+            timeouts = request.extensions.get("timeout")
+            if isinstance(timeouts, dict):
+                t = self.ex.call.options.timeout
+                timeouts["read"] = max(0.001, min(seconds, t) if t else seconds)
+
+    def _stalled(self, exc: BaseException) -> bool:
+        return bool(self.idle) and isinstance(exc, httpx.TimeoutException) and time.monotonic() >= self.deadline - 0.005
+
+    def batches(self) -> Iterator[list[ev.Event]]:
+        ex = self.ex
+        flow = ex.flow()
+        try:
+            action: Any = next(flow)
+            while True:
+                outcome: Any = None
+                if ex.events:
+                    yield ex.drain()
+                if isinstance(action, Stream):
+                    resp = self.response
+                    assert resp is not None
+                    idle = action.idle
+                    try:
+                        for chunk in resp.iter_raw():
+                            if self.aborted.is_set():
+                                outcome = Aborted()
+                                break
+                            out = ex.feed(chunk)
+                            if out:
+                                yield out
+                                if ex.finished:
+                                    outcome = Ended()
+                                    break
+                                if idle:
+                                    self._arm(idle)
+                            elif idle:
+                                left = self.deadline - time.monotonic()
+                                if left <= 0:
+                                    outcome = Stalled()
+                                    break
+                                self._read_timeout(left)
+                        else:
+                            outcome = Aborted() if self.aborted.is_set() else Ended()
+                    except Exception as exc:  # httpx errors, or anything a custom transport raises
+                        outcome = (
+                            Aborted()
+                            if self.aborted.is_set()
+                            else Stalled()
+                            if self._stalled(exc)
+                            else Failed(describe_io(exc), network=True)
+                        )
+                    self._close()
+                elif isinstance(action, Send):
+                    outcome = self._send(action)
+                elif isinstance(action, Read):
+                    outcome = self._read()
+                elif isinstance(action, Sleep):
+                    outcome = Aborted() if self.aborted.wait(action.seconds) else None
+                elif isinstance(action, Refresh):
+                    outcome = self._refresh(action.force)
+                elif isinstance(action, Finish):
+                    break
+                try:
+                    action = flow.send(outcome)
+                except StopIteration:
+                    break
+            if ex.events:
+                yield ex.drain()
+        finally:
+            self._close()
+
+    def _send(self, send: Send) -> Any:
+        if self.aborted.is_set():
+            return Aborted(sent=False)
+        call = self.ex.call
+        try:
+            spec_transport = call.spec.transport if call.spec is not None else None
+            client = self.pool.sync_client(call.options.transport or spec_transport)
+            self.request = request = http_request(client, send, send.timeout)
+        except Exception as exc:
+            return Failed(describe(exc), network=False)
+        self._arm(send.idle)
+        try:
+            response = client.send(request, stream=True)
+        except NET_ERRORS as exc:
+            if self.aborted.is_set():
+                return Aborted()
+            return Stalled() if self._stalled(exc) else Failed(describe_io(exc), network=True)
+        except Exception as exc:
+            return Failed(describe(exc), network=False)
+        self.response = response
+        return Responded(response_info(response))
+
+    def _read(self) -> Any:
+        resp = self.response
+        assert resp is not None
+        try:
+            return Body(resp.read())
+        except NET_ERRORS as exc:
+            return Aborted() if self.aborted.is_set() else Failed(describe_io(exc), network=True)
+        except Exception as exc:
+            return Failed(describe(exc), network=False)
+        finally:
+            self._close()
+
+    def _refresh(self, force: bool) -> Any:
+        refresher = self.ex.credentials.refresher
+        assert refresher is not None
+        try:
+            return Refreshed(refresher(force))
+        except Exception as exc:
+            return Refreshed(error=exc)
+
+
+class SyncAssistantStream:
+    """The blocking twin of :class:`~aiwire.AssistantStream`: iterate it for
+    events, call :meth:`result` for the final message. :meth:`abort` may be
+    called from another thread; it wakes a blocked read at once."""
+
+    def __init__(self, call: PreparedCall, pool: Pool) -> None:
+        self._run = _SyncRun(call, pool, emit=True)
+        self._started = False
+
+    @property
+    def model(self) -> Model:
+        return self._run.ex.call.model
+
+    @property
+    def message(self) -> AssistantMessage | None:
+        result = self._run.ex.result
+        return result if isinstance(result, AssistantMessage) else None
+
+    @property
+    def partial(self) -> AssistantMessage | None:
+        return self._run.ex.partial
+
+    def __iter__(self) -> Iterator[ev.Event]:
+        if self._started:
+            raise RuntimeError("a SyncAssistantStream can be iterated only once; use .result()")
+        self._started = True
+        return self._events()
+
+    def _events(self) -> Iterator[ev.Event]:
+        run = self._run
+        try:
+            for batch in run.batches():
+                for event in batch:
+                    yield event
+                    if run.aborted.is_set() and not run.ex.finished:
+                        run.end("aborted")
+                        yield from_final(run.ex)
+                        return
+        finally:
+            run.end("the consumer stopped reading the stream")
+            run._close()
+
+    def abort(self) -> None:
+        """Cancel the request (thread-safe); a blocked read returns at once."""
+        self._run.abort()
+
+    def result(self) -> AssistantMessage:
+        if not self._started:
+            for _ in self:
+                pass
+        msg = self.message
+        if msg is None:
+            raise RuntimeError("the stream is still being iterated; call result() after the loop ends")
+        return msg
+
+    def __enter__(self) -> SyncAssistantStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._run.end("the stream's context manager exited before the end")
+        self._run._close()
+
+
+def _collect(run: _SyncRun) -> AssistantMessage | ImageResult:
+    for _ in run.batches():
+        pass
+    result = run.ex.result
+    assert result is not None
+    return result
+
+
+def scomplete(call: PreparedCall, pool: Pool) -> AssistantMessage:
+    result = _collect(_SyncRun(call, pool, emit=False))
+    assert isinstance(result, AssistantMessage)
+    return result
+
+
+def sgenerate(call: PreparedCall, pool: Pool) -> ImageResult:
+    result = _collect(_SyncRun(call, pool, emit=False))
+    assert isinstance(result, ImageResult)
+    return result
