@@ -344,6 +344,7 @@ def test_plugin_api_versions(declared: object, status: str, says: str | None) ->
     try:
         row = _plugin_rows()["versioned"]
         assert row.status == status
+        assert row.api == (2 if status == "ok" else None)
         if says is not None:
             assert says in (row.error or "")
     finally:

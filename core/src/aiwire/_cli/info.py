@@ -70,9 +70,10 @@ def plugins(argv: list[str]) -> int:
     if args.json:
         sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
         return 0
-    rows = [["plugin", "version", "distribution", "hooks", "status"]]
+    rows = [["plugin", "version", "distribution", "api", "hooks", "status"]]
     for info in found:
         status = info.status if info.error is None else f"{info.status}: {info.error}"
-        rows.append([info.name, info.version, info.distribution, ",".join(info.hooks), status])
+        api = "" if info.api is None else str(info.api)
+        rows.append([info.name, info.version, info.distribution, api, ",".join(info.hooks), status])
     print(_table(rows))
     return 0

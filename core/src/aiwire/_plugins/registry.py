@@ -69,6 +69,8 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     distribution: str = ""
     version: str = ""
     hooks: list[str] = msgspec.field(default_factory=list)
+    api: int | None = None
+    """The plugin API version it was loaded under."""
     status: str = "ok"
     error: str | None = None
 
@@ -137,7 +139,7 @@ class Registry:
         if name in self.plugins and self.plugins[name].status == "ok":
             self._broken(name, modname, dist, version, f"a plugin named {name!r} is already registered")
             return
-        refused = _version_problem(getattr(module, "AIWIRE_PLUGIN_API", None))
+        api, refused = _negotiate(getattr(module, "AIWIRE_PLUGIN_API", None))
         if refused is not None:
             self._broken(name, modname, dist, version, refused, status="refused")
             return
@@ -164,7 +166,9 @@ class Registry:
             self.pm.unregister(module)
             self._broken(name, modname, dist, version, f"{type(exc).__name__}: {exc}")
             return
-        self.plugins[name] = PluginInfo(name=name, module=modname, distribution=dist, version=version, hooks=hooks)
+        self.plugins[name] = PluginInfo(
+            name=name, module=modname, distribution=dist, version=version, hooks=hooks, api=api
+        )
         self._models = None
 
     def _commit(self, plugin: str, staged: dict[str, list[Any]]) -> None:
@@ -372,11 +376,11 @@ class Registry:
         return out
 
 
-def _version_problem(declared: Any) -> str | None:
-    """Why a plugin declaring ``declared`` cannot load, or ``None`` if it can."""
+def _negotiate(declared: Any) -> tuple[int | None, str | None]:
+    """The newest plugin API version both sides implement, or why there is none."""
     implemented = " and ".join(str(v) for v in SUPPORTED_API_VERSIONS)
     if declared is None:
-        return f"does not declare AIWIRE_PLUGIN_API (this aiwire implements plugin API {implemented})"
+        return None, f"does not declare AIWIRE_PLUGIN_API (this aiwire implements plugin API {implemented})"
     if isinstance(declared, int) and not isinstance(declared, bool):
         versions = {declared}
     elif isinstance(declared, (tuple, list, frozenset, set, range)) and all(
@@ -384,12 +388,16 @@ def _version_problem(declared: Any) -> str | None:
     ):
         versions = set(declared)
     else:
-        return f"AIWIRE_PLUGIN_API must be an int or a tuple of ints, not {declared!r}"
-    if versions & set(SUPPORTED_API_VERSIONS):
-        return None
+        return None, f"AIWIRE_PLUGIN_API must be an int or a tuple of ints, not {declared!r}"
+    common = versions & set(SUPPORTED_API_VERSIONS)
+    if common:
+        return max(common), None
     said = ", ".join(str(v) for v in sorted(versions)) or "none"
     fix = "upgrade aiwire" if versions and min(versions) > API_VERSION else "upgrade the plugin"
-    return f"built for plugin API {said}, but this aiwire {_core_version()} implements plugin API {implemented}; {fix}"
+    return (
+        None,
+        f"built for plugin API {said}, but this aiwire {_core_version()} implements plugin API {implemented}; {fix}",
+    )
 
 
 def _check_hooks(module: Any, callers: list[Any]) -> None:
