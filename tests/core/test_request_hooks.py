@@ -247,6 +247,33 @@ def test_observers_never_fail_a_call(bystander: None, caplog: pytest.LogCaptureF
     assert _warnings(caplog, "bystander") == ["on_images_end", "on_message_end", "on_response"]
 
 
+def test_a_raising_classify_error_hook_does_not_hide_the_answer(caplog: pytest.LogCaptureFixture) -> None:
+    class Classifiers:
+        AIWIRE_PLUGIN_API = 2
+
+        @hookimpl
+        def classify_error(self, message):
+            raise RuntimeError("classifier broke")
+
+    class Knows:
+        AIWIRE_PLUGIN_API = 2
+
+        @hookimpl
+        def classify_error(self, message):
+            return "rate_limited" if "slow down" in (message.error_message or "") else None
+
+    aiwire.register_plugin(Classifiers(), "broken-classifier")
+    aiwire.register_plugin(Knows(), "knows")
+    try:
+        msg = AssistantMessage(stop_reason="error", error_message="acme: slow down please")
+        assert aiwire.is_rate_limited(msg)
+        assert not aiwire.is_auth_error(msg)
+    finally:
+        aiwire.unregister_plugin("broken-classifier")
+        aiwire.unregister_plugin("knows")
+    assert _warnings(caplog, "broken-classifier") == ["classify_error"]
+
+
 def test_owners_of_a_call() -> None:
     reg = get_registry()
     assert reg.owners(DEMO_MODEL) == {"aiwire"}

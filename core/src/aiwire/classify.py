@@ -96,14 +96,7 @@ def _plugin_kinds(f: _Failure) -> set[str]:
         return set()
     from aiwire._plugins.registry import get_registry
 
-    try:
-        found = get_registry().pm.hook.classify_error(message=f.message)
-    except Exception:  # a broken plugin must not hide the built-in answer
-        import logging
-
-        logging.getLogger("aiwire").exception("a classify_error hook failed")
-        return set()
-    return {k for k in found if k}
+    return get_registry().run_classify_error(f.message)
 
 
 def is_context_overflow(message_or_error: Any, context_window: int | None = None) -> bool:

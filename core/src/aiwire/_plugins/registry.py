@@ -19,7 +19,8 @@ in pluggy's call order, so that a failure is reported with the plugin's name:
   message to the user), anything else becomes ``PluginError("plugin 'x' failed
   in prepare_request: ValueError: ...")``;
 - raised by any other plugin (``prepare_request``, ``resolve_credentials``),
-  or by any observer (``on_response``, ``on_message_end``, ``on_images_end``),
+  or by any observer (``on_response``, ``on_message_end``, ``on_images_end``)
+  or ``classify_error``,
   it is logged on the ``aiwire`` logger naming the plugin (a warning with the
   traceback the first time per plugin and hook, debug after that) and the call
   carries on without that implementation.
@@ -245,6 +246,21 @@ class Registry:
     def run_on_images_end(self, ctx: RequestContext, result: ImageResult) -> None:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
+
+    def run_classify_error(self, message: AssistantMessage) -> set[str]:
+        """Every kind the ``classify_error`` hooks name for ``message``; a
+        raising one is logged with its plugin's name and ignored (it must not
+        hide the built-in answer)."""
+        kinds: set[str] = set()
+        for impl in self._impls("classify_error"):
+            try:
+                kind = _call(impl, message=message)
+            except Exception as exc:
+                self._report(impl.plugin_name, "classify_error", exc)
+                continue
+            if kind:
+                kinds.add(kind)
+        return kinds
 
     def _impls(self, hook: str) -> list[Any]:
         # get_hookimpls() lists implementations in reverse call order.
