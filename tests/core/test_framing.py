@@ -59,6 +59,16 @@ def test_json_array_yields_an_object_at_its_closing_brace() -> None:
     assert framer.feed(b"  \n") == []
 
 
+def test_json_array_non_ascii_and_a_long_element_in_small_reads() -> None:
+    values = [{"t": '中文 ] } " \\ 😀', "n": [1, {"x": "]"}]}, "s", 3, [], {}]
+    body = json.dumps(values, ensure_ascii=False).encode()
+    for chunks in every_split(body):
+        assert [json.loads(d) for _, d in run(JSONArrayFramer(), chunks)] == values
+    big = b'[{"text": "' + b"x" * 300_000 + b'", "more": [{"a": 1}]}, {"b": 2}]'
+    got = run(JSONArrayFramer(), [big[i : i + 1000] for i in range(0, len(big), 1000)])
+    assert [json.loads(d)["text" if i == 0 else "b"] for i, (_, d) in enumerate(got)] == ["x" * 300_000, 2]
+
+
 def test_json_array_scalars_empty_array_and_nesting() -> None:
     body = b' \n[1, "a,]b", true, null, [2, [3]], -4.5e1 ]'
     want = [b"1", b'"a,]b"', b"true", b"null", b"[2, [3]]", b"-4.5e1"]

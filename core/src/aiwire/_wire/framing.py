@@ -15,6 +15,7 @@ bound. ``httpx_sse`` is the reference the SSE framer must match
 
 from __future__ import annotations
 
+import json
 import re
 
 __all__ = ["DEFAULT_MAX_SIZE", "FramingError", "JSONArrayFramer", "NDJSONFramer", "SSEFramer"]
@@ -153,6 +154,11 @@ _TOKEN_INNER = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\
 # Inside a string cut by a chunk boundary: the rest of it.
 _STRING_REST = re.compile(rb'(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))', re.DOTALL)
 _WS = b" \t\r\n"
+# Between elements, as text: whitespace and commas.
+_SKIP = re.compile(r"[ \t\r\n,]*")
+# C-speed whole-element reading (the fast path); strict=False accepts what the
+# byte scanner accepts (control characters inside strings).
+_JSON = json.JSONDecoder(strict=False)
 
 
 class JSONArrayFramer:
@@ -201,7 +207,19 @@ class JSONArrayFramer:
                 return self._keep(out)
             self._in_string = False
             pos = m.end()
+        fast = True
         while pos < n:
+            if depth == 1 and fast:
+                # Between elements: read whole elements with the C scanner
+                # until one is cut short (or is a scalar); the byte scanner
+                # below takes it from there, so each byte is scanned at most
+                # twice and long elements in many reads stay linear.
+                fast = False
+                pos = sep = self._skim(buf, sep, out)
+                if self._closed:
+                    pos = n
+                    break
+                continue
             if depth == 0:
                 while pos < n and buf[pos] in _WS:
                     pos += 1
@@ -253,6 +271,41 @@ class JSONArrayFramer:
                 sep = pos
         self._pos, self._depth, self._start, self._sep = pos, depth, start, sep
         return self._keep(out)
+
+    def _skim(self, buf: bytearray, pos: int, out: list[tuple[str, bytes]]) -> int:
+        """Append the complete object and array elements from ``pos`` on;
+        return where the byte scanner must continue (an element it must read,
+        or the end). Sets ``_closed`` at the array's end."""
+        raw = bytes(buf[pos:])
+        ascii = raw.isascii()
+        text = raw.decode("ascii") if ascii else raw.decode("utf-8", "surrogateescape")
+        scan = _JSON.raw_decode
+        event = self._event
+        size = len(text)
+        c = 0  # in text
+        b = 0  # in raw
+        while True:
+            k = _SKIP.match(text, c).end()  # type: ignore[union-attr]  # matches the empty string
+            b += k - c  # whitespace and commas are one byte each
+            c = k
+            if c == size:
+                return pos + b
+            ch = text[c]
+            if ch == "]":
+                self._closed = True
+                if raw[b + 1 :].strip(_WS):
+                    raise FramingError(f"data after the end of the JSON array: {raw[b + 1 : b + 41]!r}")
+                return pos + b
+            if ch != "{" and ch != "[":
+                return pos + b  # a scalar element: the byte scanner reads it
+            try:
+                _, e = scan(text, c)
+            except (ValueError, RecursionError):
+                return pos + b  # cut short by the read (or not JSON)
+            length = e - c if ascii else len(text[c:e].encode("utf-8", "surrogateescape"))
+            out.append((event, raw[b : b + length]))
+            b += length
+            c = e
 
     def _keep(self, out: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         """Drop what was consumed; check what is left against ``max_size``."""
