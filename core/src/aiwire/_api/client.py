@@ -39,10 +39,8 @@ T = TypeVar("T")
 def _registry(plugins: Iterable[Any] | None) -> Registry:
     if plugins is None:
         return get_registry()
-    from aiwire._demo import builtin
-
     reg = Registry()
-    reg._add(builtin, "aiwire", dist="aiwire")
+    reg.add_builtin()
     for plugin in plugins:
         name = str(getattr(plugin, "__name__", None) or type(plugin).__name__)
         reg._add(plugin, name)

@@ -27,6 +27,7 @@ from aiwire.types import Model
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
 ENTRY_POINT_GROUP = "aiwire"
+BUILTIN_PLUGIN = "aiwire._demo.builtin"
 _HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
 
 
@@ -76,9 +77,7 @@ class Registry:
     # -- loading --------------------------------------------------------------
 
     def discover(self) -> None:
-        from aiwire._demo import builtin as _builtin
-
-        self._add(_builtin, "aiwire", dist="aiwire", version=_core_version())
+        self.add_builtin()
         allow = _env_list("AIWIRE_PLUGINS")
         deny = _env_list("AIWIRE_DISABLE_PLUGINS") or set()
         for ep in _entry_points():
@@ -97,6 +96,11 @@ class Registry:
                 self._broken(ep.name, ep.value, dist_name, version, f"import failed: {type(exc).__name__}: {exc}")
                 continue
             self._add(module, ep.name, dist=dist_name, version=version)
+
+    def add_builtin(self) -> None:
+        """Core's own plugin (the offline demo and the faux api), loaded by
+        name like any installed plugin."""
+        self._add(importlib.import_module(BUILTIN_PLUGIN), "aiwire", dist="aiwire", version=_core_version())
 
     def _add(self, module: Any, name: str, *, dist: str = "", version: str = "") -> None:
         modname = getattr(module, "__name__", type(module).__name__)
