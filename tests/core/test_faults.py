@@ -434,3 +434,10 @@ async def test_silence_after_an_early_stall_is_still_detected(server: FaultServe
     _, msg = await run(model(server), idle_timeout=0.3, max_retries=1)
     assert msg.stop_reason == "error" and "stalled" in (msg.error_message or "")
     assert msg.text == "hello world"
+
+
+def test_secret_headers_never_appear_in_option_reprs() -> None:
+    from aiwire.plugin import Options
+
+    text = repr(Options(headers={"Authorization": "Bearer sk-secret-abcdef"}, api_key="sk-other-123456"))
+    assert "sk-secret-abcdef" not in text and "sk-other-123456" not in text and "Authorization" in text
