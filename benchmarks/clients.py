@@ -21,7 +21,7 @@ Runner = Callable[[str, dict[str, str], bool], Awaitable[tuple[int, list[int]]]]
 def aiwire_client(fmt: str, transport: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
     import aiwire
     from aiwire import events as ev
-    from aiwire._io import transport as _transport
+    from aiwire._api.client import default_client
 
     api = API_OF[fmt]
     delta_types = (ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta)
@@ -40,7 +40,7 @@ def aiwire_client(fmt: str, transport: str) -> tuple[Runner, Callable[[], Awaita
             raise RuntimeError(msg.error_message)
         return n, times
 
-    return run, _transport.aclose_clients
+    return run, default_client().aclose
 
 
 def floor_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:

@@ -413,3 +413,31 @@ async def test_complete_retries_too(server: FaultServer) -> None:
     server.script(error_reply(429, headers={"retry-after": "999"}))
     msg = await asyncio.to_thread(aiwire.complete_sync, model(server), "hi")
     assert msg.error_status == 429 and "999 s" in (msg.error_message or "")
+
+
+async def test_every_retried_stall_is_bounded(server: FaultServer, run: Any) -> None:
+    # The async idle timer used to fire once and never re-arm: a retried stall hung.
+    server.script(*[Reply(ops=[("pings", 0.05, 200)]) for _ in range(3)])
+    reasons: list[str] = []
+    started = time.monotonic()
+    _, msg = await run(model(server), idle_timeout=0.3, max_retries=2, on_retry=lambda a, d, r: reasons.append(r))
+    elapsed = time.monotonic() - started
+    assert msg.stop_reason == "error" and "stalled" in (msg.error_message or "")
+    assert "gave up after 3 attempts" in (msg.error_message or "")
+    assert len(reasons) == 2 and all("stalled" in r for r in reasons)
+    assert elapsed < 8, f"three stalls of 0.3 s took {elapsed:.1f} s"
+
+
+async def test_silence_after_an_early_stall_is_still_detected(server: FaultServer, run: Any) -> None:
+    text_then_silence = Reply(ops=[("send", b"".join(text_events("hello world"))), ("pings", 0.05, 200)])
+    server.script(Reply(ops=[("pings", 0.05, 200)]), text_then_silence)
+    _, msg = await run(model(server), idle_timeout=0.3, max_retries=1)
+    assert msg.stop_reason == "error" and "stalled" in (msg.error_message or "")
+    assert msg.text == "hello world"
+
+
+def test_secret_headers_never_appear_in_option_reprs() -> None:
+    from aiwire.plugin import Options
+
+    text = repr(Options(headers={"Authorization": "Bearer sk-secret-abcdef"}, api_key="sk-other-123456"))
+    assert "sk-secret-abcdef" not in text and "sk-other-123456" not in text and "Authorization" in text

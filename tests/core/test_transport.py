@@ -266,11 +266,13 @@ async def test_default_transport_from_env_and_function(monkeypatch: pytest.Monke
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
     with pytest.raises(BadOptionsError, match="carrier-pigeon"):
         _transport.default_transport()
-    aiwire.set_default_transport("httpx")
+    aiwire.set_default_transport("httpx")  # the default client's choice wins over the environment
     try:
-        assert _transport.default_transport() == "httpx"
+        assert default_client()._pool.transport == "httpx"
+        assert (await aiwire.stream(model(server, "ok"), "hi")).stop_reason == "stop"
     finally:
         aiwire.set_default_transport(None)
+    assert default_client()._pool.transport is None
 
 
 def test_sync_calls_use_httpx_for_any_name() -> None:
@@ -287,4 +289,4 @@ def test_missing_fast_extra_is_explained(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
     with pytest.raises(BadOptionsError, match=r"aiwire\[fast\]"):
-        _transport.set_default_transport("aiohttp")
+        aiwire.set_default_transport("aiohttp")

@@ -38,13 +38,12 @@ __version__ = "0.1.0"
 if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
-    from aiwire._api.client import AsyncClient, Client
+    from aiwire._api.client import AsyncClient, Client, set_default_transport
     from aiwire._api.extract import ExtractError, extract, extract_sync
     from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
     from aiwire._io.aio import AssistantStream, ImageJob
     from aiwire._io.sync import SyncAssistantStream
-    from aiwire._io.transport import set_default_transport
     from aiwire._plugins.hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
     from aiwire._plugins.registry import PluginInfo, register_plugin, unregister_plugin
     from aiwire._wire.codec import Credentials, ImageOptions, Options, Request
@@ -64,7 +63,7 @@ _LAZY = {
     "SyncAssistantStream": "._io.sync",
     "AsyncClient": "._api.client",
     "Client": "._api.client",
-    "set_default_transport": "._io.transport",
+    "set_default_transport": "._api.client",
     "custom_model": "._api.models",
     "get_model": "._api.models",
     "get_provider": "._api.models",

@@ -22,7 +22,7 @@ from aiwire._api.images import check_image_call, split_options
 from aiwire._engine.call import PreparedCall, as_context, make_options, prepare
 from aiwire._io.aio import AssistantStream, ImageJob, acomplete
 from aiwire._io.sync import SyncAssistantStream, scomplete, sgenerate
-from aiwire._io.transport import Pool
+from aiwire._io.transport import Pool, check_transport
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, Context, ImageResult, Model
@@ -30,7 +30,7 @@ from aiwire.types import AssistantMessage, Context, ImageResult, Model
 if TYPE_CHECKING:
     from aiwire.auth.store import AuthStore
 
-__all__ = ["AsyncClient", "Client", "default_client"]
+__all__ = ["AsyncClient", "Client", "default_client", "set_default_transport"]
 
 ContextLike = Context | str | Mapping[str, Any]
 T = TypeVar("T")
@@ -39,10 +39,8 @@ T = TypeVar("T")
 def _registry(plugins: Iterable[Any] | None) -> Registry:
     if plugins is None:
         return get_registry()
-    from aiwire._demo import builtin
-
     reg = Registry()
-    reg._add(builtin, "aiwire", dist="aiwire")
+    reg.add_builtin()
     for plugin in plugins:
         name = str(getattr(plugin, "__name__", None) or type(plugin).__name__)
         reg._add(plugin, name)
@@ -60,13 +58,20 @@ class _BaseClient:
         base_urls: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.registry = _registry(plugins)
+        self._registry = None if plugins is None and type(self) is _DefaultClient else _registry(plugins)
         self._pool = Pool(transport, http_client=http_client)
         self.auth_store = auth_store
         self.base_urls = dict(base_urls or {})
         self.options = dict(options or {})
         if self.options:
             make_options(self.options)  # bad defaults raise here, not on the first call
+
+    @property
+    def registry(self) -> Registry:
+        """The plugins this client sees (discovered once from entry points, or
+        the explicit list it was made with)."""
+        reg = self._registry
+        return get_registry() if reg is None else reg
 
     # -- catalog -------------------------------------------------------------
 
@@ -223,19 +228,25 @@ _default_lock = threading.Lock()
 
 
 def default_client() -> _DefaultClient:
-    """The client of the module-level functions, created on first use; its
-    registry is the installed plugins' (rebuilt after ``register_plugin``)."""
+    """The client of the module-level functions, created on first use. Its
+    registry is the discovered one (``aiwire.register_plugin`` adds to it)."""
     global _default
     client = _default
-    if client is None or client.registry is not get_registry():
+    if client is None:
         with _default_lock:
+            if _default is None:
+                _default = _DefaultClient()
             client = _default
-            if client is None or client.registry is not get_registry():
-                old, client = client, _DefaultClient()
-                _default = client
-                if old is not None:
-                    old._pool.close()
     return client
+
+
+def set_default_transport(name: str | None) -> None:
+    """Use ``name`` (``"httpx"`` or ``"aiohttp"``) for every async call of the
+    module-level functions that does not pick a transport. ``None`` goes back
+    to ``AIWIRE_TRANSPORT`` (or httpx's own when unset). Raises
+    :class:`~aiwire.errors.BadOptionsError` for an unknown name or when the
+    transport is not installed."""
+    default_client()._pool.transport = None if name is None else check_transport(name, "set_default_transport")
 
 
 @atexit.register

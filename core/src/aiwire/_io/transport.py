@@ -10,7 +10,7 @@ Two transports sit behind the same httpx API:
 
 Choose per call with ``transport="aiohttp"`` (or ``"httpx"``, or any httpx
 transport object), per client with ``Client(transport=...)``, for the default
-client with :func:`set_default_transport`, or with ``AIWIRE_TRANSPORT``.
+client with ``aiwire.set_default_transport``, or with ``AIWIRE_TRANSPORT``.
 
 A :class:`Pool` keeps one httpx client per transport (per event loop for
 async ones) and closes them all on ``close()``/``aclose()``. An async pool
@@ -34,16 +34,15 @@ import httpx
 
 from aiwire.errors import BadOptionsError
 
-__all__ = ["TRANSPORTS", "Pool", "default_transport", "set_default_transport"]
+__all__ = ["TRANSPORTS", "Pool", "check_transport", "default_transport"]
 
 TransportName = Literal["httpx", "aiohttp"]
 TRANSPORTS: tuple[TransportName, ...] = ("httpx", "aiohttp")
 LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=30)
 
-_default: TransportName | None = None
 
-
-def _check(name: str, origin: str) -> TransportName:
+def check_transport(name: str, origin: str) -> TransportName:
+    """``name`` if it is a transport aiwire knows and can load, else a clear error."""
     if name not in TRANSPORTS:
         raise BadOptionsError(f"{origin}={name!r} is not a transport aiwire knows; use one of {', '.join(TRANSPORTS)}")
     if name == "aiohttp":
@@ -56,21 +55,10 @@ def _check(name: str, origin: str) -> TransportName:
     return name
 
 
-def set_default_transport(name: TransportName | None) -> None:
-    """Use ``name`` for every async call of the default client that does not
-    pick a transport. ``None`` goes back to ``AIWIRE_TRANSPORT`` (or httpx's
-    own when unset). Raises :class:`~aiwire.errors.BadOptionsError` for an
-    unknown name or when the transport is not installed."""
-    global _default
-    _default = None if name is None else _check(name, "set_default_transport")
-
-
 def default_transport() -> TransportName:
-    """The transport async calls use when they do not pick one."""
-    if _default is not None:
-        return _default
+    """The transport async calls use when neither the call nor the client picks one."""
     env = os.environ.get("AIWIRE_TRANSPORT", "").strip().lower()
-    return _check(env, "AIWIRE_TRANSPORT") if env else "httpx"
+    return check_transport(env, "AIWIRE_TRANSPORT") if env else "httpx"
 
 
 def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
@@ -120,7 +108,7 @@ class Pool:
 
     def __init__(self, transport: Any = None, *, http_client: Any = None, limits: httpx.Limits = LIMITS) -> None:
         if transport is not None and isinstance(transport, str):
-            _check(transport, "transport")
+            check_transport(transport, "transport")
         self.transport = transport
         self.limits = limits
         self.user_async = http_client if isinstance(http_client, httpx.AsyncClient) else None
@@ -140,7 +128,7 @@ class Pool:
         if chosen is None:
             return "httpx" if sync else default_transport()
         if isinstance(chosen, str):
-            name = _check(chosen, "transport")
+            name = check_transport(chosen, "transport")
             return "httpx" if sync else name
         return chosen
 

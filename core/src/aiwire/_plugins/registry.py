@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
 ENTRY_POINT_GROUP = "aiwire"
-BUILTIN_PLUGIN = "aiwire"
+BUILTIN_PLUGIN = "aiwire._demo.builtin"
+BUILTIN_NAME = "aiwire"  # the built-in plugin's name in `aiwire plugins`
 _HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
 _REQUEST_HOOKS = frozenset(
     {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
@@ -113,9 +114,7 @@ class Registry:
     # -- loading --------------------------------------------------------------
 
     def discover(self) -> None:
-        from aiwire._demo import builtin as _builtin
-
-        self._add(_builtin, "aiwire", dist="aiwire", version=_core_version())
+        self.add_builtin()
         allow = _env_list("AIWIRE_PLUGINS")
         deny = _env_list("AIWIRE_DISABLE_PLUGINS") or set()
         for ep in _entry_points():
@@ -134,6 +133,11 @@ class Registry:
                 self._broken(ep.name, ep.value, dist_name, version, f"import failed: {type(exc).__name__}: {exc}")
                 continue
             self._add(module, ep.name, dist=dist_name, version=version)
+
+    def add_builtin(self) -> None:
+        """Core's own plugin (the offline demo and the faux api), loaded by
+        name like any installed plugin."""
+        self._add(importlib.import_module(BUILTIN_PLUGIN), BUILTIN_NAME, dist="aiwire", version=_core_version())
 
     def _add(self, module: Any, name: str, *, dist: str = "", version: str = "") -> None:
         modname = getattr(module, "__name__", type(module).__name__)
@@ -278,7 +282,7 @@ class Registry:
     def owners(self, model: Model) -> set[str]:
         """The plugins a call to ``model`` depends on: those that registered its
         provider, api, image api or login, and aiwire's built-in plugin."""
-        out = {BUILTIN_PLUGIN}
+        out = {BUILTIN_NAME}
         for api in (model.api, model.compat.get("image_api")):
             spec = self.apis.get(api) if isinstance(api, str) else None
             if spec is not None:

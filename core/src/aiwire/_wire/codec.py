@@ -185,8 +185,13 @@ class Options(OptionValues, kw_only=True):
         fields = []
         for name in OptionValues.__struct_fields__:
             value = getattr(self, name)
-            if value != getattr(_DEFAULT_VALUES, name):
-                fields.append(f"{name}={'***' if name == 'api_key' else value!r}")
+            if value == getattr(_DEFAULT_VALUES, name):
+                continue
+            if name == "api_key":
+                value = "***"
+            elif name == "headers":  # values may carry credentials: names only
+                value = sorted(value)
+            fields.append(f"{name}={value!r}")
         return f"Options({', '.join(fields)})"
 
 

@@ -9,15 +9,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
-import msgspec
-
-from aiwire import events as ev
 from aiwire.agent._events import (
     AgentEnd,
     AgentEvent,
     MessageEnd,
-    MessageStart,
-    MessageUpdate,
     ToolExecutionEnd,
     ToolExecutionStart,
 )
@@ -35,14 +30,11 @@ from aiwire.agent._types import (
     TurnContext,
 )
 from aiwire.types import (
-    AssistantContent,
     AssistantMessage,
     ImageContent,
     Model,
     ReasoningLevel,
     TextContent,
-    ThinkingContent,
-    ToolCall,
     ToolResultMessage,
     UserContent,
     UserMessage,
@@ -58,46 +50,12 @@ QueueMode = Literal["one-at-a-time", "all"]
 Listener = Callable[[AgentEvent], Awaitable[None] | None]
 
 
-class _Partial:
-    """The assistant message being streamed, rebuilt on demand from deltas."""
-
-    __slots__ = ("args", "message", "parts")
-
-    def __init__(self, message: AssistantMessage) -> None:
-        self.message = message
-        self.parts: dict[int, list[str]] = {}
-        self.args: dict[int, Any] = {}
-
-    def feed(self, e: ev.Event) -> None:
-        if isinstance(e, (ev.TextDelta, ev.ThinkingDelta)):
-            self.parts.setdefault(e.content_index, []).append(e.delta)
-        elif isinstance(e, ev.ToolCallDelta):
-            self.args[e.content_index] = e.arguments
-        elif isinstance(e, (ev.TextEnd, ev.ThinkingEnd, ev.ToolCallEnd)):
-            self.parts.pop(e.content_index, None)
-            self.args.pop(e.content_index, None)
-
-    def snapshot(self) -> AssistantMessage:
-        content: list[AssistantContent] = []
-        for i, b in enumerate(self.message.content):
-            parts = self.parts.get(i)
-            if isinstance(b, TextContent) and parts is not None:
-                b = msgspec.structs.replace(b, text="".join(parts))
-            elif isinstance(b, ThinkingContent) and parts is not None:
-                b = msgspec.structs.replace(b, thinking="".join(parts))
-            elif isinstance(b, ToolCall) and i in self.args:
-                args = self.args[i]
-                b = msgspec.structs.replace(b, arguments=args if isinstance(args, dict) else {})
-            content.append(b)
-        return msgspec.structs.replace(self.message, content=content)
-
-
 class AgentState:
     """What an :class:`Agent` holds. Change it through the agent's setters;
     read it any time, also from subscribers (it is updated before they run)."""
 
     __slots__ = (
-        "_partial",
+        "_stream",
         "error",
         "is_running",
         "messages",
@@ -124,13 +82,14 @@ class AgentState:
         self.is_running = False
         self.pending_tool_calls: set[str] = set()
         self.error: str | None = None
-        self._partial: _Partial | None = None
+        self._stream: Any = None
 
     @property
     def streaming_message(self) -> AssistantMessage | None:
-        """A snapshot of the assistant message being streamed, else ``None``."""
-        p = self._partial
-        return None if p is None else p.snapshot()
+        """A snapshot of the assistant message being streamed, else ``None``
+        (the stream's own partial message, not a copy rebuilt from events)."""
+        s = self._stream
+        return None if s is None else s.partial
 
 
 class Agent:
@@ -204,6 +163,9 @@ class Agent:
 
         return unsubscribe
 
+    def _on_stream(self, stream: Any) -> None:
+        self.state._stream = stream
+
     async def _emit(self, event: AgentEvent) -> None:
         self._apply(event)
         for listener in list(self._listeners):
@@ -211,17 +173,11 @@ class Agent:
 
     def _apply(self, event: AgentEvent) -> None:
         st = self.state
-        if isinstance(event, MessageUpdate):
-            if st._partial is not None:
-                st._partial.feed(event.event)
-        elif isinstance(event, MessageStart):
-            if isinstance(event.message, AssistantMessage):
-                st._partial = _Partial(event.message)
-        elif isinstance(event, MessageEnd):
+        if isinstance(event, MessageEnd):
             m = event.message
             st.messages.append(m)
             if isinstance(m, AssistantMessage):
-                st._partial = None
+                st._stream = None
                 if m.stop_reason in ("error", "aborted"):
                     st.error = m.error_message or m.stop_reason
         elif isinstance(event, ToolExecutionStart):
@@ -229,7 +185,7 @@ class Agent:
         elif isinstance(event, ToolExecutionEnd):
             st.pending_tool_calls.discard(event.tool_call_id)
         elif isinstance(event, AgentEnd):
-            st._partial = None
+            st._stream = None
 
     # -- running ---------------------------------------------------------------
 
@@ -279,10 +235,10 @@ class Agent:
         self._idle = idle = asyncio.get_running_loop().create_future()
         context = AgentContext(st.system_prompt, list(st.messages), list(st.tools))
         try:
-            return await run_agent_loop(prompts, context, self._config(), self._emit, cancel)
+            return await run_agent_loop(prompts, context, self._config(), self._emit, cancel, on_stream=self._on_stream)
         finally:
             st.is_running = False
-            st._partial = None
+            st._stream = None
             st.pending_tool_calls.clear()
             self._cancel = None
             self._idle = None

@@ -111,11 +111,19 @@ def _options(config: AgentLoopConfig) -> dict[str, Any]:
 class _Run:
     """One invocation of the loop."""
 
-    def __init__(self, context: AgentContext, config: AgentLoopConfig, emit: Emit, cancel: CancelToken) -> None:
+    def __init__(
+        self,
+        context: AgentContext,
+        config: AgentLoopConfig,
+        emit: Emit,
+        cancel: CancelToken,
+        on_stream: Callable[[Any], None] | None = None,
+    ) -> None:
         self.context = context
         self.config = config
         self.emit = emit
         self.cancel = cancel
+        self.on_stream = on_stream
         self.new_messages: list[AgentMessage] = []
 
     async def add(self, message: AgentMessage) -> None:
@@ -161,6 +169,8 @@ class _Run:
     async def _consume(self, stream: Any) -> AssistantMessage:
         started = False
         remove = self.cancel.on_cancel(stream.abort)
+        if self.on_stream is not None:
+            self.on_stream(stream)
         try:
             events = stream.__aiter__()
             async with contextlib.aclosing(events):
@@ -176,6 +186,8 @@ class _Run:
                         break
         finally:
             remove()
+            if self.on_stream is not None:
+                self.on_stream(None)
         final: AssistantMessage = stream.message
         if not started:
             await self.emit(MessageStart(message=final))
@@ -277,11 +289,16 @@ async def run_agent_loop(
     config: AgentLoopConfig,
     emit: Callable[[AgentEvent], Awaitable[None]] | None = None,
     cancel: CancelToken | None = None,
+    *,
+    on_stream: Callable[[Any], None] | None = None,
 ) -> list[AgentMessage]:
     """Add ``prompts`` to ``context`` and run until the agent stops; returns
     the messages this run added (prompts included). ``emit`` (async) sees
-    each event; ``cancel`` aborts the run when cancelled."""
-    return await _Run(context, config, emit or _discard, cancel or CancelToken()).run(list(prompts))
+    each event; ``cancel`` aborts the run when cancelled; ``on_stream`` is
+    told each assistant turn's stream while it is read (its ``partial`` is
+    the message so far), then ``None``."""
+    run = _Run(context, config, emit or _discard, cancel or CancelToken(), on_stream)
+    return await run.run(list(prompts))
 
 
 def check_continuable(context: AgentContext) -> None:

@@ -208,13 +208,7 @@ class AuthStore:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-_default: AuthStore | None = None
-
-
 def default_store() -> AuthStore:
-    """The store at :func:`auth_home` (rebuilt when ``AIWIRE_HOME`` changes)."""
-    global _default
-    path = auth_home() / "auth.json"
-    if _default is None or _default.path != path:
-        _default = AuthStore(path)
-    return _default
+    """The store at :func:`auth_home` as it is now (``AIWIRE_HOME`` is read on
+    every call; a client holds its own store when given one)."""
+    return AuthStore(auth_home() / "auth.json")
