@@ -136,7 +136,7 @@ def login(argv: list[str]) -> int:
         return _unknown(reg, args.id)
     callbacks = TerminalCallbacks(open_browser=not args.no_browser)
     try:
-        flow = get_flow(spec)
+        flow = get_flow(reg, spec)
         stored = flow.login(callbacks)
         store = default_store()
         store.put(spec.id, stored)
@@ -220,7 +220,7 @@ def auth(argv: list[str]) -> int:
         facts = ""
         if spec is not None:
             try:
-                described = get_flow(spec).describe(item)
+                described = get_flow(reg, spec).describe(item)
             except Exception:
                 described = {}
             facts = "".join(f", {k}: {v}" for k, v in described.items())

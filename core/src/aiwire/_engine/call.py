@@ -135,7 +135,7 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
     spec = reg.providers.get(model.provider)
     if spec is None:
         return Credentials(kind="none", source="custom model without api_key")
-    found = _run_resolve(reg, spec, model)
+    found = reg.run_resolve_credentials(spec, model)
     if found is None and reg.oauth:
         from aiwire.auth.resolve import login_credentials
 
@@ -157,13 +157,6 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
             f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
         )
     return Credentials(kind="none", source="none needed")
-
-
-def _run_resolve(reg: Registry, spec: ProviderSpec, model: Model) -> Credentials | None:
-    run = getattr(reg, "run_resolve_credentials", None)
-    if run is not None:
-        return run(spec, model)  # type: ignore[no-any-return]
-    return reg.pm.hook.resolve_credentials(provider=spec, model=model)  # type: ignore[no-any-return]
 
 
 def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
@@ -262,7 +255,7 @@ class PreparedCall:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
         req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)
         ctx = self.context_for(req, credentials, attempt)
-        req = self._run_prepare(ctx)
+        req = self.registry.run_prepare_request(ctx)
         if self.options.on_payload is not None:
             replaced = self.options.on_payload(model, req)
             if isinstance(replaced, Request):
@@ -281,17 +274,6 @@ class PreparedCall:
             stream=self.wire_stream,
             call_id=self.call_id,
         )
-
-    def _run_prepare(self, ctx: RequestContext) -> Request:
-        reg = self.registry
-        run = getattr(reg, "run_prepare_request", None)
-        if run is not None:
-            return run(ctx)  # type: ignore[no-any-return]
-        req = ctx.request
-        for result in reg.pm.hook.prepare_request(model=ctx.model, request=req, call=ctx):
-            if isinstance(result, Request):
-                req = ctx.request = result
-        return req
 
     def encode(self, request: Request) -> bytes | None:
         if request.content is not None:

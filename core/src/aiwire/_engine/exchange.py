@@ -390,16 +390,8 @@ class Exchange:
         call = self.call
         if call.options.on_response is not None:
             call.options.on_response(call.model, info)
-        reg = call.registry
-        ctx = call.context_for(self.request, self.credentials, self.attempt)
-        run = getattr(reg, "run_on_response", None)
-        if run is not None:
-            run(ctx, info)
-        else:
-            try:
-                reg.pm.hook.on_response(model=call.model, response=info, call=ctx)
-            except Exception:
-                log.exception("an on_response hook failed")
+        # Plugin observers never fail a call (the registry logs them by name).
+        call.registry.run_on_response(call.context_for(self.request, self.credentials, self.attempt), info)
 
     def _announce(self, delay: float, reason: str) -> None:
         self.attempt += 1
@@ -518,19 +510,10 @@ class Exchange:
         self.result = result
         call = self.call
         ctx = call.context_for(self.request, self.credentials, self.attempt)
-        reg = call.registry
         if isinstance(result, ImageResult):
-            name, kwargs = "on_images_end", {"model": call.model, "result": result, "call": ctx}
+            call.registry.run_on_images_end(ctx, result)
         else:
-            name, kwargs = "on_message_end", {"model": call.model, "message": result, "call": ctx}
-        run = getattr(reg, f"run_{name}", None)
-        try:
-            if run is not None:
-                run(ctx, result)
-            else:
-                getattr(reg.pm.hook, name)(**kwargs)
-        except Exception:  # observers must not break a finished call
-            log.exception("%s hook failed", name)
+            call.registry.run_on_message_end(ctx, result)
 
     def redact(self, text: str) -> str:
         """``text`` with every credential of this call replaced by ``***``."""

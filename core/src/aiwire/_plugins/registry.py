@@ -105,6 +105,7 @@ class Registry:
         self._model_sources: list[tuple[str, Any]] = []
         self._models: dict[tuple[str, str], Model] | None = None
         self._codecs: dict[str, Any] = {}
+        self._flows: dict[str, Any] = {}
         self._building: list[str] = []  # apis being built, by the thread holding _codec_lock
         self._codec_lock = threading.RLock()
         self._reported: set[tuple[str, str]] = set()
@@ -315,6 +316,26 @@ class Registry:
         log.warning(msg + " (reported once per plugin and hook)", exc_info=exc)
 
     # -- lookups ----------------------------------------------------------------
+
+    def login_flow(self, login_id: str) -> Any:
+        """The flow object of login ``login_id`` (imported and built on first use)."""
+        flow = self._flows.get(login_id)
+        if flow is not None:
+            return flow
+        spec = self.oauth[login_id]
+        obj: Any = spec.flow
+        with self._codec_lock:
+            if isinstance(obj, str):
+                try:
+                    obj = _load_object(obj)
+                except Exception as exc:
+                    raise PluginError(
+                        f"plugin {spec.plugin!r} could not load the login flow {spec.id!r}: {exc}"
+                    ) from exc
+            if isinstance(obj, type):
+                obj = obj()
+            flow = self._flows.setdefault(login_id, obj)
+        return flow
 
     def has_api(self, api: str) -> bool:
         """Whether a plugin registered ``api`` (nothing is imported)."""

@@ -10,9 +10,8 @@ same expired token, one refreshes and the other uses its result.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiwire.auth.errors import LoginError, LoginExpiredError
 from aiwire.auth.store import AuthStore, StoredLogin, default_store
@@ -28,9 +27,6 @@ __all__ = ["get_flow", "login_credentials", "login_for", "refresh_login", "store
 
 log = logging.getLogger("aiwire.auth")
 
-_flows: dict[int, tuple[OAuthSpec, OAuthFlow]] = {}
-_flows_lock = threading.Lock()
-
 
 def login_for(reg: Registry, provider: ProviderSpec) -> OAuthSpec | None:
     """The login flow that serves ``provider``, if any plugin registered one."""
@@ -42,26 +38,10 @@ def login_for(reg: Registry, provider: ProviderSpec) -> OAuthSpec | None:
     return None
 
 
-def get_flow(spec: OAuthSpec) -> OAuthFlow:
-    """The flow object of ``spec`` (imported and built on first use)."""
-    key = id(spec)
-    with _flows_lock:
-        hit = _flows.get(key)
-        if hit is not None and hit[0] is spec:
-            return hit[1]
-        obj: Any = spec.flow
-        if isinstance(obj, str):
-            from aiwire._plugins.registry import _load_object
-            from aiwire.errors import PluginError
-
-            try:
-                obj = _load_object(obj)
-            except Exception as exc:
-                raise PluginError(f"plugin {spec.plugin!r} could not load the login flow {spec.id!r}: {exc}") from exc
-        if isinstance(obj, type):
-            obj = obj()
-        _flows[key] = (spec, obj)
-        return obj  # type: ignore[no-any-return]
+def get_flow(reg: Registry, spec: OAuthSpec) -> OAuthFlow:
+    """The flow object of ``spec`` (imported and built on first use, kept by
+    the registry that holds ``spec``)."""
+    return reg.login_flow(spec.id)  # type: ignore[no-any-return]
 
 
 def _expired_message(login_id: str, why: str) -> str:
@@ -112,7 +92,7 @@ def stored_credentials(reg: Registry, provider: ProviderSpec, model: Model) -> C
         return None
     if login.invalid:
         raise LoginExpiredError(_expired_message(spec.id, login.invalid))
-    flow = get_flow(spec)
+    flow = get_flow(reg, spec)
     if login.expires_within(flow.refresh_skew):
         login = refresh_login(store, spec.id, flow)
     return _credentials(store, spec, flow, login, provider, model)
@@ -134,7 +114,7 @@ def login_credentials(
         return None
     if login.invalid:
         raise LoginExpiredError(_expired_message(spec.id, login.invalid))
-    flow = get_flow(spec)
+    flow = get_flow(reg, spec)
     creds = _credentials(store, spec, flow, login, provider, model)
     creds.stale = login.expires_within(flow.refresh_skew)
     return creds
