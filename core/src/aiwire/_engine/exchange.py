@@ -383,7 +383,8 @@ class Exchange:
             self._fail("aborted while refreshing the login", aborted=True)
             return False
         error = got.error if isinstance(got, Refreshed) else None
-        self._fail(str(error) if error is not None else "the login could not be refreshed")
+        why = (str(error) or describe(error)) if error is not None else ""
+        self._fail(why or "the login could not be refreshed")
         return False
 
     def _observe(self, info: ResponseInfo) -> None:
@@ -403,6 +404,7 @@ class Exchange:
 
     def _announce(self, delay: float, reason: str) -> None:
         self.attempt += 1
+        reason = self.redact(reason)  # it names the URL, which may carry the key (?key=)
         call = self.call
         opts = call.options
         log.info(
