@@ -36,7 +36,7 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
-from aiwire._io.aio import NET_ERRORS, describe_io, from_final, http_request, response_info
+from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
 from aiwire.types import AssistantMessage, ImageResult, Model
 
@@ -108,8 +108,9 @@ class _SyncRun:
                     resp = self.response
                     assert resp is not None
                     idle = action.idle
+                    raw = resp.iter_raw()
                     try:
-                        for chunk in resp.iter_raw():
+                        for chunk in raw:
                             if self.aborted.is_set():
                                 outcome = Aborted()
                                 break
@@ -118,6 +119,7 @@ class _SyncRun:
                                 yield out
                                 if ex.finished:
                                     outcome = Ended()
+                                    self._drain(raw)
                                     break
                                 if idle:
                                     self._arm(idle)
@@ -156,6 +158,30 @@ class _SyncRun:
                 yield ex.drain()
         finally:
             self._close()
+
+    def _drain(self, raw: Iterator[bytes]) -> None:
+        """Read the body's short rest after the last event, so the connection
+        goes back to the pool (see :data:`aiwire._io.aio.DRAIN_SECONDS`).
+        httpcore fixes a body's read timeout when the body starts, so a server
+        that holds the rest back is cut off by shutting the socket down, as
+        :meth:`abort` does."""
+        resp = self.response
+        stream = resp.extensions.get("network_stream") if resp is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        timer = threading.Timer(DRAIN_SECONDS, _shutdown, (sock,))
+        timer.daemon = True
+        timer.start()
+        size = 0
+        try:
+            with contextlib.suppress(Exception):  # cut off or broken: the connection is just not reused
+                for chunk in raw:
+                    size += len(chunk)
+                    if size > DRAIN_BYTES:
+                        return
+        finally:
+            timer.cancel()
 
     def _send(self, send: Send) -> Any:
         if self.aborted.is_set():
@@ -198,6 +224,11 @@ class _SyncRun:
             return Refreshed(refresher(force))
         except Exception as exc:
             return Refreshed(error=exc)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class SyncAssistantStream:
