@@ -331,6 +331,9 @@ class Exchange:
                         self._fail("aborted", aborted=True)
                         return
                     reason = self._why(got)
+                    if isinstance(got, Failed) and not got.network:  # as on send: not the network's fault
+                        self._fail(reason)
+                        return
             elif isinstance(outcome, Aborted):
                 why = "aborted before a response arrived" if outcome.sent else "aborted before the request was sent"
                 self._fail(why, aborted=True)
