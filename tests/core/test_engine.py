@@ -331,6 +331,9 @@ def test_complete_without_events() -> None:
     failed_read = Failed("ReadError: reset", network=True)
     r = run([resp(200), failed_read, None, resp(200), Body(b'{"text": "x"}')], emit=False, kind="complete")
     assert (r.actions, r.result.text) == (["Send", "Read", "Sleep(0.4375)", "Send", "Read"], "x")
+    not_network = Failed("ValueError: the custom transport broke", network=False)
+    r = run([resp(200), not_network], emit=False, kind="complete")
+    assert (r.actions, r.result.error_message) == (["Send", "Read"], "ValueError: the custom transport broke")
     r = run([resp(200), Aborted()], emit=False, kind="complete")
     assert (r.actions, r.result.stop_reason, r.result.error_message) == (["Send", "Read"], "aborted", "aborted")
 
