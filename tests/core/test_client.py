@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from _faultserver import FaultServer, Reply, error_reply, ok
+from test_auth_flow import Heartbeat
 from test_client_resources import ForwardProxy, closing, whole
 
 import aiwire
@@ -298,6 +299,26 @@ async def test_async_transports_honour_the_proxy_variables(
         msg = await client.stream(faux(server), "hi")
     assert (msg.stop_reason, msg.text) == ("stop", "proxied"), msg.error_message
     assert [p.line for p in proxy.requests] == [f"POST {server.url}/stream HTTP/1.1"]
+
+
+async def test_building_the_http_client_does_not_block_the_loop(
+    server: ClosingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx.AsyncClient() loads the CA bundle (20-100 ms of CPU); here it takes 300 ms."""
+
+    class SlowAsyncClient(httpx.AsyncClient):
+        def __init__(self, **kwargs: Any) -> None:
+            time.sleep(0.3)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(httpx, "AsyncClient", SlowAsyncClient)
+    server.script(ok("not blocked"))
+    async with aiwire.AsyncClient() as client:
+        s = client.stream(faux(server), "hi")
+        async with Heartbeat() as beat:
+            msg = await s
+    assert msg.text == "not blocked", msg.error_message
+    assert beat.worst < 0.05, f"the loop was blocked {beat.worst * 1000:.0f} ms"
 
 
 def test_the_users_sync_http_client_is_never_closed(server: ClosingServer) -> None:
