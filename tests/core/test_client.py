@@ -11,6 +11,7 @@ variables; a user's own httpx client is never closed by aiwire.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -319,6 +320,11 @@ async def test_building_the_http_client_does_not_block_the_loop(
             msg = await s
     assert msg.text == "not blocked", msg.error_message
     assert beat.worst < 0.05, f"the loop was blocked {beat.worst * 1000:.0f} ms"
+    server.script(*(ok(f"n{n}") for n in range(3)))
+    async with aiwire.AsyncClient() as client:  # three first calls at once: one client is kept
+        msgs = await asyncio.gather(*(client.stream(faux(server), "hi", max_retries=0).result() for _ in range(3)))
+        assert len(client._pool._loops[asyncio.get_running_loop()][0]) == 1
+    assert sorted(m.text for m in msgs) == ["n0", "n1", "n2"], [m.error_message for m in msgs]
 
 
 def test_the_users_sync_http_client_is_never_closed(server: ClosingServer) -> None:
