@@ -1,9 +1,11 @@
 """The blocking driver: the twin of :mod:`aiwire._io.aio`, with threads.
 
-Idle detection shrinks the read timeout of the request's next socket read to
-the time left before the deadline (httpcore reads the request's timeout dict
-before every read). :meth:`SyncAssistantStream.abort` may come from another
-thread: it shuts the socket down, which wakes a blocked read at once.
+Idle detection bounds every socket read to the time left before the
+deadline: the response head through the request's timeout dict, the body by
+clamping the timeout of each read of the connection's network stream while
+this call owns it (httpcore fixes a body's read timeout when the body
+starts). :meth:`SyncAssistantStream.abort` may come from another thread: it
+shuts the socket down, which wakes a blocked read at once.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from aiwire.types import AssistantMessage, ImageResult, Model
 __all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
 
 
+_NEVER = float("inf")
+
+
 class _SyncRun:
     def __init__(self, call: PreparedCall, pool: Pool, *, emit: bool) -> None:
         self.ex = Exchange(call, emit=emit)
@@ -52,6 +57,8 @@ class _SyncRun:
         self.request: httpx.Request | None = None
         self.deadline = 0.0
         self.idle: float | None = None
+        self.read_by = _NEVER  # while streaming: every socket read returns by then
+        self.clamped: Any = None  # the network stream whose reads are clamped
 
     def abort(self) -> None:
         if self.ex.finished:
@@ -73,6 +80,10 @@ class _SyncRun:
             self.ex.drain()
 
     def _close(self) -> None:
+        stream, self.clamped = self.clamped, None
+        if stream is not None:
+            with contextlib.suppress(AttributeError):
+                del stream.read  # the connection goes back to the pool as it came
         resp, self.response = self.response, None
         if resp is not None and not resp.is_closed:
             with contextlib.suppress(Exception):
@@ -81,7 +92,7 @@ class _SyncRun:
     def _arm(self, idle: float | None) -> None:
         self.idle = idle
         if idle:
-            self.deadline = time.monotonic() + idle
+            self.deadline = self.read_by = time.monotonic() + idle
             self._read_timeout(idle)
 
     def _read_timeout(self, seconds: float) -> None:
@@ -91,6 +102,25 @@ class _SyncRun:
             if isinstance(timeouts, dict):
                 t = self.ex.call.options.timeout
                 timeouts["read"] = max(0.001, min(seconds, t) if t else seconds)
+
+    def _clamp_reads(self, idle: float | None) -> None:
+        """Make each socket read of this response return by ``read_by``."""
+        resp = self.response
+        stream: Any = resp.extensions.get("network_stream") if resp is not None else None
+        read = getattr(stream, "read", None)
+        if read is None:
+            return
+        self.read_by = self.deadline if idle else _NEVER
+        owner = threading.get_ident()
+
+        def clamped(max_bytes: int, timeout: float | None = None) -> Any:
+            left = self.read_by - time.monotonic()
+            if left != _NEVER and threading.get_ident() == owner and (timeout is None or left < timeout):
+                timeout = max(0.001, left)
+            return read(max_bytes, timeout)
+
+        stream.read = clamped
+        self.clamped = stream
 
     def _stalled(self, exc: BaseException) -> bool:
         return bool(self.idle) and isinstance(exc, httpx.TimeoutException) and time.monotonic() >= self.deadline - 0.005
@@ -108,6 +138,7 @@ class _SyncRun:
                     resp = self.response
                     assert resp is not None
                     idle = action.idle
+                    self._clamp_reads(idle)
                     raw = resp.iter_raw()
                     try:
                         for chunk in raw:
@@ -161,27 +192,16 @@ class _SyncRun:
 
     def _drain(self, raw: Iterator[bytes]) -> None:
         """Read the body's short rest after the last event, so the connection
-        goes back to the pool (see :data:`aiwire._io.aio.DRAIN_SECONDS`).
-        httpcore fixes a body's read timeout when the body starts, so a server
-        that holds the rest back is cut off by shutting the socket down, as
-        :meth:`abort` does."""
-        resp = self.response
-        stream = resp.extensions.get("network_stream") if resp is not None else None
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
+        goes back to the pool (see :data:`aiwire._io.aio.DRAIN_SECONDS`)."""
+        if self.clamped is None:
             return
-        timer = threading.Timer(DRAIN_SECONDS, _shutdown, (sock,))
-        timer.daemon = True
-        timer.start()
+        self.read_by = time.monotonic() + DRAIN_SECONDS
         size = 0
-        try:
-            with contextlib.suppress(Exception):  # cut off or broken: the connection is just not reused
-                for chunk in raw:
-                    size += len(chunk)
-                    if size > DRAIN_BYTES:
-                        return
-        finally:
-            timer.cancel()
+        with contextlib.suppress(Exception):  # timed out or broken: the connection is just not reused
+            for chunk in raw:
+                size += len(chunk)
+                if size > DRAIN_BYTES:
+                    return
 
     def _send(self, send: Send) -> Any:
         if self.aborted.is_set():
@@ -224,11 +244,6 @@ class _SyncRun:
             return Refreshed(refresher(force))
         except Exception as exc:
             return Refreshed(error=exc)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 class SyncAssistantStream:
