@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _faultserver import FaultServer, Reply, error_reply, ok
+from _faultserver import FaultServer, Reply, error_reply, ok, text_events
 from test_auth_flow import Heartbeat
 from test_client_resources import ForwardProxy, closing, whole
 
@@ -94,6 +94,10 @@ def proxy() -> Iterator[ForwardProxy]:
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retry, "backoff", lambda attempt: 0.01)
+
+
+def sse_text(text: str) -> bytes:
+    return b"".join(text_events(text))
 
 
 def faux(server: FaultServer) -> Model:
@@ -239,6 +243,26 @@ def test_a_late_body_end_does_not_delay_the_sync_stream(server: ClosingServer) -
         t0 = time.monotonic()
         msg = client.stream(faux(server), "hi").result()
         assert (msg.stop_reason, msg.text) == ("stop", "late") and time.monotonic() - t0 < 1.0
+
+
+def late_ping() -> Reply:
+    """One event, a keep-alive ping 0.4 s later, then silence."""
+    return Reply(ops=[("send", sse_text("part")), ("sleep", 0.4), ("send", b": ping\n\n"), ("wait_gone", 5)])
+
+
+@pytest.mark.parametrize("driver", ["async", "sync"])
+async def test_idle_timeout_counts_from_the_last_event_not_the_last_ping(driver: str, server: ClosingServer) -> None:
+    server.script(late_ping())
+    t0 = time.monotonic()
+    if driver == "async":
+        async with aiwire.AsyncClient() as aclient:
+            msg = await aclient.stream(faux(server), "hi", idle_timeout=0.5, max_retries=0)
+    else:
+        with aiwire.Client() as client:
+            msg = client.stream(faux(server), "hi", idle_timeout=0.5, max_retries=0).result()
+    took = time.monotonic() - t0
+    assert msg.stop_reason == "error" and "stalled" in (msg.error_message or ""), msg.error_message
+    assert msg.text == "part" and 0.45 < took < 0.85, took  # not 0.4 s + another 0.5 s after the ping
 
 
 _CHILD = textwrap.dedent(
