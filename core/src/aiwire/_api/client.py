@@ -96,11 +96,17 @@ class _BaseClient:
             return self._with_base_url(model)
         raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
 
+    def _check_open(self) -> None:
+        if self._pool.closed:
+            raise RuntimeError(f"this aiwire.{type(self).__name__} is closed; create a new one to make more calls")
+
     def _prepare(self, model: Model | str, context: ContextLike, options: Mapping[str, Any], kind: Any) -> PreparedCall:
+        self._check_open()
         opts = {**self.options, **options} if self.options else options
         return prepare(self._model(model), context, opts, kind=kind, registry=self.registry, store=self.auth_store)
 
     def _prepare_images(self, model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> PreparedCall:
+        self._check_open()
         opts = {**self.options, **options} if self.options else options
         core, image = split_options(opts)
         ctx = as_context(context)
@@ -148,7 +154,7 @@ class AsyncClient(_BaseClient):
     async def aclose(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
         await self._pool.aclose()
-        if type(self) is AsyncClient:
+        if not isinstance(self, _DefaultClient):  # the module-level functions keep working
             self._pool.closed = True
 
     async def __aenter__(self) -> AsyncClient:

@@ -331,6 +331,9 @@ class Exchange:
                         self._fail("aborted", aborted=True)
                         return
                     reason = self._why(got)
+                    if isinstance(got, Failed) and not got.network:  # as on send: not the network's fault
+                        self._fail(reason)
+                        return
             elif isinstance(outcome, Aborted):
                 why = "aborted before a response arrived" if outcome.sent else "aborted before the request was sent"
                 self._fail(why, aborted=True)
@@ -383,7 +386,8 @@ class Exchange:
             self._fail("aborted while refreshing the login", aborted=True)
             return False
         error = got.error if isinstance(got, Refreshed) else None
-        self._fail(str(error) if error is not None else "the login could not be refreshed")
+        why = (str(error) or describe(error)) if error is not None else ""
+        self._fail(why or "the login could not be refreshed")
         return False
 
     def _observe(self, info: ResponseInfo) -> None:
@@ -395,6 +399,7 @@ class Exchange:
 
     def _announce(self, delay: float, reason: str) -> None:
         self.attempt += 1
+        reason = self.redact(reason)  # it names the URL, which may carry the key (?key=)
         call = self.call
         opts = call.options
         log.info(

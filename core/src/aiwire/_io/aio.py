@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import os
 import weakref
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
 from typing import Any
 
 import httpx
@@ -75,6 +75,26 @@ def http_request(client: httpx.Client | httpx.AsyncClient, send: Send, read_time
     t = send.timeout
     timeout = httpx.Timeout(t, connect=min(t, 30.0) if t else 30.0, read=read_timeout)
     return client.build_request(req.method, req.url, headers=req.headers, content=send.body, timeout=timeout)
+
+
+# After the last event the body usually ends a moment later (the chunked
+# terminator, a trailing ``[DONE]``). Reading that little rest lets the
+# connection go back to the pool; closing a response before its end discards
+# the connection, and the next call pays a new TCP and TLS handshake.
+DRAIN_SECONDS = 0.05
+DRAIN_BYTES = 65536
+
+
+async def _drain(raw: AsyncIterator[bytes]) -> None:
+    async def rest() -> None:
+        size = 0
+        async for chunk in raw:
+            size += len(chunk)
+            if size > DRAIN_BYTES:
+                return
+
+    with contextlib.suppress(Exception):  # a timeout or a broken body: the connection is just not reused
+        await asyncio.wait_for(rest(), DRAIN_SECONDS)
 
 
 def response_info(response: httpx.Response) -> ResponseInfo:
@@ -202,6 +222,7 @@ class _Run:
                             yield out
                             if ex.finished:
                                 outcome = Ended()
+                                await _drain(raw)
                                 break
                             if timer is not None:
                                 timer.reset()

@@ -1,9 +1,11 @@
 """The blocking driver: the twin of :mod:`aiwire._io.aio`, with threads.
 
-Idle detection shrinks the read timeout of the request's next socket read to
-the time left before the deadline (httpcore reads the request's timeout dict
-before every read). :meth:`SyncAssistantStream.abort` may come from another
-thread: it shuts the socket down, which wakes a blocked read at once.
+Idle detection bounds every socket read to the time left before the
+deadline: the response head through the request's timeout dict, the body by
+clamping the timeout of each read of the connection's network stream while
+this call owns it (httpcore fixes a body's read timeout when the body
+starts). :meth:`SyncAssistantStream.abort` may come from another thread: it
+shuts the socket down, which wakes a blocked read at once.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
-from aiwire._io.aio import NET_ERRORS, describe_io, from_final, http_request, response_info
+from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
 from aiwire.types import AssistantMessage, ImageResult, Model
 
 __all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
+
+
+_NEVER = float("inf")
 
 
 class _SyncRun:
@@ -52,6 +57,8 @@ class _SyncRun:
         self.request: httpx.Request | None = None
         self.deadline = 0.0
         self.idle: float | None = None
+        self.read_by = _NEVER  # while streaming: every socket read returns by then
+        self.clamped: Any = None  # the network stream whose reads are clamped
 
     def abort(self) -> None:
         if self.ex.finished:
@@ -73,6 +80,10 @@ class _SyncRun:
             self.ex.drain()
 
     def _close(self) -> None:
+        stream, self.clamped = self.clamped, None
+        if stream is not None:
+            with contextlib.suppress(AttributeError):
+                del stream.read  # the connection goes back to the pool as it came
         resp, self.response = self.response, None
         if resp is not None and not resp.is_closed:
             with contextlib.suppress(Exception):
@@ -81,7 +92,7 @@ class _SyncRun:
     def _arm(self, idle: float | None) -> None:
         self.idle = idle
         if idle:
-            self.deadline = time.monotonic() + idle
+            self.deadline = self.read_by = time.monotonic() + idle
             self._read_timeout(idle)
 
     def _read_timeout(self, seconds: float) -> None:
@@ -91,6 +102,25 @@ class _SyncRun:
             if isinstance(timeouts, dict):
                 t = self.ex.call.options.timeout
                 timeouts["read"] = max(0.001, min(seconds, t) if t else seconds)
+
+    def _clamp_reads(self, idle: float | None) -> None:
+        """Make each socket read of this response return by ``read_by``."""
+        resp = self.response
+        stream: Any = resp.extensions.get("network_stream") if resp is not None else None
+        read = getattr(stream, "read", None)
+        if read is None:
+            return
+        self.read_by = self.deadline if idle else _NEVER
+        owner = threading.get_ident()
+
+        def clamped(max_bytes: int, timeout: float | None = None) -> Any:
+            left = self.read_by - time.monotonic()
+            if left != _NEVER and threading.get_ident() == owner and (timeout is None or left < timeout):
+                timeout = max(0.001, left)
+            return read(max_bytes, timeout)
+
+        stream.read = clamped
+        self.clamped = stream
 
     def _stalled(self, exc: BaseException) -> bool:
         return bool(self.idle) and isinstance(exc, httpx.TimeoutException) and time.monotonic() >= self.deadline - 0.005
@@ -108,8 +138,10 @@ class _SyncRun:
                     resp = self.response
                     assert resp is not None
                     idle = action.idle
+                    self._clamp_reads(idle)
+                    raw = resp.iter_raw()
                     try:
-                        for chunk in resp.iter_raw():
+                        for chunk in raw:
                             if self.aborted.is_set():
                                 outcome = Aborted()
                                 break
@@ -118,6 +150,7 @@ class _SyncRun:
                                 yield out
                                 if ex.finished:
                                     outcome = Ended()
+                                    self._drain(raw)
                                     break
                                 if idle:
                                     self._arm(idle)
@@ -156,6 +189,19 @@ class _SyncRun:
                 yield ex.drain()
         finally:
             self._close()
+
+    def _drain(self, raw: Iterator[bytes]) -> None:
+        """Read the body's short rest after the last event, so the connection
+        goes back to the pool (see :data:`aiwire._io.aio.DRAIN_SECONDS`)."""
+        if self.clamped is None:
+            return
+        self.read_by = time.monotonic() + DRAIN_SECONDS
+        size = 0
+        with contextlib.suppress(Exception):  # timed out or broken: the connection is just not reused
+            for chunk in raw:
+                size += len(chunk)
+                if size > DRAIN_BYTES:
+                    return
 
     def _send(self, send: Send) -> Any:
         if self.aborted.is_set():
