@@ -58,7 +58,7 @@ class FlowTestFlow(OAuthFlow):
 
 
 class FlowTestPlugin:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     @hookimpl
     def register_providers(self, register: Any) -> None:

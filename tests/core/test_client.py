@@ -42,7 +42,7 @@ NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens
 
 
 class MinePlugin:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     @hookimpl
     def register_providers(self, register: Any) -> None:

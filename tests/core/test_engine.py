@@ -94,7 +94,7 @@ class _Codec(BaseCodec):
 
 
 class _Plugin:
-    AIWIRE_PLUGIN_API = 1
+    AIWIRE_PLUGIN_API = 2
 
     @aiwire.hookimpl
     def register_apis(self, register: Any) -> None:
