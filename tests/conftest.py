@@ -1,4 +1,6 @@
-"""Shared test setup: every test starts from a fresh plugin registry."""
+"""Shared test setup. Tests need no reset between them: clients hold their own
+state. Only tests that change what discovery finds (fake installed
+distributions, allow/deny lists) ask for ``_fresh_registry``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture()
 def _fresh_registry() -> Iterator[None]:
     _plugins.reset()
     yield

@@ -39,6 +39,9 @@ class Codec(FauxCodec):
     api = "acme-wire"
 """
 
+# These tests change what discovery finds: each starts and ends with fresh discovery.
+pytestmark = pytest.mark.usefixtures("_fresh_registry")
+
 
 class Site:
     """A folder on sys.path holding fake distributions with entry points."""
