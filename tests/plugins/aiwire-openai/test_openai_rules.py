@@ -175,3 +175,14 @@ def test_mistral_tool_ids_and_deepseek_reasoning_content_already_hold() -> None:
     body = build(model("mistral-large-latest", "openai-completions", provider="mistral"), ctx)
     (call,) = body["messages"][1]["tool_calls"]
     assert len(call["id"]) == 9 and call["id"].isalnum()
+
+
+def test_system_prompt_goes_as_user_to_models_without_system_messages(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "aiwire")
+    ctx = Context(system_prompt="Be brief.", messages=[UserMessage(content="hi")])
+    o1_mini = aiwire.custom_model("o1-mini", provider="openai", api="openai-completions", reasoning=True)
+    msgs = build(o1_mini, ctx)["messages"]
+    assert msgs == [{"role": "user", "content": "Be brief."}, {"role": "user", "content": "hi"}]
+    assert build(model("o3", "openai-completions"), ctx)["messages"][0]["role"] == "developer"
+    assert build(model("gpt-4.1", "openai-completions"), ctx)["messages"][0]["role"] == "system"
+    assert rules_logged(caplog) == ["openai.system-role"]

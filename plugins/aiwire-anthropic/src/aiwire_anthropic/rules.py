@@ -67,7 +67,9 @@ RULES: tuple[Rule, ...] = (
         "anthropic.thinking-sampling",
         "thinking on, with `temperature`, or with `top_p` below 0.95",
         "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. / "
-        "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.",
+        "top_p must be unset when thinking is enabled.",
+        "https://github.com/dotCipher/opencode-claude-bridge/pull/1 ; https://github.com/MartialBE/one-hub/issues/529 ; "
+        "https://github.com/n8n-io/n8n/issues/14288 ; "
         "https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility",
         "adapt",
         "drops `temperature`, and `top_p` below 0.95",
@@ -84,7 +86,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "anthropic.effort-levels",
         "adaptive-thinking models asked for an effort they do not have (compat `efforts`)",
-        "output_config.effort: Input should be 'low', 'medium', 'high' or 'max'",
+        "a 400 on `output_config.effort` for a level the model does not offer (`xhigh` before Claude Opus 4.7; "
+        "no public report quotes the text)",
         "https://github.com/github/copilot-cli/issues/3823",
         "adapt",
         "clamps to the nearest level the model has (`xhigh` -> `max` where there is one, else `high`)",

@@ -47,8 +47,10 @@ RULES: tuple[Rule, ...] = (
         "google.thinking-budget-range",
         "Gemini 2.5 budgets from `thinking_budgets` outside the model's range (Pro 128-32768, Flash 0-24576, "
         "Flash-Lite 0 or 512-24576; -1 is dynamic everywhere)",
-        "thinking_budget is out of range; supported values are integers from 1 to 24576.",
-        "https://github.com/su-kaka/gcli2api/issues/108 ; https://ai.google.dev/gemini-api/docs/thinking#set-budget",
+        "thinking_budget is out of range; supported values are integers from 1 to 24576. / "
+        "The thinking budget (52428) is invalid.",
+        "https://github.com/su-kaka/gcli2api/issues/108 ; https://github.com/RooCodeInc/Roo-Code/issues/4399 ; "
+        "https://ai.google.dev/gemini-api/docs/thinking#set-budget",
         "adapt",
         "clamps the budget into the range",
     ),
@@ -66,7 +68,7 @@ RULES: tuple[Rule, ...] = (
         "google.thinking-off",
         "Gemini 2.5 Pro and Gemini 3 Pro asked for `reasoning='off'` or `minimal`",
         "Budget 0 is invalid. This model only works in thinking mode.",
-        "https://ai.google.dev/gemini-api/docs/thinking#set-budget",
+        "https://github.com/snailyp/gemini-balance/issues/206 ; https://github.com/vercel/ai/issues/8027",
         "adapt",
         "sends the smallest setting the model has (budget 128, level LOW)",
     ),

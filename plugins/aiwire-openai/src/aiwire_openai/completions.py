@@ -133,7 +133,11 @@ def chat_messages(model: Model, context: Context, compat: Compat) -> list[dict[s
     """The ``messages`` array for ``context`` (the context is not modified)."""
     out: list[dict[str, Any]] = []
     if context.system_prompt:
-        role = "developer" if compat.developer_role and model.reasoning else "system"
+        role = rules.system_role(model, compat)
+        if role == "user":
+            rules.note(
+                "openai.system-role", model, "takes no system or developer message: the system prompt goes as user"
+            )
         out.append({"role": role, "content": context.system_prompt})
     images_ok = "image" in model.input
     pending: list[dict[str, Any]] = []  # tool-result images, sent after the tool messages

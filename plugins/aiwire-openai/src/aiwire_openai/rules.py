@@ -31,6 +31,7 @@ __all__ = [
     "note",
     "sampling",
     "supported_efforts",
+    "system_role",
     "tool_choice_allowed",
 ]
 
@@ -125,18 +126,19 @@ RULES: tuple[Rule, ...] = (
         "completions",
         "DeepSeek (and hosts with compat `thinking_field`) in thinking mode",
         "Missing `reasoning_content` field in the assistant message at message index N.",
-        "https://api-docs.deepseek.com/guides/thinking_mode",
+        "https://github.com/continuedev/continue/issues/9606 ; https://api-docs.deepseek.com/guides/thinking_mode#tool-calls",
         "adapt",
         "always sends the field on assistant turns with tool calls, empty when nothing was streamed",
     ),
     Rule(
         "openai.system-role",
         "completions",
-        "OpenAI reasoning models (compat `developer_role`)",
+        "OpenAI reasoning models (compat `developer_role`); o1-mini and o1-preview (compat `system_role`)",
         "Unsupported value: 'messages[0].role' does not support 'system' with this model.",
-        "https://platform.openai.com/docs/guides/reasoning",
+        "https://github.com/BerriAI/litellm/issues/5671 ; https://github.com/microsoft/agent-framework/issues/1077",
         "adapt",
-        "the system prompt goes as `role: developer`",
+        "the system prompt goes as `role: developer`; to o1-mini and o1-preview, which take neither, as the "
+        "first user message",
     ),
 )
 
@@ -163,6 +165,7 @@ _EFFORTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )
 _OPENAI_REASONING = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
+_NO_SYSTEM = re.compile(r"^(?:openai/)?o1-(?:mini|preview)")
 
 
 def note(rule_id: str, model: Model, detail: str, level: int = logging.INFO) -> None:
@@ -218,6 +221,17 @@ def sampling(body: dict[str, Any], model: Model, options: Options, sent_effort: 
         body["temperature"] = options.temperature
     if options.top_p is not None:
         body["top_p"] = options.top_p
+
+
+def system_role(model: Model, compat: Compat) -> str:
+    """The role the system prompt goes in (rule ``openai.system-role``):
+    ``system``, ``developer``, or ``user`` for models that take neither."""
+    role = model.compat.get("system_role")
+    if role in ("system", "developer", "user"):
+        return str(role)
+    if _NO_SYSTEM.match(model.id):
+        return "user"
+    return "developer" if compat.developer_role and model.reasoning else "system"
 
 
 def max_tokens(model: Model, options: Options) -> int | None:
