@@ -176,3 +176,12 @@ def test_whitespace_only_text_blocks_are_dropped() -> None:
     texts = [b.get("text") for m in body["messages"] for b in m["content"] if b["type"] == "text"]
     assert texts == ["q"]
     assert body["messages"][2]["content"] == [{"type": "tool_result", "tool_use_id": "c1"}]
+
+
+def test_the_provider_page_lists_every_rule() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "anthropic.md").read_text()
+    table = page.split("## Request rules", 1)[1]
+    for r in RULES:
+        assert f"`{r.id}`" in table, f"{r.id} is missing from docs/providers/anthropic.md"

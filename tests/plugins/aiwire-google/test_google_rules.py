@@ -89,3 +89,12 @@ def test_thought_signature_rule_already_holds_for_calls_from_other_models() -> N
     parts = body(model("gemini-3-pro-preview"), ctx, reasoning="high")["contents"][1]["parts"]
     (call,) = [p for p in parts if "functionCall" in p]
     assert call["thoughtSignature"] == SKIP_SIGNATURE
+
+
+def test_the_provider_page_lists_every_rule() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "google.md").read_text()
+    table = page.split("## Request rules", 1)[1]
+    for r in RULES:
+        assert f"`{r.id}`" in table, f"{r.id} is missing from docs/providers/google.md"

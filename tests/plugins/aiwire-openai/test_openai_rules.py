@@ -186,3 +186,12 @@ def test_system_prompt_goes_as_user_to_models_without_system_messages(caplog: py
     assert build(model("o3", "openai-completions"), ctx)["messages"][0]["role"] == "developer"
     assert build(model("gpt-4.1", "openai-completions"), ctx)["messages"][0]["role"] == "system"
     assert rules_logged(caplog) == ["openai.system-role"]
+
+
+def test_the_provider_page_lists_every_rule() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "openai.md").read_text()
+    table = page.split("## Request rules", 1)[1]
+    for r in RULES:
+        assert f"`{r.id}`" in table, f"{r.id} is missing from docs/providers/openai.md"
