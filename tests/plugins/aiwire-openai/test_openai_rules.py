@@ -195,3 +195,15 @@ def test_the_provider_page_lists_every_rule() -> None:
     table = page.split("## Request rules", 1)[1]
     for r in RULES:
         assert f"`{r.id}`" in table, f"{r.id} is missing from docs/providers/openai.md"
+
+
+@pytest.mark.parametrize(
+    "model_id", ["anthropic/claude-sonnet-4.5", "anthropic/claude-opus-4.1", "anthropic/claude-opus-4.7"]
+)
+def test_routed_claude_keeps_temperature_and_drops_top_p(model_id: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "aiwire")
+    body = build(model(model_id, "openai-completions", provider="openrouter"), temperature=0.3, top_p=0.8)
+    assert body["temperature"] == 0.3 and "top_p" not in body
+    assert rules_logged(caplog) == ["openai.claude-sampling-one-of"]
+    older = model("anthropic/claude-sonnet-4", "openai-completions", provider="openrouter")
+    assert build(older, temperature=0.3, top_p=0.8)["top_p"] == 0.8

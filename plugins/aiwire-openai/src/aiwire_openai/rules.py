@@ -61,6 +61,16 @@ RULES: tuple[Rule, ...] = (
         "drops `temperature` and `top_p` (kept with effort `none`, where gpt-5.1 and later take them)",
     ),
     Rule(
+        "openai.claude-sampling-one-of",
+        "completions, responses",
+        "Claude Opus 4.1, Sonnet 4.5, Haiku 4.5 and later behind an OpenAI-compatible router "
+        "(`anthropic/claude-...` ids: OpenRouter, gateways)",
+        "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+        "https://github.com/skydiscover-ai/skydiscover/issues/15 ; https://github.com/NeatChat/NeatChat/issues/72",
+        "adapt",
+        "keeps the caller's `temperature` and drops `top_p`",
+    ),
+    Rule(
         "openai.effort-levels",
         "completions, responses",
         "OpenAI-hosted reasoning models (openai, azure...; compat `efforts` overrides the built-in table)",
@@ -165,6 +175,7 @@ _EFFORTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )
 _OPENAI_REASONING = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
+_ROUTED_CLAUDE = re.compile(r"^(?:anthropic/)?claude-(?:([a-z]+)-)?(\d+)(?:[-.](\d))?(?:[-.:]|$)")
 _NO_SYSTEM = re.compile(r"^(?:openai/)?o1-(?:mini|preview)")
 
 
@@ -217,10 +228,27 @@ def sampling(body: dict[str, Any], model: Model, options: Options, sent_effort: 
             logging.WARNING,
         )
         return
+    top_p = options.top_p
+    if options.temperature is not None and top_p is not None and _one_sampling_knob(model.id):
+        note(
+            "openai.claude-sampling-one-of",
+            model,
+            "takes temperature or top_p, not both: top_p not sent",
+            logging.WARNING,
+        )
+        top_p = None
     if options.temperature is not None:
         body["temperature"] = options.temperature
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
+    if top_p is not None:
+        body["top_p"] = top_p
+
+
+def _one_sampling_knob(model_id: str) -> bool:
+    m = _ROUTED_CLAUDE.match(model_id)
+    if not m:
+        return False
+    major, minor = int(m.group(2)), int(m.group(3) or 0)
+    return major >= 5 or (major == 4 and (minor >= 5 or (m.group(1) == "opus" and minor >= 1)))
 
 
 def system_role(model: Model, compat: Compat) -> str:
