@@ -8,6 +8,8 @@ engine (:mod:`aiwire._engine.exchange`) runs.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import math
 import os
 import re
@@ -154,12 +156,26 @@ def as_context(context: Context | str | Mapping[str, Any]) -> Context:
     raise DecodeError(f"context must be an aiwire.Context, a dict or a prompt string, not {type(context).__name__}")
 
 
+_KEPT_TYPES = (
+    bytes,
+    bytearray,
+    memoryview,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+)
+
+
 def check_context(context: Context) -> None:
     """Check every field of ``context`` once per call, in C: msgspec turns it
     into JSON-ready builtins and back. Constructors only check what is cheap,
     and attribute assignment is never checked, so this is where a wrong type
     deep in the history, or an unserialisable value, is caught. A tool
     result's ``details`` stays local (it is never sent) and is not checked."""
+    context.__post_init__()  # the shape (lists of messages and tools), again: fields may have been reassigned
     messages = context.messages
     if any(isinstance(m, ToolResultMessage) and m.details is not None for m in messages):
         messages = [
@@ -170,17 +186,19 @@ def check_context(context: Context) -> None:
         ]
         context = msgspec.structs.replace(context, messages=messages)
     try:
-        msgspec.convert(msgspec.to_builtins(context), Context)
+        # Values msgspec would turn into strings (bytes, dates, UUIDs) stay as they are, so that
+        # a bytes object where a str belongs is refused here, not iterated later.
+        msgspec.convert(msgspec.to_builtins(context, builtin_types=_KEPT_TYPES), Context)
     except RecursionError:
-        for tool in context.tools if isinstance(context.tools, list) else ():
-            if isinstance(tool, msgspec.Struct) and isinstance(getattr(tool, "parameters", None), dict):
-                check_schema(str(getattr(tool, "name", "?")), tool.parameters)
+        for tool in context.tools:
+            if isinstance(tool.parameters, dict):
+                check_schema(str(tool.name), tool.parameters)
         raise InvalidInputError(f"the context is nested more than {MAX_NESTING} levels deep; flatten it") from None
     except msgspec.ValidationError as exc:
         raise InvalidInputError(f"the context is not valid: {exc}; fix that field") from None
     except (TypeError, ValueError) as exc:
         for tool in context.tools:
-            _check_json(f"tool {tool.name!r}: parameters", tool.parameters, InvalidToolError)
+            _check_json(f"tool {str(tool.name)!r}: parameters", tool.parameters, InvalidToolError)
         raise InvalidInputError(
             f"the context holds a value that cannot be sent as JSON ({exc}); "
             "use str, int, float, bool, None, lists and dicts (and aiwire's types)"
@@ -245,6 +263,25 @@ def check_schema(tool: str, schema: Any, path: str = "parameters", depth: int = 
                 raise InvalidToolError(f"tool {tool!r}: {path}.{key} must be a list of schemas")
             for n, sub in enumerate(subs):
                 check_schema(tool, sub, f"{path}.{key}[{n}]", depth + 1)
+
+
+_BAD_HEADER_CHARS = re.compile(r"[^\t\x20-\x7e]")
+
+
+def check_headers(headers: Mapping[str, str], source: str = "") -> None:
+    """Every header can go on the wire: ASCII, no line breaks or control
+    characters (a key pasted with a newline or a curly quote). The message
+    names the header, never its value."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidInputError(f"header {name!r}: names and values must be str, not {type(value).__name__}")
+        if _BAD_HEADER_CHARS.search(name) or _BAD_HEADER_CHARS.search(value):
+            where = f" (its credentials come from {source})" if source and name.lower() in _SECRET_HEADERS else ""
+            raise InvalidInputError(
+                f"header {name[:40]!r}{where} holds a character that cannot be sent in HTTP "
+                "(non-ASCII, a line break or a control character); look for a stray newline "
+                "or curly quote copied along with it"
+            )
 
 
 def check_model(model: Model) -> None:
@@ -375,6 +412,7 @@ class PreparedCall:
         self.model = model
         self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
         self.request = self.build(self.credentials)
+        check_headers(self.request.headers, self.credentials.source)
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
