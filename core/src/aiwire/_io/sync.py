@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore
 import httpx
 
 from aiwire import events as ev
@@ -47,6 +48,73 @@ __all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
 
 _NEVER = float("inf")
 
+# The run whose request this thread is sending: the network streams of the
+# pool's own clients tell it which socket a blocked read waits on, so that
+# abort() can wake a call still waiting for the response head.
+_sending = threading.local()
+
+
+class _TrackedStream:
+    """A connection's network stream that records, at each read, the run
+    reading it (httpcore reads the response head through it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        run: _SyncRun | None = getattr(_sending, "run", None)
+        if run is not None:
+            run.waiting_on = self
+            if run.aborted.is_set():
+                raise httpcore.ReadError("aborted")
+        return self._inner.read(max_bytes, timeout)  # type: ignore[no-any-return]
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> _TrackedStream:
+        return _TrackedStream(self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+    def shutdown(self) -> None:
+        sock = self._inner.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _TrackingBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def track_sockets(client: httpx.Client) -> httpx.Client:
+    """Let :meth:`_SyncRun.abort` find the socket of a request still waiting
+    for its response head, on the pool's own httpx clients (a user's
+    ``http_client`` or custom transport is left alone: there an abort waits
+    for the head, or the idle timeout)."""
+    transports = [client._transport, *client._mounts.values()]
+    for tr in transports:
+        pool = getattr(tr, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _TrackingBackend):
+            pool._network_backend = _TrackingBackend(backend)  # type: ignore[union-attr]
+    return client
+
 
 class _SyncRun:
     def __init__(self, call: PreparedCall, pool: Pool, *, emit: bool) -> None:
@@ -59,6 +127,7 @@ class _SyncRun:
         self.idle: float | None = None
         self.read_by = _NEVER  # while streaming: every socket read returns by then
         self.clamped: Any = None  # the network stream whose reads are clamped
+        self.waiting_on: _TrackedStream | None = None  # while sending: the stream a read waits on
 
     def abort(self) -> None:
         if self.ex.finished:
@@ -73,6 +142,10 @@ class _SyncRun:
             if isinstance(sock, socket.socket):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+        else:
+            waiting = self.waiting_on  # still waiting for the head: wake that read
+            if waiting is not None:
+                waiting.shutdown()
 
     def end(self, why: str) -> None:
         if not self.ex.finished:
@@ -214,6 +287,7 @@ class _SyncRun:
         except Exception as exc:
             return Failed(describe(exc), network=False)
         self._arm(send.idle)
+        _sending.run = self
         try:
             response = client.send(request, stream=True)
         except NET_ERRORS as exc:
@@ -222,6 +296,9 @@ class _SyncRun:
             return Stalled() if self._stalled(exc) else Failed(describe_io(exc), network=True)
         except Exception as exc:
             return Failed(describe(exc), network=False)
+        finally:
+            _sending.run = None
+            self.waiting_on = None
         self.response = response
         return Responded(response_info(response))
 

@@ -16,7 +16,7 @@ __all__ = ["AnthropicCodec"]
 # What each status means on this api, added to the vendor's own message.
 _STATUS_HINTS = {
     400: "invalid request",
-    401: "authentication failed: check ANTHROPIC_API_KEY (or log in again)",
+    401: "authentication failed",  # the core adds where the key came from (the provider's own variables)
     403: "permission denied for this key or model",
     404: "not found: check the model id and base URL",
     413: "request too large: shorten the context or the images",
