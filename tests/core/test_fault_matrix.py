@@ -53,7 +53,8 @@ pytestmark = pytest.mark.network
 SECRET = "sk-fm-SECRET-0123456789abcdef"
 TEXT = "hello world"
 LINE_CAP = 256 * 1024  # the framers' line cap in this module (16 MiB by default)
-IDLE = 0.15
+IDLE = 5.0  # the idle timeout of a call, but for the stall faults
+STALL = {"idle_timeout": 0.25}
 
 
 # -- the wire formats -------------------------------------------------------------------
@@ -401,31 +402,44 @@ FAULTS = [
         text=TEXT,
         says=("ended before", "ended without", "mid-stream"),
     ),
-    Fault("stall-first-pings", lambda w: [stream(("pings", 0.05, 2))], says=("stalled",), options={"max_retries": 0}),
-    Fault("stall-first-silent", lambda w: [stream(("wait_gone", 2))], says=("stalled",), options={"max_retries": 0}),
+    Fault(
+        "stall-first-pings",
+        lambda w: [stream(("pings", 0.05, 2))],
+        says=("stalled",),
+        options={**STALL, "max_retries": 0},
+    ),
+    Fault(
+        "stall-first-silent",
+        lambda w: [stream(("wait_gone", 2))],
+        says=("stalled",),
+        options={**STALL, "max_retries": 0},
+    ),
     Fault(
         "stall-mid-pings",
         lambda w: [stream(("send", w.content(TEXT)), ("pings", 0.05, 2))],
         text=TEXT,
         says=("stalled",),
+        options=STALL,
     ),
     Fault(
         "stall-mid-silent",
         lambda w: [stream(("send", w.content(TEXT)), ("wait_gone", 2))],
         text=TEXT,
         says=("stalled",),
+        options=STALL,
     ),
     Fault(
         "stalls-across-retries",
         lambda w: [stream(("pings", 0.05, 2)), stream(("wait_gone", 2)), stream(("pings", 0.05, 2))],
         says=("stalled",),
-        options={"max_retries": 2},
+        options={**STALL, "max_retries": 2},
         requests=3,
     ),
     Fault(
         "stall-then-ok",
         lambda w: [stream(("pings", 0.05, 2)), stream(("send", w.ok()), ("end",))],
         stop=True,
+        options=STALL,
         requests=2,
     ),
     Fault(
@@ -480,7 +494,7 @@ FAULTS = [
         says=("application/json: quota exceeded",),
     ),
     Fault("200-html", lambda w: [_raw("text/html; charset=utf-8", HTML)], says=("text/html", "502 Bad Gateway")),
-    Fault("never-answering", lambda w: [stream(("hold", 3))], says=("stalled",), options={"max_retries": 0}),
+    Fault("never-answering", lambda w: [stream(("hold", 3))], says=("stalled",), options={**STALL, "max_retries": 0}),
 ]
 
 ENTRY_POINTS = ["stream", "stream_sync", "complete", "complete_sync"]

@@ -518,7 +518,7 @@ class Exchange:
             log.warning("%s codec could not parse an error body: %s", codec.api, exc)
         message = info.message
         if status == 401:
-            message = f"{message} ({self._auth_hint()})"
+            message = f"{message}; {self._auth_hint()}"
         self._fail(_with_note(message, note), status=status, error_type=info.type)
 
     def _auth_hint(self) -> str:
