@@ -242,3 +242,29 @@ async def test_a_401_with_an_api_key_option_says_so(server: CountingServer) -> N
     msg = await aiwire.complete(m, "hi", api_key="k-123456")
     assert msg.error_message is not None and "check the api_key option" in msg.error_message
     assert "ANTHROPIC_API_KEY" not in msg.error_message
+
+
+def test_complete_sync_abort_handle_wakes_a_call_waiting_for_the_head(server: CountingServer) -> None:
+    server.script(Reply(ops=[("hold", 10)]))
+    m = aiwire.custom_model("m", api="faux", base_url=server.url)
+    handle = aiwire.AbortHandle()
+    timer = threading.Timer(0.2, handle.abort)
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        msg = aiwire.complete_sync(m, "hi", abort=handle, timeout=30, max_retries=0)
+    finally:
+        timer.cancel()
+    assert msg.stop_reason == "aborted" and time.monotonic() - t0 < 1.0, msg.error_message
+    assert server.client_gone.wait(2)
+    # an aborted handle ends the next call before it sends anything
+    again = aiwire.complete_sync(m, "hi", abort=handle)
+    assert again.stop_reason == "aborted" and "before the request was sent" in (again.error_message or "")
+    with aiwire.Client() as client:
+        assert client.complete(m, "hi", abort=handle).stop_reason == "aborted"
+
+
+def test_complete_sync_refuses_a_wrong_abort_handle() -> None:
+    m = aiwire.custom_model("m", api="faux", base_url="http://127.0.0.1:9")
+    with pytest.raises(aiwire.errors.BadOptionsError):
+        aiwire.complete_sync(m, "hi", abort=threading.Event())

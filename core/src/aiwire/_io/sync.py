@@ -41,9 +41,10 @@ from aiwire._engine.exchange import (
 )
 from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
+from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, ImageResult, Model
 
-__all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
+__all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
 
 _NEVER = float("inf")
@@ -386,16 +387,62 @@ class SyncAssistantStream:
         self._run._close()
 
 
-def _collect(run: _SyncRun) -> AssistantMessage | ImageResult:
-    for _ in run.batches():
-        pass
+class AbortHandle:
+    """Aborts blocking calls from another thread.
+
+    Pass one as ``abort=`` to :func:`aiwire.complete_sync` (or
+    :meth:`aiwire.Client.complete`); :meth:`abort`, from any thread, ends the
+    call at once with ``stop_reason == "aborted"``, as
+    :meth:`SyncAssistantStream.abort` does, waking a blocked read even while
+    the call waits for the response head. One handle may serve several calls;
+    once aborted, a call given it ends before it sends anything.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: set[_SyncRun] = set()
+        self._aborted = False
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def abort(self) -> None:
+        with self._lock:
+            self._aborted = True
+            runs = list(self._runs)
+        for run in runs:
+            run.abort()
+
+    def _attach(self, run: _SyncRun) -> None:
+        with self._lock:
+            self._runs.add(run)
+            if self._aborted:
+                run.aborted.set()
+
+    def _detach(self, run: _SyncRun) -> None:
+        with self._lock:
+            self._runs.discard(run)
+
+
+def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult:
+    if handle is not None:
+        handle._attach(run)
+    try:
+        for _ in run.batches():
+            pass
+    finally:
+        if handle is not None:
+            handle._detach(run)
     result = run.ex.result
     assert result is not None
     return result
 
 
-def scomplete(call: PreparedCall, pool: Pool) -> AssistantMessage:
-    result = _collect(_SyncRun(call, pool, emit=False))
+def scomplete(call: PreparedCall, pool: Pool, abort: AbortHandle | None = None) -> AssistantMessage:
+    if abort is not None and not isinstance(abort, AbortHandle):
+        raise BadOptionsError(f"abort must be an aiwire.AbortHandle, not {type(abort).__name__}")
+    result = _collect(_SyncRun(call, pool, emit=False), abort)
     assert isinstance(result, AssistantMessage)
     return result
 
