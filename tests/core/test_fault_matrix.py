@@ -672,6 +672,13 @@ JSON_FAULTS = [
     ),
     Fault("200-html", lambda w: [body_200("text/html", HTML)], says=("text/html", "502 Bad Gateway")),
     Fault(
+        "200-json-error",
+        lambda w: [
+            body_200("application/json", json.dumps({"error": {"message": f"quota exceeded {SECRET}"}}).encode())
+        ],
+        says=("quota exceeded",),
+    ),
+    Fault(
         "200-truncated-json", lambda w: [body_200("application/json", w.json_ok(TEXT)[:20])], says=("could not decode",)
     ),
     Fault(

@@ -47,7 +47,11 @@ class AnthropicCodec(BaseCodec):
         return AnthropicDecoder(model, options)
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
-        return parse_message(model, options, body)
+        msg = parse_message(model, options, body)
+        if msg.id is None and not msg.content:  # no message: an error body sent with a 2xx status
+            info = generic_error_info(200, body)
+            msg.stop_reason, msg.error_message, msg.error_type = "error", info.message, info.type
+        return msg
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         info = generic_error_info(status, body)
