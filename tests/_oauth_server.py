@@ -151,6 +151,9 @@ class OAuthTestServer:
         self.tamper_state = False
         self.rotate_refresh = True
         self.refresh_delay = 0.0
+        # Answers given to the next refresh requests before the grant is run:
+        # (status, JSON payload or raw text, headers).
+        self.refresh_failures: list[tuple[int, Any, dict[str, str]]] = []
         self.expires_in = 3600
         self.device_approve_after = 2
         self.device_interval = 5
@@ -352,6 +355,10 @@ class OAuthTestServer:
         self.token_requests.append(dict(data))
         if data.get("grant_type") == "refresh_token" and self.refresh_delay:
             time.sleep(self.refresh_delay)
+        if data.get("grant_type") == "refresh_token" and self.refresh_failures:
+            status, payload, headers = self.refresh_failures.pop(0)
+            _send(handler, status, payload, headers)
+            return
         req = _Request("POST", self.base_url + handler.path, dict(handler.headers), data, {})
         with self._lock if data.get("grant_type") == "refresh_token" else _nolock():
             status, payload, _ = self.auth.create_token_response(request=req)
@@ -379,11 +386,14 @@ def fake_jwt(claims: dict[str, Any]) -> str:
     return f"{seg({'alg': 'none', 'typ': 'JWT'})}.{seg(claims)}.sig"
 
 
-def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-    raw = json.dumps(payload).encode()
+def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    text = isinstance(payload, str)
+    raw = payload.encode() if text else json.dumps(payload).encode()
     handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Type", "text/html" if text else "application/json")
     handler.send_header("Content-Length", str(len(raw)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(raw)
 

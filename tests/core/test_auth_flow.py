@@ -283,3 +283,27 @@ def test_sync_second_401_is_the_error(oauth: OAuthTestServer, server: FaultServe
     msg = aiwire.complete_sync(model(server), "hi")
     assert (msg.stop_reason, msg.error_status) == ("error", 401) and "still no" in (msg.error_message or "")
     assert oauth.grants == ["refresh_token"] and len(server.requests) == 2
+
+
+async def test_token_endpoint_503_ends_in_an_error_saying_try_again_later(
+    oauth: OAuthTestServer, server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 defect 10 on the async path: the refresh (in a worker thread) is retried, and a lasting
+    503 is worded as such, never as "log in again"."""
+    from aiwire.auth import resolve
+
+    monkeypatch.setattr(resolve, "REFRESH_BACKOFF", 0.01, raising=False)
+    old = store_login(oauth, expired=True)
+    oauth.refresh_failures = [(503, "<html>maintenance</html>", {})] * 10
+    events = [e async for e in aiwire.stream(model(server), "hi")]
+    assert isinstance(events[-1], ev.Error)
+    text = events[-1].message.error_message or ""
+    assert "answered HTTP 503" in text and "try again later" in text and "aiwire login" not in text
+    assert len(oauth.token_requests) == 3 and server.requests == []
+    stored = default_store().get("flowtest")
+    assert stored is not None and stored.invalid is None and stored.access == old.access
+    # One transient failure, then the endpoint answers: the call goes through.
+    oauth.refresh_failures = [(503, {"error": "temporarily_unavailable"}, {})]
+    server.script(whole("back"))
+    msg = await aiwire.complete(model(server), "hi")
+    assert msg.stop_reason == "stop" and msg.text == "back", msg.error_message

@@ -203,14 +203,15 @@ def test_a_closed_sync_client_refuses_calls(server: ClosingServer) -> None:
 
 
 async def test_leaving_async_with_closes_the_connections(server: ClosingServer) -> None:
-    server.script(ok("one"), whole("two"))
+    server.script(whole("one"), whole("two"), ok("three"))
     async with aiwire.AsyncClient() as client:
-        s = client.stream(faux(server), "hi")
-        events = [e async for e in s]
-        assert isinstance(events[-1], ev.Done)
+        assert (await client.complete(faux(server), "hi", max_retries=0)).text == "one"
         assert (await client.complete(faux(server), "hi", max_retries=0)).text == "two"
         time.sleep(0.05)
         assert server.connections == 1 and server.closed == 0  # kept alive for the next call
+        s = client.stream(faux(server), "hi")
+        events = [e async for e in s]
+        assert isinstance(events[-1], ev.Done)
     assert server.wait_all_closed(), (server.connections, server.closed)
 
 

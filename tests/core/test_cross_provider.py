@@ -8,6 +8,11 @@ Each request is checked against its api's rules: no signature from another
 model, other models' thinking as plain text, tool-call ids that the api
 accepts with every result paired to its call, and every user text and tool
 result of the conversation present.
+
+A handoff into Anthropic with thinking on in the middle of a tool loop, from
+each other api, must satisfy Anthropic's thinking-first rule (rule
+``anthropic.thinking-first``): that request goes without thinking, unless the
+open turn is Claude's own with its signed thinking.
 """
 
 from __future__ import annotations
@@ -342,3 +347,66 @@ def test_an_anthropic_turn_continues_directly_on(target: str) -> None:
         # One content string: the thinking is its own paragraph, not run into the reply.
         assert assistant["content"] == f"{THOUGHT['claude'][0]}\n\nLet me check."
     check_common(body, users=2, results=1)
+
+
+# -- handoff into Anthropic with thinking on, in the middle of a tool loop ----------
+
+
+def check_thinking_first(body: dict[str, Any]) -> None:
+    """Anthropic's rule: with thinking on, the assistant turn before the
+    pending tool results starts with a thinking block."""
+    if "thinking" not in body:
+        return
+    msgs = body["messages"]
+    if msgs[-1]["role"] == "user" and any(b["type"] == "tool_result" for b in msgs[-1]["content"]):
+        first = msgs[-2]["content"][0]["type"]
+        assert first in ("thinking", "redacted_thinking"), f"thinking on, but the tool turn starts with {first}"
+
+
+def _mid_loop(source: str) -> Context:
+    """A conversation whose last turn is ``source`` calling the tool, answered."""
+    ctx = Context(system_prompt="Answer briefly.", tools=[TOOL], messages=[UserMessage(content=USER_TEXTS[0])])
+    if source == "responses":
+        msg, _ = turn(GPT5, ctx, responses_reply())
+    elif source == "gemini":
+        msg, _ = turn(GEMINI, ctx, gemini_reply())
+    elif source == "chat":
+        msg, _ = turn(aiwire.custom_model("gpt-4.1", provider="openai", api="openai-completions"), ctx, chat_reply())
+    else:
+        msg, _ = turn(CLAUDE, ctx, anthropic_reply(True, "Let me check.", ("toolu_01Paris", "Paris")))
+    (call,) = msg.tool_calls
+    ctx.messages += [
+        msg,
+        ToolResultMessage(tool_call_id=call.id, tool_name=call.name, content=[TextContent(text="ok")]),
+    ]
+    return ctx
+
+
+def _to_claude(target: str, ctx: Context) -> dict[str, Any]:
+    endpoint = Endpoint(anthropic_reply(True, "All done.", None))
+    msg = aiwire.stream_sync(target, ctx, api_key="test-key", transport=endpoint, reasoning="high").result()
+    assert msg.stop_reason == "stop", msg.error_message
+    (request,) = endpoint.requests
+    body: dict[str, Any] = json.loads(request.content)
+    return body
+
+
+@pytest.mark.parametrize("target", [CLAUDE, "anthropic/claude-opus-4-6", "anthropic/claude-opus-4-7"])
+@pytest.mark.parametrize("source", ["responses", "chat", "gemini"])
+def test_a_handoff_into_anthropic_mid_tool_loop_with_thinking_on(source: str, target: str) -> None:
+    body = _to_claude(target, _mid_loop(source))
+    check_thinking_first(body)
+    check_anthropic(body, calls=1)
+    # Another model's turn cannot start with Anthropic thinking: that request goes without.
+    assert "thinking" not in body and "output_config" not in body
+
+
+def test_claude_mid_tool_loop_keeps_its_own_signed_thinking() -> None:
+    body = _to_claude(CLAUDE, _mid_loop("anthropic"))
+    check_thinking_first(body)
+    assert body["thinking"]["type"] == "enabled"
+    assert body["messages"][1]["content"][0] == {
+        "type": "thinking",
+        "thinking": THOUGHT["claude"][0],
+        "signature": THOUGHT["claude"][1],
+    }

@@ -32,3 +32,62 @@ def test_vcr_config_replays_only() -> None:
     cfg = vcr_config()
     assert cfg["record_mode"] == "none"
     assert ("authorization", SCRUBBED) in cfg["filter_headers"]
+
+
+def test_json_body_keys_are_matched_without_case_or_separator() -> None:
+    """Issue 19 defect 9: ``apiKey``, ``refreshToken``, ``accessToken`` were kept in clear."""
+    body = json.dumps(
+        {
+            "apiKey": "k-secret1",
+            "refreshToken": "rt-secret2",
+            "nested": [{"accessToken": "at-secret3"}],
+            "API-KEY": "k4",
+        }
+    ).encode()
+    resp = {"headers": {}, "body": {"string": body}}
+    scrub_response(resp)
+    data = json.loads(resp["body"]["string"])
+    assert data == {
+        "apiKey": SCRUBBED,
+        "refreshToken": SCRUBBED,
+        "nested": [{"accessToken": SCRUBBED}],
+        "API-KEY": SCRUBBED,
+    }
+
+
+def test_form_body_ending_in_a_newline_is_scrubbed() -> None:
+    """Issue 19 defect 9: a form body with a trailing newline was written in clear."""
+    for body in (b"grant_type=refresh_token&refresh_token=rt-secret&client_id=abc\n", "code=c-secret&state=s\r\n"):
+        req = SimpleNamespace(headers={}, uri="https://h.invalid/token", body=body)
+        scrub_request(req)
+        text = req.body.decode() if isinstance(req.body, bytes) else req.body
+        assert "secret" not in text and text.endswith("\n"), text
+        assert isinstance(req.body, type(body))
+    req = SimpleNamespace(headers={}, uri="https://h.invalid/token", body=b"grant_type=x&Refresh-Token=rt-secret")
+    scrub_request(req)
+    assert b"rt-secret" not in req.body
+
+
+def test_error_codes_and_logprob_tokens_are_not_erased() -> None:
+    """Only credentials are scrubbed: OpenAI's error ``code`` and a logprobs ``token`` survive."""
+    body = json.dumps(
+        {
+            "error": {"message": "too long", "type": "invalid_request_error", "code": "context_length_exceeded"},
+            "logprobs": {"content": [{"token": "Hello", "logprob": -0.1}]},
+            "usage": {"max_tokens": 5, "input_tokens": 3},
+        }
+    ).encode()
+    resp = {"headers": {}, "body": {"string": body}}
+    scrub_response(resp)
+    assert json.loads(resp["body"]["string"]) == json.loads(body)
+    # ...while an authorization code in a JSON token request, and a bare token, are credentials
+    req = SimpleNamespace(
+        headers={},
+        uri="https://h.invalid/token",
+        body=json.dumps({"grant_type": "authorization_code", "code": "c-secret", "code_verifier": "v-secret"}),
+    )
+    scrub_request(req)
+    assert "secret" not in req.body and "authorization_code" in req.body
+    resp = {"headers": {}, "body": {"string": json.dumps({"token": "tid=copilot-secret", "expires_at": 1}).encode()}}
+    scrub_response(resp)
+    assert b"copilot-secret" not in resp["body"]["string"]

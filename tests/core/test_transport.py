@@ -211,8 +211,12 @@ async def test_abort_while_reading_ends_aborted_and_releases_the_connection(serv
     async def one(t: str) -> AssistantMessage:
         server.closed.clear()
         s = aiwire.stream(model(server, "slow"), "hi", transport=t)
-        asyncio.get_running_loop().call_later(0.1, s.abort)
-        events = [e async for e in s]
+        events = []
+        async for e in s:
+            events.append(e)
+            if isinstance(e, ev.TextDelta) and len(events) == 3:
+                # Abort while the driver waits for the next read (the server is slow).
+                asyncio.get_running_loop().call_later(0.05, s.abort)
         assert isinstance(events[-1], ev.Error) and events[-1].reason == "aborted"
         msg = await s
         assert msg.text.startswith("0 1 ")
@@ -228,12 +232,16 @@ async def test_task_cancel_and_early_break(server: Server) -> None:
         server.closed.clear()
         s = aiwire.stream(model(server, "slow"), "hi", transport=t)
 
+        reading = asyncio.Event()
+
         async def consume() -> None:
-            async for _ in s:
-                pass
+            async for e in s:
+                if isinstance(e, ev.TextDelta):
+                    reading.set()
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(reading.wait(), 10)  # the response is being read
+        await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

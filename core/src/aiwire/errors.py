@@ -11,6 +11,7 @@ are ``error`` events carrying the partial message instead::
     │   ├── MissingCredentialsError
     │   ├── BadOptionsError        (also a ValueError)
     │   ├── InvalidToolError       (also a ValueError)
+    │   ├── InvalidInputError      (also a TypeError and a ValueError)
     │   └── PluginError
     ├── DecodeError            saved data that does not load (also a ValueError)
     └── ProviderError          a turn ended in error; raised only on request
@@ -31,6 +32,7 @@ __all__ = [
     "BadOptionsError",
     "ConfigError",
     "DecodeError",
+    "InvalidInputError",
     "InvalidToolError",
     "MissingCredentialsError",
     "PluginError",
@@ -71,6 +73,13 @@ class BadOptionsError(ConfigError, ValueError):
 
 class InvalidToolError(ConfigError, ValueError):
     """A tool definition is not usable (bad name or invalid JSON Schema)."""
+
+
+class InvalidInputError(ConfigError, TypeError, ValueError):
+    """A message, content block, tool, context or model is built with a value
+    of the wrong type (``ToolResultMessage(content="ok")``), one that cannot be
+    sent as JSON, or one nested too deeply. Raised by the constructor where
+    the check is cheap, else when the call is set up; nothing is sent."""
 
 
 class PluginError(ConfigError):

@@ -58,6 +58,41 @@ class _Base(msgspec.Struct, kw_only=True, omit_defaults=True):
     pass
 
 
+# -- cheap constructor checks ---------------------------------------------------
+# Only the types users build by hand check themselves (a few isinstance calls);
+# the blocks decoders build per stream (TextContent, ToolCall...) do not, and
+# the whole context is checked once when a call is set up.
+
+
+def _bad(where: str, expected: str, value: Any, fix: str) -> Exception:
+    from aiwire.errors import InvalidInputError
+
+    return InvalidInputError(f"{where} must be {expected}, not {type(value).__name__}; {fix}")
+
+
+def _check_str(owner: str, name: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _bad(f"{owner}.{name}", "a str", value, f"pass {name}=str(...)")
+
+
+def _check_blocks(owner: str, blocks: Any, *, allow_str: bool) -> None:
+    if isinstance(blocks, list):
+        for n, block in enumerate(blocks):
+            if not isinstance(block, (TextContent, ImageContent)):
+                raise _bad(
+                    f"{owner}.content[{n}]",
+                    "a TextContent or ImageContent",
+                    block,
+                    "wrap text as TextContent(text=...)",
+                )
+        return
+    if allow_str and isinstance(blocks, str):
+        return
+    expected = "a str or a list of TextContent/ImageContent" if allow_str else "a list of TextContent/ImageContent"
+    fix = "write content=[TextContent(text=...)]" if not allow_str else "pass the text as a str"
+    raise _bad(f"{owner}.content", expected, blocks, fix)
+
+
 # -- content blocks -----------------------------------------------------------
 
 
@@ -173,6 +208,10 @@ class UserMessage(_Base, tag_field="role", tag="user"):
     content: str | list[UserContent]
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.content, str):
+            _check_blocks("UserMessage", self.content, allow_str=True)
+
 
 class AssistantMessage(_Base, tag_field="role", tag="assistant"):
     """One model turn, complete or partial.
@@ -270,6 +309,11 @@ class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):
     details: Any = None
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
+    def __post_init__(self) -> None:
+        _check_str("ToolResultMessage", "tool_call_id", self.tool_call_id)
+        _check_str("ToolResultMessage", "tool_name", self.tool_name)
+        _check_blocks("ToolResultMessage", self.content, allow_str=False)
+
 
 Message = UserMessage | AssistantMessage | ToolResultMessage
 
@@ -283,6 +327,17 @@ class Tool(_Base):
     description: str = ""
     parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
 
+    def __post_init__(self) -> None:
+        _check_str("Tool", "name", self.name)
+        _check_str("Tool", "description", self.description)
+        if not isinstance(self.parameters, dict):
+            raise _bad(
+                "Tool.parameters",
+                "a JSON Schema object (a dict)",
+                self.parameters,
+                "for a Pydantic model pass Model.model_json_schema(), or use aiwire.agent.FunctionTool",
+            )
+
 
 class Context(_Base):
     """Everything sent to a model: system prompt, history and tools."""
@@ -290,6 +345,25 @@ class Context(_Base):
     system_prompt: str | None = None
     messages: list[Message] = msgspec.field(default_factory=list)
     tools: list[Tool] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.system_prompt is not None and not isinstance(self.system_prompt, str):
+            raise _bad("Context.system_prompt", "a str or None", self.system_prompt, "pass the prompt as a str")
+        if not isinstance(self.messages, list):
+            raise _bad("Context.messages", "a list of messages", self.messages, "write messages=[UserMessage(...)]")
+        for n, msg in enumerate(self.messages):
+            if not isinstance(msg, (UserMessage, AssistantMessage, ToolResultMessage)):
+                raise _bad(
+                    f"Context.messages[{n}]",
+                    "a UserMessage, AssistantMessage or ToolResultMessage",
+                    msg,
+                    "wrap a prompt as UserMessage(content=...)",
+                )
+        if not isinstance(self.tools, list):
+            raise _bad("Context.tools", "a list of Tool", self.tools, "write tools=[Tool(...)]")
+        for n, tool in enumerate(self.tools):
+            if not isinstance(tool, Tool):
+                raise _bad(f"Context.tools[{n}]", "a Tool", tool, "write Tool(name=..., parameters={...})")
 
 
 # -- models -------------------------------------------------------------------

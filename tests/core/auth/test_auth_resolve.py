@@ -216,3 +216,69 @@ def test_two_processes_refresh_once(acme: OAuthTestServer, tmp_path: Path) -> No
     assert stored is not None
     assert digests == {hashlib.sha256(stored.access.encode()).hexdigest()}
     assert acme.grants == ["refresh_token"]
+
+
+# -- transient refresh failures (issue 19, defect 10) ---------------------------
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiwire.auth import resolve
+
+    monkeypatch.setattr(resolve, "REFRESH_BACKOFF", 0.01, raising=False)
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_transient_refresh_failure_is_retried(acme: OAuthTestServer, quick_retries: None, status: int) -> None:
+    """A 5xx or 429 from the token endpoint is retried, not turned into "log in again"."""
+    old = _store_expired(acme)
+    acme.refresh_failures = [(status, {"error": "server_error"}, {}), (status, "<html>busy</html>", {})]
+    creds = _resolve()
+    assert creds.api_key != old.access and creds.api_key in acme.access_tokens
+    assert len(acme.token_requests) == 3 and acme.grants == ["refresh_token"]
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_lasting_transient_failure_says_try_again_later(
+    acme: OAuthTestServer, quick_retries: None, status: int
+) -> None:
+    from aiwire.auth import RefreshUnavailableError
+
+    REFRESH_ATTEMPTS = 3
+
+    old = _store_expired(acme)
+    acme.refresh_failures = [(status, {"error": f"http_{status}"}, {"Retry-After": "0"})] * 10
+    with pytest.raises(RefreshUnavailableError) as err:
+        _resolve()
+    text = str(err.value)
+    assert f"answered HTTP {status}" in text and "try again later" in text
+    assert "log in" not in text and "aiwire login" not in text and old.refresh not in text
+    assert not isinstance(err.value, LoginExpiredError)
+    assert len(acme.token_requests) == REFRESH_ATTEMPTS
+    stored = default_store().get("acme")
+    assert stored is not None and stored.invalid is None and stored.refresh == old.refresh  # not remembered
+    acme.refresh_failures = []
+    assert _resolve().api_key in acme.access_tokens  # the server is back: the same login works
+
+
+def test_unreachable_token_endpoint_says_try_again_later(
+    acme: OAuthTestServer, quick_retries: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiwire.auth import RefreshUnavailableError
+
+    _store_expired(acme)
+    monkeypatch.setenv("AIWIRE_OAUTH_ACME_TOKEN_URL", "http://127.0.0.1:9/token")  # nothing listens on port 9
+    with pytest.raises(RefreshUnavailableError, match="did not answer.*try again later") as err:
+        _resolve()
+    assert "aiwire login" not in str(err.value)
+    stored = default_store().get("acme")
+    assert stored is not None and stored.invalid is None
+
+
+def test_definitive_refusal_is_not_retried(acme: OAuthTestServer, quick_retries: None) -> None:
+    default_store().put("acme", StoredLogin(access="a", refresh="rt-unknown", expires=time.time() - 1))
+    with pytest.raises(LoginExpiredError, match=r"log in again with `aiwire login acme`"):
+        _resolve()
+    assert len(acme.token_requests) == 1
+    stored = default_store().get("acme")
+    assert stored is not None and stored.invalid

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -79,3 +80,50 @@ def test_expires_within() -> None:
     assert login.expires_within(300, now=800)
     assert not login.expires_within(300, now=600)
     assert not StoredLogin(access="x").expires_within(300)
+
+
+@posix_only
+def test_world_readable_folder_is_refused(tmp_path: Path) -> None:
+    """Issue 19 defect 12: an existing 0755 folder was accepted, for reads and for writes."""
+    folder = tmp_path / "cfg"
+    folder.mkdir(mode=0o700)
+    store = AuthStore(folder / "auth.json")
+    store.put("acme", StoredLogin(access="a"))
+    os.chmod(folder, 0o755)
+    with pytest.raises(InsecureStoreError, match="chmod 700"):
+        AuthStore(store.path).get("acme")
+    with pytest.raises(InsecureStoreError, match="chmod 700"):
+        store.put("other", StoredLogin(access="b"))
+    fresh = tmp_path / "shared"
+    fresh.mkdir(mode=0o755)
+    os.chmod(fresh, 0o755)
+    with pytest.raises(InsecureStoreError, match="folder"):
+        AuthStore(fresh / "auth.json").put("acme", StoredLogin(access="a"))
+    assert not (fresh / "auth.json").exists()
+    os.chmod(folder, 0o700)
+    assert AuthStore(store.path).get("acme") is not None
+
+
+@posix_only
+def test_temporary_file_of_a_killed_writer_is_removed(tmp_path: Path) -> None:
+    """Issue 19 defect 12: a ``.auth-*.tmp`` left by a writer killed mid-write (tokens in it) stayed forever."""
+    store = AuthStore(tmp_path / "cfg" / "auth.json")
+    store.put("acme", StoredLogin(access="a"))
+    folder = store.path.parent
+
+    def leftover(name: str, age: float) -> Path:
+        tmp = folder / name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b'{"version": 1, "logins": {"acme": {"access": "sk-half-written')
+        os.close(fd)
+        when = time.time() - age
+        os.utime(tmp, (when, when))
+        return tmp
+
+    old = leftover(".auth-old.tmp", 3600)
+    new = leftover(".auth-new.tmp", 0)  # maybe another process writing right now: left alone by a read
+    assert AuthStore(store.path).get("acme") is not None
+    assert not old.exists() and new.exists()
+    # Under the lock no write is in progress: everything left over goes.
+    AuthStore(store.path).put("other", StoredLogin(access="b"))
+    assert sorted(p.name for p in folder.iterdir()) == ["auth.json", "auth.json.lock"]

@@ -274,7 +274,8 @@ class FauxCodec(BaseCodec):
         body: dict[str, Any] = {
             "model": model.id,
             "stream": stream,
-            "context": msgspec.to_builtins(context),
+            # A tool result's details are the application's, anything at all: sent as their repr.
+            "context": msgspec.to_builtins(context, enc_hook=repr),
             "options": msgspec.to_builtins(
                 {k: v for k in sorted(self.supported_options) if (v := getattr(options, k)) is not None}
             ),
@@ -319,7 +320,8 @@ class FauxCodec(BaseCodec):
             "model": model.id,
             "kind": "images",
             "stream": False,
-            "context": msgspec.to_builtins(context),
+            # A tool result's details are the application's, anything at all: sent as their repr.
+            "context": msgspec.to_builtins(context, enc_hook=repr),
             "options": {
                 k: v for k, v in msgspec.to_builtins(options).items() if v is not None and k != "provider_options"
             },

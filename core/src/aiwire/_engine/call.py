@@ -8,6 +8,9 @@ engine (:mod:`aiwire._engine.exchange`) runs.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import math
 import os
 import re
 import uuid
@@ -32,21 +35,46 @@ from aiwire._wire.codec import (
 from aiwire._wire.exchange import RequestContext
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
-from aiwire.errors import BadOptionsError, DecodeError, InvalidToolError, MissingCredentialsError
+from aiwire.errors import (
+    BadOptionsError,
+    DecodeError,
+    InvalidInputError,
+    InvalidToolError,
+    MissingCredentialsError,
+)
 from aiwire.handoff import transform_context
-from aiwire.types import Context, Model, UserMessage
+from aiwire.types import Context, Model, ToolResultMessage, UserMessage
 
 if TYPE_CHECKING:
     from aiwire.auth.store import AuthStore
 
-__all__ = ["PreparedCall", "as_context", "make_options", "prepare"]
+__all__ = ["PreparedCall", "as_context", "check_context", "make_options", "prepare"]
 
 _OPTION_NAMES = frozenset(Options.__struct_fields__)
 _VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+MAX_NESTING = 100
+"""Deepest nesting of a tool schema (and of JSON values generally) taken."""
+
+# (option, lowest, whether the lowest is allowed, what to write instead)
+_RANGES: tuple[tuple[str, float, bool, str], ...] = (
+    ("max_tokens", 1, True, "an int >= 1, or None for the model's limit"),
+    ("temperature", 0, True, "a finite number >= 0"),
+    ("top_p", 0, True, "a number from 0 to 1"),
+    ("timeout", 0, False, "seconds > 0, or None for no limit"),
+    ("idle_timeout", 0, False, "seconds > 0, or None for no limit"),
+    ("max_retries", 0, True, "an int >= 0 (0: no retries)"),
+    ("max_retry_delay", 0, True, "seconds >= 0"),
+)
+_CALLBACKS = ("on_payload", "on_response", "on_retry")
+_TRANSPORT_NAMES = ("httpx", "aiohttp")  # aiwire._io.transport.TRANSPORTS (a layer above: not imported)
+
+
 def make_options(kwargs: Mapping[str, Any]) -> Options:
+    """Check the call's options (names, types, ranges, that values can be sent
+    as JSON) and build :class:`Options`; every problem is a :class:`BadOptionsError`."""
     unknown = sorted(set(kwargs) - _OPTION_NAMES)
     if unknown:
         raise BadOptionsError(
@@ -55,23 +83,126 @@ def make_options(kwargs: Mapping[str, Any]) -> Options:
         )
     values = {k: v for k, v in kwargs.items() if k in _VALUE_NAMES}
     try:
-        msgspec.convert(values, OptionValues, strict=False)
+        checked = msgspec.convert(values, OptionValues, strict=False)
     except msgspec.ValidationError as exc:
         raise BadOptionsError(f"bad option: {exc}") from None
-    return Options(**kwargs)
+    except (TypeError, ValueError, RecursionError) as exc:  # a value msgspec cannot even look at
+        raise BadOptionsError(f"bad option: {type(exc).__name__}: {exc}") from None
+    for name, low, inclusive, expected in _RANGES:
+        value = getattr(checked, name)
+        if value is None:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            if name in ("timeout", "idle_timeout") and value == math.inf:
+                raise BadOptionsError(f"{name}=inf: for no limit pass {name}=None")
+            raise BadOptionsError(f"{name}={value!r} is not a number; pass {expected}")
+        if value < low or (value == low and not inclusive) or (name == "top_p" and value > 1):
+            raise BadOptionsError(f"{name}={value!r} is out of range; pass {expected}")
+    for level, budget in (checked.thinking_budgets or {}).items():
+        if budget < 0:
+            raise BadOptionsError(f"thinking_budgets[{level!r}]={budget} is negative; budgets are token counts >= 0")
+    if checked.provider_options:
+        _check_json("provider_options", checked.provider_options, BadOptionsError)
+    for name in _CALLBACKS:
+        fn = kwargs.get(name)
+        if fn is not None and not callable(fn):
+            raise BadOptionsError(f"{name} must be a function (or None), not {type(fn).__name__}")
+    transport = kwargs.get("transport")
+    if isinstance(transport, str) and transport not in _TRANSPORT_NAMES:
+        raise BadOptionsError(
+            f"transport={transport!r} is not a transport aiwire knows; use one of {', '.join(_TRANSPORT_NAMES)}"
+        )
+    if transport is not None and not (
+        isinstance(transport, str) or hasattr(transport, "handle_request") or hasattr(transport, "handle_async_request")
+    ):
+        raise BadOptionsError(
+            f'transport must be "httpx", "aiohttp" or an httpx transport (httpx.BaseTransport or '
+            f"httpx.AsyncBaseTransport), not {type(transport).__name__}"
+        )
+    # The converted values: a timeout given as "5" or 5 is the float 5.0 from here on.
+    return Options(**{**kwargs, **{k: getattr(checked, k) for k in values}})
+
+
+def _check_json(where: str, value: Any, error: type[Exception]) -> None:
+    """Raise ``error`` if ``value`` cannot be sent as JSON (or nests too deeply)."""
+    try:
+        msgspec.to_builtins(value)
+    except RecursionError:
+        raise error(f"{where} is nested too deeply to send as JSON") from None
+    except (TypeError, ValueError) as exc:
+        raise error(
+            f"{where} holds a value that cannot be sent as JSON ({exc}); use str, int, float, bool, None, lists and dicts"
+        ) from None
 
 
 def as_context(context: Context | str | Mapping[str, Any]) -> Context:
+    """The call's context, checked: a wrongly typed field anywhere in it, or a
+    value that cannot be sent as JSON, raises :class:`InvalidInputError` (a
+    mapping that does not match :class:`Context`, :class:`DecodeError`)."""
     if isinstance(context, Context):
+        check_context(context)
         return context
     if isinstance(context, str):
         return Context(messages=[UserMessage(content=context)])
     if isinstance(context, Mapping):
         try:
-            return msgspec.convert(context, Context)
+            ctx = msgspec.convert(context, Context)
         except msgspec.ValidationError as exc:
             raise DecodeError(f"context does not match aiwire.Context: {exc}") from None
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise DecodeError(f"context does not match aiwire.Context: {type(exc).__name__}: {exc}") from None
+        check_context(ctx)
+        return ctx
     raise DecodeError(f"context must be an aiwire.Context, a dict or a prompt string, not {type(context).__name__}")
+
+
+_KEPT_TYPES = (
+    bytes,
+    bytearray,
+    memoryview,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+)
+
+
+def check_context(context: Context) -> None:
+    """Check every field of ``context`` once per call, in C: msgspec turns it
+    into JSON-ready builtins and back. Constructors only check what is cheap,
+    and attribute assignment is never checked, so this is where a wrong type
+    deep in the history, or an unserialisable value, is caught. A tool
+    result's ``details`` stays local (it is never sent) and is not checked."""
+    context.__post_init__()  # the shape (lists of messages and tools), again: fields may have been reassigned
+    messages = context.messages
+    if any(isinstance(m, ToolResultMessage) and m.details is not None for m in messages):
+        messages = [
+            msgspec.structs.replace(m, details=None)
+            if isinstance(m, ToolResultMessage) and m.details is not None
+            else m
+            for m in messages
+        ]
+        context = msgspec.structs.replace(context, messages=messages)
+    try:
+        # Values msgspec would turn into strings (bytes, dates, UUIDs) stay as they are, so that
+        # a bytes object where a str belongs is refused here, not iterated later.
+        msgspec.convert(msgspec.to_builtins(context, builtin_types=_KEPT_TYPES), Context)
+    except RecursionError:
+        for tool in context.tools:
+            if isinstance(tool.parameters, dict):
+                check_schema(str(tool.name), tool.parameters)
+        raise InvalidInputError(f"the context is nested more than {MAX_NESTING} levels deep; flatten it") from None
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(f"the context is not valid: {exc}; fix that field") from None
+    except (TypeError, ValueError) as exc:
+        for tool in context.tools:
+            _check_json(f"tool {str(tool.name)!r}: parameters", tool.parameters, InvalidToolError)
+        raise InvalidInputError(
+            f"the context holds a value that cannot be sent as JSON ({exc}); "
+            "use str, int, float, bool, None, lists and dicts (and aiwire's types)"
+        ) from None
 
 
 def validate_tools(context: Context, options: Options) -> None:
@@ -93,8 +224,13 @@ def validate_tools(context: Context, options: Options) -> None:
 _SCHEMA_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 
 
-def check_schema(tool: str, schema: Any, path: str = "parameters") -> None:
+def check_schema(tool: str, schema: Any, path: str = "parameters", depth: int = 0) -> None:
     """Structural JSON Schema check with errors that name the bad path."""
+    if depth > MAX_NESTING:
+        raise InvalidToolError(
+            f"tool {tool!r}: parameters nest more than {MAX_NESTING} levels deep (at {path[:120]}...); "
+            "flatten the schema, or use $ref/$defs for recursive shapes"
+        )
     if not isinstance(schema, dict):
         raise InvalidToolError(
             f"tool {tool!r}: {path} must be a JSON Schema object (a dict), got {type(schema).__name__}"
@@ -113,20 +249,54 @@ def check_schema(tool: str, schema: Any, path: str = "parameters") -> None:
         if not isinstance(props, dict):
             raise InvalidToolError(f"tool {tool!r}: {path}.properties must be an object")
         for name, sub in props.items():
-            check_schema(tool, sub, f"{path}.properties.{name}")
+            check_schema(tool, sub, f"{path}.properties.{name}", depth + 1)
     req = schema.get("required")
     if req is not None and (not isinstance(req, list) or not all(isinstance(r, str) for r in req)):
         raise InvalidToolError(f"tool {tool!r}: {path}.required must be a list of property names")
     items = schema.get("items")
     if isinstance(items, dict):
-        check_schema(tool, items, f"{path}.items")
+        check_schema(tool, items, f"{path}.items", depth + 1)
     for key in ("anyOf", "oneOf", "allOf"):
         subs = schema.get(key)
         if subs is not None:
             if not isinstance(subs, list):
                 raise InvalidToolError(f"tool {tool!r}: {path}.{key} must be a list of schemas")
             for n, sub in enumerate(subs):
-                check_schema(tool, sub, f"{path}.{key}[{n}]")
+                check_schema(tool, sub, f"{path}.{key}[{n}]", depth + 1)
+
+
+_BAD_HEADER_CHARS = re.compile(r"[^\t\x20-\x7e]")
+
+
+def check_headers(headers: Mapping[str, str], source: str = "") -> None:
+    """Every header can go on the wire: ASCII, no line breaks or control
+    characters (a key pasted with a newline or a curly quote). The message
+    names the header, never its value."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidInputError(f"header {name!r}: names and values must be str, not {type(value).__name__}")
+        if _BAD_HEADER_CHARS.search(name) or _BAD_HEADER_CHARS.search(value):
+            where = f" (its credentials come from {source})" if source and name.lower() in _SECRET_HEADERS else ""
+            raise InvalidInputError(
+                f"header {name[:40]!r}{where} holds a character that cannot be sent in HTTP "
+                "(non-ASCII, a line break or a control character); look for a stray newline "
+                "or curly quote copied along with it"
+            )
+
+
+def check_model(model: Model) -> None:
+    """The fields a request is built from have the right types."""
+    for name in ("id", "provider", "api", "base_url"):
+        value = getattr(model, name)
+        if not isinstance(value, str) or (not value and name != "base_url"):
+            raise InvalidInputError(
+                f"Model.{name} must be a non-empty str, not {value!r}; build custom models with aiwire.custom_model()"
+            )
+    headers = model.headers
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise InvalidInputError("Model.headers must be a dict of str to str")
+    if not isinstance(model.compat, dict):
+        raise InvalidInputError(f"Model.compat must be a dict, not {type(model.compat).__name__}")
 
 
 def resolve_credentials(reg: Registry, model: Model, options: Options, store: AuthStore | None = None) -> Credentials:
@@ -242,6 +412,7 @@ class PreparedCall:
         self.model = model
         self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
         self.request = self.build(self.credentials)
+        check_headers(self.request.headers, self.credentials.source)
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
@@ -323,5 +494,6 @@ def prepare(
     schema the api cannot express, say) raise here, before any I/O."""
     if not isinstance(model, Model):
         raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
+    check_model(model)
     reg = registry or get_registry()
     return PreparedCall(reg, model, as_context(context), make_options(options), kind=kind, store=store)

@@ -14,6 +14,7 @@ from aiwire.auth.errors import (
     LoginDenied,
     LoginError,
     LoginExpiredError,
+    RefreshUnavailableError,
     StateMismatchError,
 )
 from aiwire.auth.oauth import DeviceCode, LoginCallbacks, OAuthFlow, env_override
@@ -29,6 +30,7 @@ __all__ = [
     "LoginError",
     "LoginExpiredError",
     "OAuthFlow",
+    "RefreshUnavailableError",
     "StateMismatchError",
     "StoredLogin",
     "auth_home",

@@ -3,6 +3,7 @@
     AiwireError
     ├── ConfigError
     │   ├── InsecureStoreError      the auth store's permissions were opened up
+    │   ├── RefreshUnavailableError the token endpoint failed for now (5xx, 429, unreachable)
     │   └── MissingCredentialsError
     │       └── LoginExpiredError   a stored login could not be refreshed
     └── LoginError                  a login flow did not complete
@@ -23,6 +24,7 @@ __all__ = [
     "LoginDenied",
     "LoginError",
     "LoginExpiredError",
+    "RefreshUnavailableError",
     "StateMismatchError",
 ]
 
@@ -49,3 +51,9 @@ class InsecureStoreError(ConfigError):
 
 class LoginExpiredError(MissingCredentialsError):
     """A stored login could not be refreshed; ``aiwire login`` fixes it."""
+
+
+class RefreshUnavailableError(ConfigError):
+    """A stored login could not be refreshed because the token endpoint failed
+    for now (HTTP 5xx or 429, or no answer), after a few retries. The login is
+    kept; trying again later is the fix, not ``aiwire login``."""

@@ -36,23 +36,50 @@ __all__ = [
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = httpx.Timeout(30.0, connect=15.0)
+_TRANSIENT_ERRORS = frozenset({"server_error", "temporarily_unavailable"})  # RFC 6749 §4.1.2.1
 
 
 class TokenError(LoginError):
     """The token endpoint refused a request. ``error`` is the OAuth error
     code (``invalid_grant``...), ``status`` the HTTP status (0: no answer)."""
 
-    def __init__(self, message: str, *, error: str = "", status: int = 0, interval: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str = "",
+        status: int = 0,
+        interval: float | None = None,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.status = status
         self.interval = interval
+        self.retry_after = retry_after
+        self.unreachable = unreachable
 
     @property
     def definitive(self) -> bool:
         """The grant itself was refused (retrying the same token won't help)."""
+        if self.error in _TRANSIENT_ERRORS:
+            return False
         return self.error in ("invalid_grant", "unauthorized_client", "invalid_client", "access_denied") or (
             self.status in (400, 401, 403) and not self.error.endswith("pending")
+        )
+
+    @property
+    def transient(self) -> bool:
+        """The endpoint failed for now (no answer, 408, 429, 5xx): the same
+        request may well succeed later, so the login must not be given up."""
+        if self.definitive:
+            return False
+        return (
+            self.unreachable
+            or self.error in _TRANSIENT_ERRORS
+            or self.status in (408, 425, 429)
+            or 500 <= self.status <= 599
         )
 
 
@@ -157,8 +184,17 @@ def post_token(
         else:
             resp = httpx.post(url, data=dict(data), headers=hdrs, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
-        raise TokenError(f"could not reach {url}: {type(exc).__name__}") from None
+        raise TokenError(f"could not reach {url}: {type(exc).__name__}", unreachable=True) from None
     return _token_answer(url, resp)
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 and seconds == seconds else None
 
 
 def _token_answer(url: str, resp: httpx.Response) -> dict[str, Any]:
@@ -167,7 +203,11 @@ def _token_answer(url: str, resp: httpx.Response) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise TokenError(f"{url} answered HTTP {resp.status_code} without a JSON object", status=resp.status_code)
+        raise TokenError(
+            f"{url} answered HTTP {resp.status_code} without a JSON object",
+            status=resp.status_code,
+            retry_after=_retry_after(resp),
+        )
     # GitHub answers OAuth errors with HTTP 200, so look at the body first.
     error = body.get("error")
     if error or resp.status_code >= 400:
@@ -176,7 +216,7 @@ def _token_answer(url: str, resp: httpx.Response) -> dict[str, Any]:
         text = f"{url} refused the request: {code}" + (f" ({desc})" if desc else "") + f" [HTTP {resp.status_code}]"
         asked = body.get("interval")
         interval = float(asked) if isinstance(asked, (int, float)) and not isinstance(asked, bool) else None
-        raise TokenError(text, error=code, status=resp.status_code, interval=interval)
+        raise TokenError(text, error=code, status=resp.status_code, interval=interval, retry_after=_retry_after(resp))
     return body
 
 

@@ -5,15 +5,22 @@ an ``OAuthSpec`` lists it in ``providers``. Access tokens are refreshed
 ``flow.refresh_skew`` seconds before they expire, under the store's
 cross-process lock, after re-reading the store: when two processes find the
 same expired token, one refreshes and the other uses its result.
+
+A refresh that fails for now (the token endpoint answers 5xx or 429, or does
+not answer) is retried a few times with backoff, then reported as
+:class:`RefreshUnavailableError` ("try again later"); the login is kept. Only
+a definitive refusal (``invalid_grant``...) is remembered in the store and
+asks the user to log in again.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from typing import TYPE_CHECKING
 
-from aiwire.auth.errors import LoginError, LoginExpiredError
+from aiwire.auth.errors import LoginError, LoginExpiredError, RefreshUnavailableError
 from aiwire.auth.store import AuthStore, StoredLogin, default_store
 
 if TYPE_CHECKING:
@@ -26,6 +33,16 @@ if TYPE_CHECKING:
 __all__ = ["get_flow", "login_credentials", "login_for", "refresh_login", "stored_credentials"]
 
 log = logging.getLogger("aiwire.auth")
+
+REFRESH_ATTEMPTS = 3
+"""Tries of a refresh that fails transiently (5xx, 429, no answer)."""
+REFRESH_BACKOFF = 0.5
+"""Seconds before the first retry; doubled for each later one (with jitter)."""
+REFRESH_MAX_DELAY = 5.0
+"""Cap on one wait, also on a server's ``Retry-After``."""
+REFRESH_WINDOW = 20.0
+"""No retry starts later than this many seconds after the first try (the
+store lock is held meanwhile, and other processes wait on it)."""
 
 
 def login_for(reg: Registry, provider: ProviderSpec) -> OAuthSpec | None:
@@ -63,7 +80,7 @@ def refresh_login(store: AuthStore, login_id: str, flow: OAuthFlow, *, rejected:
             return current
         log.info("refreshing the %s login", login_id)
         try:
-            fresh = flow.refresh(current)
+            fresh = _refresh_with_retries(flow, current, login_id)
         except LoginError as exc:
             definitive = getattr(exc, "definitive", False)
             if definitive:
@@ -79,6 +96,40 @@ def refresh_login(store: AuthStore, login_id: str, flow: OAuthFlow, *, rejected:
         logins[login_id] = fresh
         store.write_locked(logins)
         return fresh
+
+
+def _transient(exc: BaseException) -> bool:
+    return bool(getattr(exc, "transient", False))
+
+
+def _refresh_with_retries(flow: OAuthFlow, login: StoredLogin, login_id: str) -> StoredLogin:
+    """``flow.refresh(login)``, retried with backoff while it fails transiently."""
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return flow.refresh(login)
+        except LoginError as exc:  # noqa: PERF203 - a retry loop; it runs a few times at most
+            if not _transient(exc):
+                raise
+            attempt += 1
+            asked = getattr(exc, "retry_after", None)
+            delay = asked if asked is not None else REFRESH_BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
+            delay = min(delay, REFRESH_MAX_DELAY)
+            if attempt >= REFRESH_ATTEMPTS or time.monotonic() - started + delay > REFRESH_WINDOW:
+                raise RefreshUnavailableError(_unavailable_message(login_id, exc, attempt)) from None
+            log.info("refreshing the %s login failed for now (%s); retrying in %.2fs", login_id, exc, delay)
+            time.sleep(delay)
+
+
+def _unavailable_message(login_id: str, exc: BaseException, attempts: int) -> str:
+    status = getattr(exc, "status", 0)
+    what = f"answered HTTP {status}" if status else "did not answer"
+    tries = f" ({attempts} tries)" if attempts > 1 else ""
+    return (
+        f"your {login_id!r} login could not be refreshed right now: its token endpoint {what}{tries}: {exc}. "
+        "The login is kept; this is usually temporary, so try again later"
+    )
 
 
 def stored_credentials(reg: Registry, provider: ProviderSpec, model: Model) -> Credentials | None:

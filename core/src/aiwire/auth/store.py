@@ -5,9 +5,12 @@ platform's user config folder (``$XDG_CONFIG_HOME/aiwire`` or
 ``~/.config/aiwire`` on Linux, ``~/Library/Application Support/aiwire`` on
 macOS, ``%APPDATA%\\aiwire`` on Windows).
 
-The file is created 0600 in a 0700 folder and replaced atomically. If its
-permissions are opened up, it is refused (never silently fixed), because
-someone else may already have read it. A file that does not parse is moved
+The file is created 0600 in a 0700 folder and replaced atomically. If the
+permissions of the file or of its folder are opened up, the store is refused
+(never silently fixed), because someone else may already have read it.
+Temporary files left by a writer that was killed mid-write
+(``.auth-*.tmp``, tokens inside) are deleted the next time the store is
+opened for writing, and by the first read when they are over a minute old. A file that does not parse is moved
 aside as ``auth.json.corrupt-<timestamp>`` and never overwritten. Writers
 and token refreshes hold a cross-process lock (``auth.json.lock``) and
 re-read the file once they have it.
@@ -89,6 +92,7 @@ class AuthStore:
         self.path = Path(path) if path is not None else auth_home() / "auth.json"
         self._cache: tuple[tuple[int, int, int], dict[str, StoredLogin]] | None = None
         self._mutex = threading.Lock()
+        self._swept = False
 
     def __repr__(self) -> str:
         return f"AuthStore({str(self.path)!r})"
@@ -106,6 +110,10 @@ class AuthStore:
         cached = self._cache
         if cached is not None and cached[0] == key:
             return dict(cached[1])
+        self._check_folder()
+        if not self._swept:
+            self._swept = True
+            self._sweep(older_than=60.0)
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -129,6 +137,39 @@ class AuthStore:
                 f"refusing to use {self.path}: its permissions are {stat.filemode(st.st_mode)}, so other users "
                 f"may read your logins. Run `chmod 600 {self.path}` if you trust it, or delete it and log in again."
             )
+
+    def _check_folder(self) -> None:
+        if sys.platform == "win32":
+            return
+        try:
+            st = os.stat(self.path.parent)
+        except FileNotFoundError:
+            return
+        if st.st_mode & 0o077:
+            folder = self.path.parent
+            raise InsecureStoreError(
+                f"refusing to use the auth store in {folder}: the folder's permissions are "
+                f"{stat.filemode(st.st_mode)}, so other users may list or replace your logins. "
+                f"Run `chmod 700 {folder}` if you trust it, or choose another folder with AIWIRE_HOME."
+            )
+
+    def _sweep(self, older_than: float = 0.0) -> None:
+        """Delete temporary files of writers that died mid-write (they hold tokens).
+
+        Under the lock no write is in progress, so every one is stale; without
+        it, only those older than ``older_than`` seconds are removed.
+        """
+        folder = self.path.parent
+        limit = time.time() - older_than
+        try:
+            names = [n for n in os.listdir(folder) if n.startswith(".auth-") and n.endswith(".tmp")]
+        except OSError:
+            return
+        for name in names:
+            with contextlib.suppress(OSError):
+                tmp = folder / name
+                if older_than <= 0 or tmp.stat().st_mtime < limit:
+                    tmp.unlink()
 
     def _set_aside(self, exc: Exception) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -154,6 +195,8 @@ class AuthStore:
         """Hold the cross-process lock (and the in-process one) for a block."""
         self._ensure_dir()
         with self._mutex, FileLock(self.path.with_name(self.path.name + ".lock"), timeout):
+            self._sweep()
+            self._swept = True
             yield
 
     def update(self, change: Callable[[dict[str, StoredLogin]], None]) -> dict[str, StoredLogin]:
@@ -206,6 +249,7 @@ class AuthStore:
         folder = self.path.parent
         if not folder.exists():
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._check_folder()
 
 
 def default_store() -> AuthStore:

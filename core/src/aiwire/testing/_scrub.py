@@ -28,20 +28,50 @@ SECRET_HEADERS = frozenset(
     }
 )
 SECRET_QUERY = ("key", "api_key", "apikey", "access_token", "token", "code", "client_secret")
-SECRET_BODY_KEYS = frozenset(
+_QUERY = re.compile(r"(?P<k>(?:^|[?&])(?:" + "|".join(SECRET_QUERY) + r")=)[^&#]*", re.I)
+_FORM = re.compile(r"^[\w.~%+-]+=[^&\s]*(?:&[\w.~%+-]+=[^&\s]*)*$")
+
+# Body keys are compared without case, ``_`` or ``-``: ``apiKey``, ``api-key``
+# and ``API_KEY`` are one key.
+_ALWAYS_SECRET = frozenset(
     {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "token",
-        "api_key",
-        "client_secret",
-        "code",
-        "code_verifier",
-        "device_code",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "apikey",
+        "xapikey",
+        "clientsecret",
+        "codeverifier",
+        "devicecode",
+        "sessiontoken",
+        "authtoken",
+        "bearertoken",
+        "password",
+        "privatekey",
+        "secretkey",
     }
 )
-_QUERY = re.compile(r"(?P<k>(?:^|[?&])(?:" + "|".join(SECRET_QUERY) + r")=)[^&#]*", re.I)
+# ``code`` is an OAuth authorization code only beside the other fields of a
+# token request; elsewhere it is an error code (``context_length_exceeded``).
+_OAUTH_SIBLINGS = frozenset({"granttype", "codeverifier", "redirecturi", "clientid", "state"})
+
+
+def _norm(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "")
+
+
+def _is_secret(key: Any, obj: dict[str, Any] | None) -> bool:
+    """Whether ``key`` names a credential (``obj``, the object holding it, decides ``code`` and ``token``)."""
+    if not isinstance(key, str):
+        return False
+    k = _norm(key)
+    if k in _ALWAYS_SECRET:
+        return True
+    if k == "code":  # a form, or a JSON token request
+        return obj is None or any(_norm(s) in _OAUTH_SIBLINGS for s in obj if isinstance(s, str))
+    if k == "token":  # a bare token (GitHub, Copilot), but not a logprobs entry
+        return obj is None or "logprob" not in obj
+    return False
 
 
 def _scrub_headers(headers: Any) -> None:
@@ -57,8 +87,9 @@ def _scrub_json_body(body: Any) -> Any:
         try:
             data = json.loads(raw)
         except ValueError:
-            if "=" in raw and "\n" not in raw:
-                form = _scrub_form(raw)
+            stripped = raw.strip()
+            if _FORM.match(stripped):
+                form = _scrub_form(stripped) + raw[len(raw.rstrip()) :]
                 return form.encode() if isinstance(body, bytes) else form
             return body
         if _walk(data):
@@ -70,15 +101,15 @@ def _scrub_json_body(body: Any) -> Any:
 def _scrub_form(raw: str) -> str:
     """Form-encoded OAuth bodies (``grant_type=...&refresh_token=...``)."""
     pairs = parse_qsl(raw, keep_blank_values=True)
-    secret = SECRET_BODY_KEYS | set(SECRET_QUERY)
-    return urlencode([(k, SCRUBBED if k in secret else v) for k, v in pairs])
+    secret = {_norm(k) for k in SECRET_QUERY}
+    return urlencode([(k, SCRUBBED if _norm(k) in secret or _is_secret(k, None) else v) for k, v in pairs])
 
 
 def _walk(data: Any) -> bool:
     changed = False
     if isinstance(data, dict):
         for k, v in data.items():
-            if k in SECRET_BODY_KEYS and isinstance(v, str):
+            if isinstance(v, str) and _is_secret(k, data):
                 data[k] = SCRUBBED
                 changed = True
             else:

@@ -7,6 +7,7 @@ this codec did not produce never makes it crash.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,8 @@ from aiwire.types import (
     ToolCall,
     ToolResultMessage,
 )
+
+from .rules import final_turn_lacks_thinking, note, one_sampling_knob
 
 __all__ = ["ANTHROPIC_VERSION", "API", "build_request", "thinking_mode"]
 
@@ -86,11 +89,11 @@ def _image(block: ImageContent, model: Model) -> Block:
 
 def _user_blocks(content: str | list[TextContent | ImageContent], model: Model) -> list[Block]:
     if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
+        return [{"type": "text", "text": content}] if content.strip() else []
     out: list[Block] = []
     for b in content:
         if isinstance(b, TextContent):
-            if b.text:
+            if b.text.strip():
                 out.append({"type": "text", "text": b.text})
         elif isinstance(b, ImageContent):
             out.append(_image(b, model))
@@ -114,7 +117,7 @@ def _assistant_blocks(msg: AssistantMessage, model: Model, fix_id: Callable[[str
     out: list[Block] = []
     for b in msg.content:
         if isinstance(b, TextContent):
-            if b.text:
+            if b.text.strip():
                 out.append({"type": "text", "text": b.text})
         elif isinstance(b, ThinkingContent):
             if same_model and b.signature:
@@ -122,7 +125,7 @@ def _assistant_blocks(msg: AssistantMessage, model: Model, fix_id: Callable[[str
                     out.append({"type": "redacted_thinking", "data": b.signature})
                 else:
                     out.append({"type": "thinking", "thinking": b.thinking, "signature": b.signature})
-            elif b.thinking and not b.redacted:
+            elif b.thinking.strip() and not b.redacted:
                 # Thinking without a valid signature cannot be replayed as thinking.
                 out.append({"type": "text", "text": b.thinking})
         elif isinstance(b, ToolCall):
@@ -130,7 +133,7 @@ def _assistant_blocks(msg: AssistantMessage, model: Model, fix_id: Callable[[str
         elif isinstance(b, ProviderContent):
             if b.api == API:
                 out.append(dict(b.data))
-            elif b.text:
+            elif b.text and b.text.strip():
                 out.append({"type": "text", "text": b.text})
     return out
 
@@ -187,12 +190,14 @@ def _thinking(model: Model, options: Options, body: Block, betas: list[str], has
         return False
     if options.tool_choice not in (None, "auto", "none") and body.get("tools"):
         # Forcing a tool is incompatible with thinking; the explicit choice wins.
+        note("anthropic.thinking-forced-tool", model, f"tool_choice={options.tool_choice!r}: sent without thinking")
         return False
     if mode == "adaptive":
         efforts = model.compat.get("efforts") or ["low", "medium", "high", "max"]
         effort = EFFORTS.get(level, "high")
         if effort not in efforts:
-            effort = "max" if effort == "xhigh" and "max" in efforts else "high"
+            wanted, effort = effort, "max" if effort == "xhigh" and "max" in efforts else "high"
+            note("anthropic.effort-levels", model, f"effort {wanted!r} is not offered: sent as {effort!r}")
         body["thinking"] = {"type": "adaptive", "display": "summarized"}
         body["output_config"] = {"effort": effort}
         return True
@@ -211,8 +216,39 @@ def _thinking(model: Model, options: Options, body: Block, betas: list[str], has
     return True
 
 
+def _sampling(model: Model, options: Options, body: Block, thinking: bool) -> None:
+    if model.compat.get("temperature", True) is False:
+        return
+    temperature, top_p = options.temperature, options.top_p
+    if thinking and (temperature is not None or (top_p is not None and top_p < 0.95)):
+        note("anthropic.thinking-sampling", model, "thinking is on: temperature, and top_p below 0.95, not sent")
+        temperature = None
+        if top_p is not None and top_p < 0.95:
+            top_p = None
+    if temperature is not None and top_p is not None and one_sampling_knob(model):
+        note(
+            "anthropic.sampling-one-of",
+            model,
+            "takes temperature or top_p, not both: top_p not sent",
+            logging.WARNING,
+        )
+        top_p = None
+    if temperature is not None:
+        body["temperature"] = temperature
+    if top_p is not None:
+        body["top_p"] = top_p
+
+
 def _max_tokens(model: Model, options: Options, stream: bool) -> int:
     if options.max_tokens is not None:
+        if model.max_tokens and options.max_tokens > model.max_tokens:
+            note(
+                "anthropic.max-tokens-limit",
+                model,
+                f"max_tokens={options.max_tokens} is above the model's {model.max_tokens}: clamped",
+                logging.WARNING,
+            )
+            return model.max_tokens
         return options.max_tokens
     cap = STREAM_MAX_TOKENS if stream else COMPLETE_MAX_TOKENS
     return min(model.max_tokens, cap) if model.max_tokens else 4096
@@ -249,7 +285,7 @@ def build_request(
     """The HTTP request for one turn (see the module docstring)."""
     cache = _cache_control(model, options)
     body: Block = {"model": model.id, "max_tokens": _max_tokens(model, options, stream)}
-    if context.system_prompt:
+    if context.system_prompt and context.system_prompt.strip():
         system: Block = {"type": "text", "text": context.system_prompt}
         if cache:
             system["cache_control"] = cache
@@ -270,12 +306,20 @@ def build_request(
             body["tool_choice"] = _tool_choice(options.tool_choice)
     betas: list[str] = []
     thinking = _thinking(model, options, body, betas, bool(tools))
-    sampling = model.compat.get("temperature", True) is not False
-    if options.temperature is not None and sampling and not thinking:
-        body["temperature"] = options.temperature
-    # With thinking on, top_p must be at least 0.95.
-    if options.top_p is not None and sampling and (not thinking or options.top_p >= 0.95):
-        body["top_p"] = options.top_p
+    if thinking and final_turn_lacks_thinking(messages):
+        # Another model's turn (its thinking now text) or one sent without
+        # thinking sits in the open tool loop: send this request without.
+        body.pop("thinking", None)
+        body.pop("output_config", None)
+        if INTERLEAVED_BETA in betas:
+            betas.remove(INTERLEAVED_BETA)
+        thinking = False
+        note(
+            "anthropic.thinking-first",
+            model,
+            "the open tool loop's assistant turn has no thinking block: sent without thinking",
+        )
+    _sampling(model, options, body, thinking)
     if options.stop:
         body["stop_sequences"] = list(options.stop)
     if options.session_id:

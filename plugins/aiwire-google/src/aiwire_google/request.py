@@ -35,6 +35,7 @@ from aiwire.types import (
     UserMessage,
 )
 
+from . import rules
 from .decoder import API
 from .schema import to_gemini_schema
 
@@ -68,7 +69,7 @@ def build_body(model: Model, context: Context, options: Options) -> dict[str, An
             body["toolConfig"] = choice
     gen: dict[str, Any] = {}
     if options.max_tokens is not None:
-        gen["maxOutputTokens"] = options.max_tokens
+        gen["maxOutputTokens"] = rules.max_output_tokens(model, options.max_tokens)
     if options.temperature is not None:
         gen["temperature"] = options.temperature
     if options.top_p is not None:
@@ -168,7 +169,8 @@ def thinking_config(model: Model, options: Options) -> dict[str, Any] | None:
         # Pro models cannot switch thinking off; their smallest budget is 128.
         return {"thinkingBudget": 128 if family == "pro" else 0, "includeThoughts": False}
     budgets = options.thinking_budgets or {}
-    budget = budgets.get(level, _BUDGETS[family][level])
+    budget = budgets.get(level)
+    budget = _BUDGETS[family][level] if budget is None else rules.clamp_budget(model, family, budget)
     return {"thinkingBudget": budget, "includeThoughts": True}
 
 

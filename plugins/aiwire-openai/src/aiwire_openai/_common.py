@@ -23,7 +23,6 @@ __all__ = [
     "effort",
     "endpoint",
     "error_info",
-    "sampling",
     "split_provider_options",
     "target",
     "text_of",
@@ -94,14 +93,6 @@ def target(model: Model, options: Options, credentials: Credentials, path: str, 
     own, extra = split_provider_options(options)
     url, name = endpoint(model, compat, own, path)
     return Target(compat, url, name, auth_headers(compat, credentials, stream=stream), extra)
-
-
-def sampling(body: dict[str, Any], options: Options) -> None:
-    """``temperature`` and ``top_p``, the same on both apis."""
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
 
 
 def auth_headers(compat: Compat, credentials: Credentials, *, stream: bool) -> dict[str, str]:

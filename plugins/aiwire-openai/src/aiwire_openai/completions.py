@@ -23,8 +23,9 @@ from aiwire.types import (
     UserMessage,
 )
 
+from . import rules
 from ._chat_decode import API, ChatDecoder, ChatResponse
-from ._common import data_url, effort, error_info, sampling, target, tool_id
+from ._common import data_url, effort, error_info, target, tool_id
 from .compat import Compat, resolve_compat
 
 __all__ = ["CompletionsCodec", "chat_messages"]
@@ -53,20 +54,23 @@ class CompletionsCodec(BaseCodec):
             body["stream_options"] = {"include_usage": True}
         if compat.store:
             body["store"] = False
-        if options.max_tokens is not None:
-            body[compat.max_tokens_field] = options.max_tokens
-        sampling(body, options)
+        limit = rules.max_tokens(model, options)
+        if limit is not None:
+            body[compat.max_tokens_field] = limit
+        reasoning = options.reasoning is not None and (model.reasoning or compat.open_catalog)
+        level = rules.clamp_effort(model, compat, effort(options, compat)) if reasoning else None
+        rules.sampling(body, model, options, level)
         if options.stop:
             body["stop"] = options.stop
         if context.tools:
             body["tools"] = [_tool(t.name, t.description, t.parameters, compat) for t in context.tools]
-        if options.tool_choice is not None:
+        if rules.tool_choice_allowed(model, options, bool(context.tools)):
             choice = options.tool_choice
             body["tool_choice"] = (
                 choice if choice in ("auto", "none", "required") else {"type": "function", "function": {"name": choice}}
             )
-        if options.reasoning is not None and (model.reasoning or compat.open_catalog):
-            _reasoning(body, options, compat)
+        if reasoning:
+            _reasoning(body, options, compat, level)
         if compat.prompt_cache_key and options.session_id and options.cache_retention != "none":
             body["prompt_cache_key"] = options.session_id
         if compat.routing:
@@ -102,10 +106,9 @@ def _tool(name: str, description: str, parameters: dict[str, Any], compat: Compa
     return {"type": "function", "function": fn}
 
 
-def _reasoning(body: dict[str, Any], options: Options, compat: Compat) -> None:
+def _reasoning(body: dict[str, Any], options: Options, compat: Compat, level: str | None) -> None:
     fmt = compat.reasoning_format
     on = options.reasoning != "off"
-    level = effort(options, compat)
     if fmt == "openai":
         if level is not None:
             body["reasoning_effort"] = level
@@ -130,7 +133,11 @@ def chat_messages(model: Model, context: Context, compat: Compat) -> list[dict[s
     """The ``messages`` array for ``context`` (the context is not modified)."""
     out: list[dict[str, Any]] = []
     if context.system_prompt:
-        role = "developer" if compat.developer_role and model.reasoning else "system"
+        role = rules.system_role(model, compat)
+        if role == "user":
+            rules.note(
+                "openai.system-role", model, "takes no system or developer message: the system prompt goes as user"
+            )
         out.append({"role": role, "content": context.system_prompt})
     images_ok = "image" in model.input
     pending: list[dict[str, Any]] = []  # tool-result images, sent after the tool messages

@@ -31,7 +31,8 @@ from aiwire.types import (
     UserMessage,
 )
 
-from ._common import data_url, effort, error_info, sampling, target
+from . import rules
+from ._common import data_url, effort, error_info, target
 from ._responses_decode import API, ResponsesDecoder, tool_ids
 
 __all__ = ["ResponsesCodec", "response_input"]
@@ -55,9 +56,12 @@ class ResponsesCodec(BaseCodec):
             body["instructions"] = context.system_prompt or ""
         if compat.store:
             body["store"] = False
-        if options.max_tokens is not None:
-            body["max_output_tokens"] = options.max_tokens
-        sampling(body, options)
+        limit = rules.max_tokens(model, options)
+        if limit is not None:
+            body["max_output_tokens"] = limit
+        level = effort(options, compat) if model.reasoning or compat.open_catalog else None
+        level = rules.clamp_effort(model, compat, level)
+        rules.sampling(body, model, options, level)
         if context.tools:
             # strict defaults to true here, which rejects most hand-written schemas.
             body["tools"] = [
@@ -70,18 +74,16 @@ class ResponsesCodec(BaseCodec):
                 }
                 for t in context.tools
             ]
-        if options.tool_choice is not None:
+        if rules.tool_choice_allowed(model, options, bool(context.tools)):
             choice = options.tool_choice
             body["tool_choice"] = (
                 choice if choice in ("auto", "none", "required") else {"type": "function", "name": choice}
             )
-        if model.reasoning or compat.open_catalog:
-            level = effort(options, compat)
-            if level is not None:
-                reasoning: dict[str, Any] = {"effort": level}
-                if compat.reasoning_summary and level != "none":
-                    reasoning["summary"] = compat.reasoning_summary
-                body["reasoning"] = reasoning
+        if level is not None:
+            reasoning: dict[str, Any] = {"effort": level}
+            if compat.reasoning_summary and level != "none":
+                reasoning["summary"] = compat.reasoning_summary
+            body["reasoning"] = reasoning
         if compat.encrypted_reasoning == "always" or (compat.encrypted_reasoning and model.reasoning):
             body["include"] = ["reasoning.encrypted_content"]
         if compat.prompt_cache_key and options.session_id and options.cache_retention != "none":
@@ -119,14 +121,48 @@ def response_input(model: Model, context: Context) -> list[dict[str, Any]]:
     """The ``input`` items for ``context`` (the context is not modified)."""
     images_ok = "image" in model.input
     items: list[dict[str, Any]] = []
+    unpaired = 0
     for m in context.messages:
         if isinstance(m, UserMessage):
             items.append({"role": "user", "content": _user_content(m.content, images_ok)})
         elif isinstance(m, AssistantMessage):
+            start = len(items)
             _assistant_items(m, items)
+            unpaired += _pair_reasoning(m, items, start)
         else:
             items.append(_tool_output(m, images_ok))
+    if unpaired:
+        rules.note(
+            "openai-responses.reasoning-pairs",
+            model,
+            f"{unpaired} replayed item(s) adjusted so that reasoning items and the items they precede travel together",
+        )
     return items
+
+
+def _pair_reasoning(m: AssistantMessage, items: list[dict[str, Any]], start: int) -> int:
+    """Rule ``openai-responses.reasoning-pairs`` on the items of one turn
+    (``items[start:]``); returns how many items it changed."""
+    changed = 0
+    turn = items[start:]
+    # A reasoning item must be followed by an item of its own turn.
+    while turn and turn[-1].get("type") == "reasoning":
+        turn.pop()
+        changed += 1
+    had_reasoning = any(isinstance(b, ThinkingContent) for b in m.content)
+    if had_reasoning and not any(i.get("type") == "reasoning" for i in turn):
+        # The turn's reasoning cannot be sent: its output items may not carry
+        # the ids that point at it.
+        for n, item in enumerate(turn):
+            if item.get("type") == "function_call" and "id" in item:
+                turn[n] = {k: v for k, v in item.items() if k != "id"}
+                changed += 1
+            elif item.get("type") == "message" and item.get("id"):
+                text = "".join(p.get("text", "") for p in item.get("content") or ())
+                turn[n] = {"role": "assistant", "content": text}
+                changed += 1
+    items[start:] = turn
+    return changed
 
 
 def _user_content(content: str | list[UserContent], images_ok: bool) -> Any:
@@ -203,6 +239,10 @@ def _reasoning_item(signature: str | None) -> dict[str, Any] | None:
     except msgspec.DecodeError:
         return None
     if not isinstance(item, dict) or item.get("type") != "reasoning":
+        return None
+    if not item.get("encrypted_content"):
+        # Without it the server looks the id up, and stateless requests
+        # (store: false) keep nothing to find.
         return None
     # The server rejects its own output-only fields on input.
     item.pop("status", None)
