@@ -54,7 +54,7 @@ SECRET = "sk-fm-SECRET-0123456789abcdef"
 TEXT = "hello world"
 LINE_CAP = 256 * 1024  # the framers' line cap in this module (16 MiB by default)
 IDLE = 5.0  # the idle timeout of a call, but for the stall faults
-STALL = {"idle_timeout": 0.25}
+STALL = {"idle_timeout": 0.2}
 
 
 # -- the wire formats -------------------------------------------------------------------
