@@ -43,7 +43,7 @@ if _typing.TYPE_CHECKING:
     from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
     from aiwire._io.aio import AssistantStream, ImageJob
-    from aiwire._io.sync import SyncAssistantStream
+    from aiwire._io.sync import AbortHandle, SyncAssistantStream
     from aiwire._plugins.hooks import ApiSpec, OAuthSpec, ProviderSpec, hookimpl
     from aiwire._plugins.registry import PluginInfo, register_plugin, unregister_plugin
     from aiwire._wire.codec import Credentials, ImageOptions, Options, Request
@@ -61,6 +61,7 @@ _LAZY = {
     "generate_images_sync": "._api.images",
     "AssistantStream": "._io.aio",
     "SyncAssistantStream": "._io.sync",
+    "AbortHandle": "._io.sync",
     "AsyncClient": "._api.client",
     "Client": "._api.client",
     "set_default_transport": "._api.client",
@@ -120,6 +121,7 @@ def plugins() -> "list[PluginInfo]":
 
 
 __all__ = [
+    "AbortHandle",
     "ApiSpec",
     "AssistantMessage",
     "AssistantStream",

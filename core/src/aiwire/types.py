@@ -405,6 +405,14 @@ class Model(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
         """``provider/model-id``, as the CLI writes it."""
         return f"{self.provider}/{self.id}"
 
+    def __rich_repr__(self) -> Any:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            yield name, sorted(value) if name == "headers" else value  # values may be credentials: names only
+
+    def __repr__(self) -> str:
+        return f"Model({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
+
 
 _encoder = msgspec.json.Encoder()
 

@@ -150,7 +150,7 @@ async def test_error_event_mid_stream_keeps_partial() -> None:
     ("cassette", "status", "kind", "words"),
     [
         ("error_400", 400, "invalid_request_error", "must be non-empty"),
-        ("error_401", 401, "authentication_error", "ANTHROPIC_API_KEY"),
+        ("error_401", 401, "authentication_error", "check the api_key option"),  # the key's source, from the core
         ("error_403", 403, "permission_error", "permission"),
         ("error_404", 404, "not_found_error", "claude-sonet-4-5"),
         ("error_413", 413, "request_too_large", "too large"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiwire._api.client import default_client
 from aiwire._io.aio import AssistantStream
-from aiwire._io.sync import SyncAssistantStream
+from aiwire._io.sync import AbortHandle, SyncAssistantStream
 from aiwire.types import AssistantMessage, Context, Model
 
 __all__ = ["complete", "complete_sync", "stream", "stream_sync"]
@@ -46,6 +46,15 @@ def stream_sync(model: Model | str, context: ContextLike, **options: Any) -> Syn
     return default_client().stream_sync(model, context, **options)
 
 
-def complete_sync(model: Model | str, context: ContextLike, *, check: bool = False, **options: Any) -> AssistantMessage:
-    """Blocking twin of :func:`complete`."""
-    return default_client().complete_sync(model, context, check=check, **options)
+def complete_sync(
+    model: Model | str,
+    context: ContextLike,
+    *,
+    check: bool = False,
+    abort: AbortHandle | None = None,
+    **options: Any,
+) -> AssistantMessage:
+    """Blocking twin of :func:`complete`. ``abort``: an
+    :class:`~aiwire.AbortHandle` whose ``abort()``, from another thread, ends
+    the call at once (``stop_reason == "aborted"``)."""
+    return default_client().complete_sync(model, context, check=check, abort=abort, **options)

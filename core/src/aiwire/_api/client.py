@@ -21,7 +21,7 @@ import msgspec
 from aiwire._api.images import check_image_call, split_options
 from aiwire._engine.call import PreparedCall, as_context, make_options, prepare
 from aiwire._io.aio import AssistantStream, ImageJob, acomplete
-from aiwire._io.sync import SyncAssistantStream, scomplete, sgenerate
+from aiwire._io.sync import AbortHandle, SyncAssistantStream, scomplete, sgenerate
 from aiwire._io.transport import Pool, check_transport
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import BadOptionsError
@@ -173,10 +173,16 @@ class Client(_BaseClient):
         return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
 
     def complete(
-        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+        self,
+        model: Model | str,
+        context: ContextLike,
+        *,
+        check: bool = False,
+        abort: AbortHandle | None = None,
+        **options: Any,
     ) -> AssistantMessage:
         """See :func:`aiwire.complete_sync`."""
-        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool)
+        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool, abort)
         return msg.raise_for_error() if check else msg
 
     def generate_images(
@@ -212,9 +218,15 @@ class _DefaultClient(AsyncClient):
         return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
 
     def complete_sync(
-        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
+        self,
+        model: Model | str,
+        context: ContextLike,
+        *,
+        check: bool = False,
+        abort: AbortHandle | None = None,
+        **options: Any,
     ) -> AssistantMessage:
-        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool)
+        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool, abort)
         return msg.raise_for_error() if check else msg
 
     def generate_images_sync(

@@ -205,6 +205,8 @@ class Exchange:
         "emit",
         "events",
         "framer",
+        "head",
+        "prefix",
         "request",
         "result",
         "started",
@@ -219,6 +221,8 @@ class Exchange:
         self.decoder: StreamDecoder | None = None
         self.framer: Any = None
         self.result: AssistantMessage | ImageResult | None = None
+        self.head: ResponseInfo | None = None  # the accepted response's head
+        self.prefix = b""  # the body's first bytes while nothing was decoded (for a body that is no stream)
         self.attempt = 0
         self.content = False  # events of the current turn reached the caller: never retried
         self.started = False
@@ -229,6 +233,8 @@ class Exchange:
         """Decode one network read; the events it produced (often none)."""
         dec = self.decoder
         assert dec is not None
+        if not self.content and len(self.prefix) < _PREFIX:
+            self.prefix += chunk[:_PREFIX]
         try:
             for name, data in self.framer.feed(chunk):
                 dec.feed(name, data)
@@ -286,6 +292,8 @@ class Exchange:
                     self._fail(f"an on_response observer failed: {describe(exc)}")
                     return
                 status = info.status
+                self.head = info
+                self.prefix = b""
                 if status >= 400:
                     got = yield _READ
                     if isinstance(got, Aborted):
@@ -438,6 +446,8 @@ class Exchange:
     def _eof(self) -> None:
         dec = self.decoder
         assert dec is not None
+        if not dec.terminated and not self.content and self._not_a_stream():
+            return
         if not dec.terminated:
             try:
                 for name, data in self.framer.close():
@@ -448,6 +458,28 @@ class Exchange:
             except Exception as exc:
                 dec.fail(f"could not decode the {self.call.codec.api} stream: {describe(exc)}")
         self._collect()
+
+    def _content_type(self) -> str:
+        head = self.head
+        ctype = head.headers.get("content-type", "") if head is not None else ""
+        return ctype.partition(";")[0].strip().lower()
+
+    def _not_a_stream(self) -> bool:
+        """A 2xx body that ended with nothing decoded and was not labelled an
+        event stream (a JSON error, an HTML page from a proxy): fail with the
+        content type and the server's own words instead of "ended early"."""
+        ctype = self._content_type()
+        if not self.prefix.strip() or ctype == "text/event-stream":
+            return False
+        api = self.call.codec.api
+        message, error_type = _excerpt(self.prefix)
+        status = self.head.status if self.head is not None else None
+        self._fail(
+            f"expected an event stream from the {api} api but got {ctype or 'a body without a content type'}: {message}",
+            status=status,
+            error_type=error_type,
+        )
+        return True
 
     def _collect(self) -> None:
         dec = self.decoder
@@ -467,7 +499,13 @@ class Exchange:
             else:
                 result = call.codec.parse_response(call.model, call.options, body)
         except Exception as exc:  # a codec must never crash the caller
-            self._fail(f"could not decode the {call.model.api} response: {describe(exc)}")
+            ctype = self._content_type() or "no content type"
+            message, error_type = _excerpt(body)
+            self._fail(
+                f"could not decode the {call.model.api} response ({ctype}): {describe(exc)}; the body: {message}",
+                status=self.head.status if self.head is not None else None,
+                error_type=error_type,
+            )
             return
         self._finalize(result)
 
@@ -478,7 +516,28 @@ class Exchange:
         except Exception as exc:
             info = generic_error_info(status, body)
             log.warning("%s codec could not parse an error body: %s", codec.api, exc)
-        self._fail(_with_note(info.message, note), status=status, error_type=info.type)
+        message = info.message
+        if status == 401:
+            message = f"{message}; {self._auth_hint()}"
+        self._fail(_with_note(message, note), status=status, error_type=info.type)
+
+    def _auth_hint(self) -> str:
+        """Where this call's key came from, worded for a 401: the provider's
+        own variables, not a vendor's."""
+        call = self.call
+        cred = self.credentials
+        spec = call.spec
+        if cred.source.startswith("$"):
+            return f"check {cred.source}"
+        if cred.source == "api_key option":
+            return "check the api_key option"
+        login = spec.login if spec is not None else None
+        if cred.kind == "oauth":
+            return f"log in again with `aiwire login {login}`" if login else "log in again"
+        where = " or ".join(f"${v}" for v in spec.env) if spec is not None else ""
+        if where and login:
+            return f"check {where}, or log in with `aiwire login {login}`"
+        return f"check {where}" if where else "check the api_key option"
 
     def _fail(
         self, message: str, *, status: int | None = None, error_type: str | None = None, aborted: bool = False
@@ -529,6 +588,18 @@ class Exchange:
         if cred is not self.call.credentials and cred.api_key and cred.api_key in text:
             text = text.replace(cred.api_key, "***")
         return text
+
+
+_PREFIX = 4096  # how much of a body that is not a stream is kept to say what it was
+_EXCERPT = 500
+
+
+def _excerpt(body: bytes) -> tuple[str, str | None]:
+    """The server's message in a body that is not what was expected: the
+    ``error.message`` of a JSON error, else the first characters as text."""
+    info = generic_error_info(200, body)
+    text = " ".join(info.message.split())
+    return (text[:_EXCERPT] + "…" if len(text) > _EXCERPT else text) or "an empty body", info.type
 
 
 class _NoFramer:

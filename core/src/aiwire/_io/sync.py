@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore
 import httpx
 
 from aiwire import events as ev
@@ -40,12 +41,80 @@ from aiwire._engine.exchange import (
 )
 from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
+from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, ImageResult, Model
 
-__all__ = ["SyncAssistantStream", "scomplete", "sgenerate"]
+__all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
 
 _NEVER = float("inf")
+
+# The run whose request this thread is sending: the network streams of the
+# pool's own clients tell it which socket a blocked read waits on, so that
+# abort() can wake a call still waiting for the response head.
+_sending = threading.local()
+
+
+class _TrackedStream:
+    """A connection's network stream that records, at each read, the run
+    reading it (httpcore reads the response head through it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        run: _SyncRun | None = getattr(_sending, "run", None)
+        if run is not None:
+            run.waiting_on = self
+            if run.aborted.is_set():
+                raise httpcore.ReadError("aborted")
+        return self._inner.read(max_bytes, timeout)  # type: ignore[no-any-return]
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> _TrackedStream:
+        return _TrackedStream(self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+    def shutdown(self) -> None:
+        sock = self._inner.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _TrackingBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def track_sockets(client: httpx.Client) -> httpx.Client:
+    """Let :meth:`_SyncRun.abort` find the socket of a request still waiting
+    for its response head, on the pool's own httpx clients (a user's
+    ``http_client`` or custom transport is left alone: there an abort waits
+    for the head, or the idle timeout)."""
+    transports = [client._transport, *client._mounts.values()]
+    for tr in transports:
+        pool = getattr(tr, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _TrackingBackend):
+            pool._network_backend = _TrackingBackend(backend)  # type: ignore[union-attr]
+    return client
 
 
 class _SyncRun:
@@ -59,6 +128,7 @@ class _SyncRun:
         self.idle: float | None = None
         self.read_by = _NEVER  # while streaming: every socket read returns by then
         self.clamped: Any = None  # the network stream whose reads are clamped
+        self.waiting_on: _TrackedStream | None = None  # while sending: the stream a read waits on
 
     def abort(self) -> None:
         if self.ex.finished:
@@ -73,6 +143,10 @@ class _SyncRun:
             if isinstance(sock, socket.socket):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+        else:
+            waiting = self.waiting_on  # still waiting for the head: wake that read
+            if waiting is not None:
+                waiting.shutdown()
 
     def end(self, why: str) -> None:
         if not self.ex.finished:
@@ -214,6 +288,7 @@ class _SyncRun:
         except Exception as exc:
             return Failed(describe(exc), network=False)
         self._arm(send.idle)
+        _sending.run = self
         try:
             response = client.send(request, stream=True)
         except NET_ERRORS as exc:
@@ -222,6 +297,9 @@ class _SyncRun:
             return Stalled() if self._stalled(exc) else Failed(describe_io(exc), network=True)
         except Exception as exc:
             return Failed(describe(exc), network=False)
+        finally:
+            _sending.run = None
+            self.waiting_on = None
         self.response = response
         return Responded(response_info(response))
 
@@ -309,16 +387,62 @@ class SyncAssistantStream:
         self._run._close()
 
 
-def _collect(run: _SyncRun) -> AssistantMessage | ImageResult:
-    for _ in run.batches():
-        pass
+class AbortHandle:
+    """Aborts blocking calls from another thread.
+
+    Pass one as ``abort=`` to :func:`aiwire.complete_sync` (or
+    :meth:`aiwire.Client.complete`); :meth:`abort`, from any thread, ends the
+    call at once with ``stop_reason == "aborted"``, as
+    :meth:`SyncAssistantStream.abort` does, waking a blocked read even while
+    the call waits for the response head. One handle may serve several calls;
+    once aborted, a call given it ends before it sends anything.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: set[_SyncRun] = set()
+        self._aborted = False
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def abort(self) -> None:
+        with self._lock:
+            self._aborted = True
+            runs = list(self._runs)
+        for run in runs:
+            run.abort()
+
+    def _attach(self, run: _SyncRun) -> None:
+        with self._lock:
+            self._runs.add(run)
+            if self._aborted:
+                run.aborted.set()
+
+    def _detach(self, run: _SyncRun) -> None:
+        with self._lock:
+            self._runs.discard(run)
+
+
+def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult:
+    if handle is not None:
+        handle._attach(run)
+    try:
+        for _ in run.batches():
+            pass
+    finally:
+        if handle is not None:
+            handle._detach(run)
     result = run.ex.result
     assert result is not None
     return result
 
 
-def scomplete(call: PreparedCall, pool: Pool) -> AssistantMessage:
-    result = _collect(_SyncRun(call, pool, emit=False))
+def scomplete(call: PreparedCall, pool: Pool, abort: AbortHandle | None = None) -> AssistantMessage:
+    if abort is not None and not isinstance(abort, AbortHandle):
+        raise BadOptionsError(f"abort must be an aiwire.AbortHandle, not {type(abort).__name__}")
+    result = _collect(_SyncRun(call, pool, emit=False), abort)
     assert isinstance(result, AssistantMessage)
     return result
 

@@ -188,6 +188,10 @@ class Pool:
             if client is None or client.is_closed:
                 tr = None if key == "httpx" else key
                 client = httpx.Client(transport=tr, limits=self.limits, timeout=None, follow_redirects=True)
+                if tr is None:
+                    from aiwire._io.sync import track_sockets
+
+                    track_sockets(client)
                 self._sync[key] = client
         return client
 

@@ -16,7 +16,7 @@ __all__ = ["AnthropicCodec"]
 # What each status means on this api, added to the vendor's own message.
 _STATUS_HINTS = {
     400: "invalid request",
-    401: "authentication failed: check ANTHROPIC_API_KEY (or log in again)",
+    401: "authentication failed",  # the core adds where the key came from (the provider's own variables)
     403: "permission denied for this key or model",
     404: "not found: check the model id and base URL",
     413: "request too large: shorten the context or the images",
@@ -47,7 +47,11 @@ class AnthropicCodec(BaseCodec):
         return AnthropicDecoder(model, options)
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
-        return parse_message(model, options, body)
+        msg = parse_message(model, options, body)
+        if msg.id is None and not msg.content:  # no message: an error body sent with a 2xx status
+            info = generic_error_info(200, body)
+            msg.stop_reason, msg.error_message, msg.error_type = "error", info.message, info.type
+        return msg
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         info = generic_error_info(status, body)
