@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpcore
 import httpx
 
 from aiwire import events as ev
@@ -67,6 +66,8 @@ class _TrackedStream:
         if run is not None:
             run.waiting_on = self
             if run.aborted.is_set():
+                import httpcore  # loaded with httpx's transport by now; not at aiwire's import
+
                 raise httpcore.ReadError("aborted")
         return self._inner.read(max_bytes, timeout)  # type: ignore[no-any-return]
 
@@ -89,8 +90,11 @@ class _TrackedStream:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class _TrackingBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+class _TrackingBackend:
+    """Wraps httpcore's network backend (duck-typed: importing httpcore here
+    would cost ~50 ms at ``import aiwire``-time)."""
+
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
@@ -112,7 +116,7 @@ def track_sockets(client: httpx.Client) -> httpx.Client:
     for tr in transports:
         pool = getattr(tr, "_pool", None)
         backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _TrackingBackend):
+        if callable(getattr(backend, "connect_tcp", None)) and not isinstance(backend, _TrackingBackend):
             pool._network_backend = _TrackingBackend(backend)  # type: ignore[union-attr]
     return client
 
