@@ -43,7 +43,7 @@ async def complete(
 
 def stream_sync(model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
     """Blocking twin of :func:`stream`."""
-    return default_client().stream_sync(model, context, **options)
+    return default_client().blocking.stream(model, context, **options)
 
 
 def complete_sync(
@@ -57,4 +57,4 @@ def complete_sync(
     """Blocking twin of :func:`complete`. ``abort``: an
     :class:`~aiwire.AbortHandle` whose ``abort()``, from another thread, ends
     the call at once (``stop_reason == "aborted"``)."""
-    return default_client().complete_sync(model, context, check=check, abort=abort, **options)
+    return default_client().blocking.complete(model, context, check=check, abort=abort, **options)

@@ -211,34 +211,15 @@ class Client(_BaseClient):
 
 
 class _DefaultClient(AsyncClient):
-    """The client behind the module-level functions: async and blocking
-    entry points share its registry and pools."""
+    """The client behind the module-level functions. Its blocking twin
+    (:attr:`blocking`) shares its state: one registry and one pool serve
+    ``aiwire.stream`` and ``aiwire.stream_sync`` alike."""
 
-    def stream_sync(self, model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
-        return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
-
-    def complete_sync(
-        self,
-        model: Model | str,
-        context: ContextLike,
-        *,
-        check: bool = False,
-        abort: AbortHandle | None = None,
-        **options: Any,
-    ) -> AssistantMessage:
-        msg = scomplete(self._prepare(model, context, options, "complete"), self._pool, abort)
-        return msg.raise_for_error() if check else msg
-
-    def generate_images_sync(
-        self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
-    ) -> ImageResult:
-        result = sgenerate(self._prepare_images(model, context, options), self._pool)
-        return result.raise_for_error() if check else result
-
-    def extract_sync(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
-        from aiwire._api.extract import run_extract_sync
-
-        return run_extract_sync(self, model, context, type, retries, options)
+    @property
+    def blocking(self) -> Client:
+        view: Client = Client.__new__(Client)
+        view.__dict__ = self.__dict__  # the same registry, pool, store and defaults
+        return view
 
 
 _default: _DefaultClient | None = None

@@ -170,7 +170,7 @@ async def run_extract(client: Any, model: Model | str, context: Any, type: Any, 
 def run_extract_sync(client: Any, model: Model | str, context: Any, type: Any, retries: int, options: Any) -> Any:
     plan = _Plan(client, model, context, type, dict(options))
     msg = None
-    stream = getattr(client, "stream_sync", None) or client.stream
+    stream = client.stream  # a blocking client
     for _ in range(retries + 1):
         msg = stream(plan.model, plan.context, **plan.options).result()
         ok, value = plan.read(msg)
@@ -201,4 +201,4 @@ def extract_sync(model: Model | str, context: Any, type: Any, *, retries: int = 
     """Blocking twin of :func:`extract`."""
     from aiwire._api.client import default_client
 
-    return run_extract_sync(default_client(), model, context, type, retries, options)
+    return run_extract_sync(default_client().blocking, model, context, type, retries, options)

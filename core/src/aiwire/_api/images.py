@@ -130,4 +130,4 @@ def generate_images_sync(
     """Blocking twin of :func:`generate_images`; returns the result."""
     from aiwire._api.client import default_client
 
-    return default_client().generate_images_sync(model, context, check=check, **options)
+    return default_client().blocking.generate_images(model, context, check=check, **options)
