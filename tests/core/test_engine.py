@@ -45,8 +45,8 @@ from aiwire.plugin import BaseCodec, Credentials, Options, Request, StreamDecode
 from aiwire.types import AssistantMessage, Context, Model, TextContent
 
 API = "engine-test"
-KEY = "sk-engine-SECRET-0123456789"
-NEW_KEY = "sk-engine-REFRESHED-9876543210"
+KEY = "FAKE-engine-key-not-a-secret-0001"
+NEW_KEY = "FAKE-engine-refreshed-key-0002"
 URL = "http://engine.invalid/v1"
 
 

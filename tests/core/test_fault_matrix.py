@@ -50,7 +50,7 @@ from aiwire.errors import ProviderError
 
 pytestmark = pytest.mark.network
 
-SECRET = "sk-fm-SECRET-0123456789abcdef"
+SECRET = "FAKE-fault-matrix-key-not-a-secret"
 TEXT = "hello world"
 LINE_CAP = 256 * 1024  # the framers' line cap in this module (16 MiB by default)
 IDLE = 5.0  # the idle timeout of a call, but for the stall faults

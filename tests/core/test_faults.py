@@ -439,5 +439,5 @@ async def test_silence_after_an_early_stall_is_still_detected(server: FaultServe
 def test_secret_headers_never_appear_in_option_reprs() -> None:
     from aiwire.plugin import Options
 
-    text = repr(Options(headers={"Authorization": "Bearer sk-secret-abcdef"}, api_key="sk-other-123456"))
-    assert "sk-secret-abcdef" not in text and "sk-other-123456" not in text and "Authorization" in text
+    text = repr(Options(headers={"Authorization": "Bearer FAKE-header-token-000"}, api_key="FAKE-option-key-000"))
+    assert "FAKE-header-token-000" not in text and "FAKE-option-key-000" not in text and "Authorization" in text
