@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Literal, Protocol, final
+from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar, final
 
 import msgspec
 
@@ -546,6 +546,22 @@ class StreamDecoder:
         return msgspec.structs.replace(self.message, content=content)
 
 
+_T = TypeVar("_T")
+
+
+class _Inner(Generic[_T]):
+    """An attribute of :class:`WrappedDecoder` that is its inner decoder's."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: WrappedDecoder, owner: type | None = None) -> _T:
+        return getattr(obj.inner, self.name)  # type: ignore[no-any-return]
+
+    def __set__(self, obj: WrappedDecoder, value: _T) -> None:
+        setattr(obj.inner, self.name, value)
+
+
 class WrappedDecoder(StreamDecoder):
     """A decoder that hands its events to another one, for codecs that wrap
     another api's codec (an envelope around a known protocol).
@@ -564,56 +580,15 @@ class WrappedDecoder(StreamDecoder):
     inner decoder's.
     """
 
+    model = _Inner[Model]()
+    options = _Inner["Options | None"]()
+    message = _Inner[AssistantMessage]()
+    events = _Inner["list[ev.Event]"]()
+    terminated = _Inner[bool]()
+    _open = _Inner["dict[int, _Open]"]()
+
     def __init__(self, inner: StreamDecoder) -> None:  # no super().__init__: the state is inner's
         self.inner = inner
-
-    @property
-    def model(self) -> Model:
-        return self.inner.model
-
-    @model.setter
-    def model(self, value: Model) -> None:
-        self.inner.model = value
-
-    @property
-    def options(self) -> Options | None:
-        return self.inner.options
-
-    @options.setter
-    def options(self, value: Options | None) -> None:
-        self.inner.options = value
-
-    @property
-    def message(self) -> AssistantMessage:
-        return self.inner.message
-
-    @message.setter
-    def message(self, value: AssistantMessage) -> None:
-        self.inner.message = value
-
-    @property
-    def events(self) -> list[ev.Event]:
-        return self.inner.events
-
-    @events.setter
-    def events(self, value: list[ev.Event]) -> None:
-        self.inner.events = value
-
-    @property
-    def terminated(self) -> bool:
-        return self.inner.terminated
-
-    @terminated.setter
-    def terminated(self, value: bool) -> None:
-        self.inner.terminated = value
-
-    @property
-    def _open(self) -> dict[int, _Open]:
-        return self.inner._open
-
-    @_open.setter
-    def _open(self, value: dict[int, _Open]) -> None:
-        self.inner._open = value
 
     def feed(self, event: str, data: bytes) -> None:
         self.inner.feed(event, data)
