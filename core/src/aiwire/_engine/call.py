@@ -23,6 +23,7 @@ from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
     CODEC_OPTIONS,
+    TRANSPORTS,
     Codec,
     Credentials,
     Framer,
@@ -69,7 +70,6 @@ _RANGES: tuple[tuple[str, float, bool, str], ...] = (
     ("max_retry_delay", 0, True, "seconds >= 0"),
 )
 _CALLBACKS = ("on_payload", "on_response", "on_retry")
-_TRANSPORT_NAMES = ("httpx", "aiohttp")  # aiwire._io.transport.TRANSPORTS (a layer above: not imported)
 
 
 def make_options(kwargs: Mapping[str, Any]) -> Options:
@@ -108,9 +108,9 @@ def make_options(kwargs: Mapping[str, Any]) -> Options:
         if fn is not None and not callable(fn):
             raise BadOptionsError(f"{name} must be a function (or None), not {type(fn).__name__}")
     transport = kwargs.get("transport")
-    if isinstance(transport, str) and transport not in _TRANSPORT_NAMES:
+    if isinstance(transport, str) and transport not in TRANSPORTS:
         raise BadOptionsError(
-            f"transport={transport!r} is not a transport aiwire knows; use one of {', '.join(_TRANSPORT_NAMES)}"
+            f"transport={transport!r} is not a transport aiwire knows; use one of {', '.join(TRANSPORTS)}"
         )
     if transport is not None and not (
         isinstance(transport, str) or hasattr(transport, "handle_request") or hasattr(transport, "handle_async_request")

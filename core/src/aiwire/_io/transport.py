@@ -28,16 +28,15 @@ import threading
 import urllib.request
 import weakref
 from collections.abc import AsyncGenerator
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
+from aiwire._wire.codec import TRANSPORTS, TransportName
 from aiwire.errors import BadOptionsError
 
 __all__ = ["TRANSPORTS", "Pool", "check_transport", "default_transport"]
 
-TransportName = Literal["httpx", "aiohttp"]
-TRANSPORTS: tuple[TransportName, ...] = ("httpx", "aiohttp")
 LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=30)
 
 
