@@ -43,7 +43,6 @@ __all__ = [
     "Ended",
     "Exchange",
     "Failed",
-    "Finish",
     "Read",
     "Refresh",
     "Refreshed",
@@ -110,11 +109,7 @@ class Refresh:
         self.force = force
 
 
-class Finish:
-    __slots__ = ()
-
-
-Action = Send | Read | Stream | Sleep | Refresh | Finish
+Action = Send | Read | Stream | Sleep | Refresh
 
 
 # -- outcomes: what happened ----------------------------------------------------------
@@ -177,7 +172,6 @@ class Refreshed:
 Outcome = Responded | Body | Ended | Failed | Stalled | Aborted | Refreshed | None
 
 _READ = Read()
-_FINISH = Finish()
 
 
 def describe(exc: BaseException) -> str:

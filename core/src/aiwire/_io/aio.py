@@ -28,7 +28,6 @@ from aiwire._engine.exchange import (
     Ended,
     Exchange,
     Failed,
-    Finish,
     Read,
     Refresh,
     Refreshed,
@@ -225,8 +224,6 @@ class _Run:
                     outcome = await self._sleep(action.seconds)
                 elif isinstance(action, Refresh):
                     outcome = await self._refresh(action.force)
-                elif isinstance(action, Finish):
-                    break
                 try:
                     action = flow.send(outcome)
                 except StopIteration:

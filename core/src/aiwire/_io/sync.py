@@ -27,7 +27,6 @@ from aiwire._engine.exchange import (
     Ended,
     Exchange,
     Failed,
-    Finish,
     Read,
     Refresh,
     Refreshed,
@@ -257,8 +256,6 @@ class _SyncRun:
                     outcome = Aborted() if self.aborted.wait(action.seconds) else None
                 elif isinstance(action, Refresh):
                     outcome = self._refresh(action.force)
-                elif isinstance(action, Finish):
-                    break
                 try:
                     action = flow.send(outcome)
                 except StopIteration:
