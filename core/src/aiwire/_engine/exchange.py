@@ -356,8 +356,11 @@ class Exchange:
                 return
 
     def abort_now(self, why: str = "aborted") -> None:
-        """End the call as aborted from outside the flow (the consumer left)."""
-        self._fail(why, aborted=True)
+        """End the call as aborted from outside the flow (the consumer left),
+        unless it has ended; the events nobody will read are dropped."""
+        if self.result is None:
+            self._fail(why, aborted=True)
+            self.drain()
 
     # -- steps ------------------------------------------------------------------------
 

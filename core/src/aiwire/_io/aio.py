@@ -231,17 +231,12 @@ class _Run:
             if ex.events:
                 yield ex.drain()
         except asyncio.CancelledError:
-            self.end("the task was cancelled")
+            self.ex.abort_now("the task was cancelled")
             raise
         finally:
             if self.timer is not None:
                 self.timer.cancel()
             await self._close()
-
-    def end(self, why: str) -> None:
-        if not self.ex.finished:
-            self.ex.abort_now(why)
-            self.ex.drain()
 
     async def _send(self, send: Send) -> Any:
         if self.aborted:
@@ -376,7 +371,7 @@ class AssistantStream:
         return it
 
     def _dropped(self, _ref: object) -> None:
-        self._run.end("the consumer stopped reading the stream")
+        self._run.ex.abort_now("the consumer stopped reading the stream")
 
     async def _events(self) -> AsyncGenerator[ev.Event, None]:
         run = self._run
@@ -387,11 +382,11 @@ class AssistantStream:
                     yield event
                     if run.aborted and not run.ex.finished:
                         # abort() was called between reads: end now, not after the next one.
-                        run.end("aborted")
+                        run.ex.abort_now("aborted")
                         yield from_final(run.ex)
                         return
         finally:
-            run.end("the consumer stopped reading the stream")
+            run.ex.abort_now("the consumer stopped reading the stream")
             await batches.aclose()
 
     def abort(self) -> None:
@@ -416,7 +411,7 @@ class AssistantStream:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._run.end("the stream's context manager exited before the end")
+        self._run.ex.abort_now("the stream's context manager exited before the end")
         it = self._iter() if self._iter is not None else None
         if it is not None:
             await it.aclose()

@@ -151,11 +151,6 @@ class _SyncRun:
             if waiting is not None:
                 waiting.shutdown()
 
-    def end(self, why: str) -> None:
-        if not self.ex.finished:
-            self.ex.abort_now(why)
-            self.ex.drain()
-
     def _close(self) -> None:
         stream, self.clamped = self.clamped, None
         if stream is not None:
@@ -360,11 +355,11 @@ class SyncAssistantStream:
                 for event in batch:
                     yield event
                     if run.aborted.is_set() and not run.ex.finished:
-                        run.end("aborted")
+                        run.ex.abort_now("aborted")
                         yield from_final(run.ex)
                         return
         finally:
-            run.end("the consumer stopped reading the stream")
+            run.ex.abort_now("the consumer stopped reading the stream")
             run._close()
 
     def abort(self) -> None:
@@ -384,7 +379,7 @@ class SyncAssistantStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._run.end("the stream's context manager exited before the end")
+        self._run.ex.abort_now("the stream's context manager exited before the end")
         self._run._close()
 
 
