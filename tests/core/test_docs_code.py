@@ -30,12 +30,14 @@ _NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.*?)\s*-->\s*$")
 _KEY_VARS = re.compile(r"(_API_KEY|_TOKEN|_SECRET|_BASE_URL|_HOST)$|^(AWS_|GOOGLE_APPLICATION|AIWIRE_)")
 
 
-def python_blocks(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def python_blocks(
+    text: str, langs: tuple[str, ...] = ("python", "py")
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(blocks to run, blocks marked not-run) as (line number, code) pairs."""
     run: list[tuple[int, str]] = []
     skipped: list[tuple[int, str]] = []
     for m in _FENCE.finditer(text):
-        if m.group("info").strip().split(" ")[0] not in ("python", "py"):
+        if m.group("info").strip().split(" ")[0] not in langs:
             continue
         line = text.count("\n", 0, m.start()) + 1
         before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
@@ -111,3 +113,26 @@ def test_page_code_runs(page: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, f"{page.relative_to(ROOT)}\n{proc.stderr[-4000:]}"
+
+
+ALL_PAGES = sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.relative_to(DOCS).parts)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=[str(p.relative_to(DOCS)) for p in ALL_PAGES])
+def test_page_data_blocks_parse(page: Path) -> None:
+    """TOML and JSON examples are valid as shown (a reader pastes them)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli", reason="TOML blocks need tomllib (3.11+) or tomli")
+    text = page.read_text()
+    for line, code in python_blocks(text, ("toml",))[0]:
+        try:
+            tomllib.loads(code)
+        except tomllib.TOMLDecodeError as exc:
+            pytest.fail(f"{page.name}:{line}: invalid TOML: {exc}")
+    for line, code in python_blocks(text, ("json",))[0]:
+        try:
+            json.loads(code)
+        except json.JSONDecodeError as exc:
+            pytest.fail(f"{page.name}:{line}: invalid JSON: {exc}")
