@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, final
 
 import msgspec
 
+from aiwire._plugins.endpoints import override_base_url
 from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
@@ -402,6 +403,10 @@ class PreparedCall:
         self.image_options = image_options
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
+        if self.spec is not None:  # the user's endpoint: env, config file (docs/configuration.md)
+            url = override_base_url(self.spec, model.base_url)
+            if url != model.base_url:
+                model = msgspec.structs.replace(model, base_url=url)
         if kind != "images":
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)

@@ -516,6 +516,8 @@ class Exchange:
         message = info.message
         if status == 401:
             message = f"{message}; {self._auth_hint()}"
+        elif status in (404, 405):  # most often a wrong base URL: say where the request went
+            message = f"{message} (HTTP {status} from {self.request.url}; check the base URL)"
         self._fail(_with_note(message, note), status=status, error_type=info.type)
 
     def _auth_hint(self) -> str:

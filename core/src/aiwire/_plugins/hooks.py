@@ -79,7 +79,10 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     ``options`` lists the codec options it takes when that is fewer than the
     api's (any other option raises before a request), and ``stream_only``
     says it answers only streamed requests (``complete()`` then collects a
-    stream).
+    stream). ``base_url_env`` maps the environment variables that override
+    ``base_url`` (the vendor's own convention, such as ``OPENAI_BASE_URL``)
+    to a path appended when a value lacks it (``ANTHROPIC_BASE_URL`` holds
+    the host without ``/v1``); ``<ID>_BASE_URL`` is always checked after them.
     """
 
     id: str
@@ -96,6 +99,7 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     transport: Any = None
     options: frozenset[str] | None = None
     stream_only: bool = False
+    base_url_env: dict[str, str] = msgspec.field(default_factory=dict)
     plugin: str = ""
 
 
