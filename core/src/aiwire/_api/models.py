@@ -91,7 +91,14 @@ def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Re
     if found is not None:
         return found
     if spec.compat.get("open_catalog"):
-        return custom_model(model_id, provider=provider, api=spec.api, base_url=spec.base_url, compat=dict(spec.compat))
+        return custom_model(
+            model_id,
+            provider=provider,
+            api=spec.api,
+            base_url=spec.base_url,
+            headers=dict(spec.headers),
+            compat=dict(spec.compat),
+        )
     ids = [m for p, m in reg.models if p == provider]
     near = difflib.get_close_matches(model_id, ids, n=5, cutoff=0.4)
     hint = f" Did you mean: {', '.join(near)}?" if near else ""

@@ -62,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\naiwire: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from aiwire.errors import AiwireError
+
+        if not isinstance(exc, AiwireError):
+            raise
+        # A setup problem (a bad config.toml, an unknown model...): one line, exit 2.
+        print(f"aiwire {args[0]}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`aiwire chat --json | head`): stop quietly.
         import os

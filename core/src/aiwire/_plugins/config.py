@@ -19,10 +19,23 @@ from typing import Any, Literal
 
 import msgspec
 
+from aiwire._plugins.hooks import ProviderSpec
 from aiwire.errors import ConfigError
 from aiwire.types import Model, ModelCost
 
-__all__ = ["Config", "ConfigFileError", "aiwire_home", "config_path", "load_config"]
+__all__ = [
+    "CONFIG_PLUGIN",
+    "Config",
+    "ConfigFileError",
+    "aiwire_home",
+    "config_path",
+    "config_registrations",
+    "load_config",
+]
+
+CONFIG_PLUGIN = "config"
+"""The plugin name of what the configuration file registers."""
+_INSTALLED_KEYS = frozenset({"base_url", "key_env", "default_model", "models"})
 
 ALIAS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -169,6 +182,8 @@ def _parse(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(_bad(path, f"it is not valid TOML ({exc})", "fix the syntax")) from None
+    if "path" in data:  # Config.path is where the file was read from, not a setting
+        raise ConfigFileError(_bad(path, "unknown key 'path'", "remove it"))
     try:
         config = msgspec.convert(data, Config)
     except msgspec.ValidationError as exc:
@@ -197,3 +212,60 @@ def _check(path: Path, config: Config) -> None:
             if m.id in seen:
                 raise ConfigFileError(_bad(path, f"model {pid}/{m.id} is declared twice", "remove one"))
             seen.add(m.id)
+
+
+def config_registrations(installed: dict[str, ProviderSpec]) -> tuple[list[ProviderSpec], list[Model], str]:
+    """What the file adds to a registry holding ``installed`` providers:
+    provider specs (new ones, and installed ones with the file's key
+    variables and default model), models, and the file's path ("" without
+    a file)."""
+    config = load_config()
+    if not config.path:
+        return [], [], ""
+    path = Path(config.path)
+    specs: list[ProviderSpec] = []
+    models: list[Model] = []
+    for pid, p in config.providers.items():
+        spec = installed.get(pid)
+        if spec is None:
+            if not p.api or not p.base_url:
+                raise ConfigFileError(
+                    _bad(
+                        path,
+                        f"[providers.{pid}] is not an installed provider and has no api and base_url",
+                        'add api = "openai-completions" (or "anthropic-messages", "google-generative-ai") and '
+                        "base_url, or install the plugin that provides it",
+                    )
+                )
+            compat = dict(p.compat)
+            spec = ProviderSpec(
+                id=pid,
+                name=p.name or pid,
+                api=p.api,
+                base_url=p.base_url.rstrip("/"),
+                env=p.env,
+                auth=p.auth or ("required" if p.env else "none"),
+                headers=dict(p.headers),
+                compat=compat if p.models else {**compat, "open_catalog": True},
+                default_model=p.default_model or (p.models[0].id if p.models else None),
+                plugin=CONFIG_PLUGIN,
+            )
+            specs.append(spec)
+            models += config.models_of(pid, p.api, spec.base_url, compat)
+            continue
+        set_keys = {f for f in p.__struct_fields__ if f != "models" and getattr(p, f) != getattr(ProviderConfig(), f)}
+        if set_keys - _INSTALLED_KEYS:
+            raise ConfigFileError(
+                _bad(
+                    path,
+                    f"[providers.{pid}] sets {', '.join(sorted(set_keys - _INSTALLED_KEYS))}, but {pid!r} is an "
+                    f"installed provider (plugin {spec.plugin!r})",
+                    f"for it only {', '.join(sorted(_INSTALLED_KEYS))} apply; declare a provider under another name "
+                    "for a different api",
+                )
+            )
+        if p.env or p.default_model:
+            env = p.env + tuple(v for v in spec.env if v not in p.env)
+            specs.append(msgspec.structs.replace(spec, env=env, default_model=p.default_model or spec.default_model))
+        models += config.models_of(pid, spec.api, spec.base_url, dict(spec.compat))
+    return specs, models, config.path

@@ -140,6 +140,20 @@ class Registry:
         name like any installed plugin."""
         self._add(importlib.import_module(BUILTIN_PLUGIN), BUILTIN_NAME, dist="aiwire", version=_core_version())
 
+    def add_config(self) -> None:
+        """The providers and models of the user's ``config.toml`` (raises
+        :class:`~aiwire._plugins.config.ConfigFileError` when it is invalid)."""
+        from aiwire._plugins.config import CONFIG_PLUGIN, config_registrations
+
+        providers, models, path = config_registrations(self.providers)
+        if not path:
+            return
+        self.providers.update((p.id, p) for p in providers)
+        if models:
+            self._model_sources.append((CONFIG_PLUGIN, models))
+        self.plugins[CONFIG_PLUGIN] = PluginInfo(name=CONFIG_PLUGIN, module=path, hooks=["config.toml"])
+        self._models = None
+
     def _add(self, module: Any, name: str, *, dist: str = "", version: str = "") -> None:
         modname = getattr(module, "__name__", type(module).__name__)
         if name in self.plugins and self.plugins[name].status == "ok":
@@ -407,7 +421,7 @@ class Registry:
                 continue
             for m in batch:
                 key = (m.provider, m.id)
-                if key in out and owner[key] != plugin:
+                if key in out and owner[key] != plugin and plugin != "config":  # the user's file may override
                     raise PluginError(
                         f"model {m.provider}/{m.id} is registered by both {owner[key]!r} and {plugin!r}; "
                         f"uninstall one, or disable one with AIWIRE_DISABLE_PLUGINS"
@@ -574,6 +588,7 @@ def get_registry() -> Registry:
                 new.discover()
                 for module, name in _extra:
                     new._add(module, name)
+                new.add_config()
                 _registry = new
             reg = _registry
     return reg
