@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("_fresh_registry")
 @pytest.fixture()
 def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     folder = tmp_path / "home"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     monkeypatch.setenv("AIWIRE_HOME", str(folder))
     for var in ("OLLAMA_HOST", "OPENAI_BASE_URL", "MYGPU_BASE_URL", "AIWIRE_MODEL"):
         monkeypatch.delenv(var, raising=False)

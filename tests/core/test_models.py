@@ -29,7 +29,10 @@ def test_unknown_provider_says_which_plugin_to_install() -> None:
 
 def test_malformed_reference() -> None:
     for ref in ("claude", "/x", "x/"):
-        with pytest.raises(UnknownModelError, match="malformed model reference.*provider/model-id"):
+        with pytest.raises(
+            UnknownModelError,
+            match="(malformed model reference|neither provider/model-id nor an alias).*provider/model-id",
+        ):
             aiwire.get_model(ref)
 
 

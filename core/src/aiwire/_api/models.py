@@ -10,7 +10,7 @@ from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import UnknownModelError, UnknownProviderError
 from aiwire.types import Model, ModelCost
 
-__all__ = ["custom_model", "get_model", "get_provider", "models", "providers"]
+__all__ = ["custom_model", "default_model_ref", "get_model", "get_provider", "models", "providers", "resolve_alias"]
 
 
 def get_provider(provider: str, *, registry: Registry | None = None) -> ProviderSpec:
@@ -74,15 +74,46 @@ def parse_ref(ref: str) -> tuple[str, str]:
     return provider, model_id
 
 
+def resolve_alias(ref: str) -> str:
+    """``ref`` itself, or the ``provider/model-id`` an alias of the
+    configuration file names (``aiwire aliases set NAME provider/model``)."""
+    if "/" in ref:
+        return ref
+    from aiwire._plugins.config import load_config
+
+    aliases = load_config().aliases
+    target = aliases.get(ref)
+    if target is None:
+        near = difflib.get_close_matches(ref, list(aliases), n=3, cutoff=0.5)
+        hint = f" Did you mean the alias {', '.join(near)}?" if near else ""
+        raise UnknownModelError(
+            f"{ref!r} is neither provider/model-id nor an alias.{hint} Write it as provider/model-id "
+            f"(see `aiwire models`), or make it an alias: aiwire aliases set {ref} provider/model-id"
+        )
+    return target
+
+
+def default_model_ref() -> str | None:
+    """The configured default model (``$AIWIRE_MODEL``, else ``default_model``
+    in the configuration file), aliases resolved; ``None`` when unset."""
+    import os
+
+    from aiwire._plugins.config import load_config
+
+    ref = os.environ.get("AIWIRE_MODEL") or load_config().default_model
+    return resolve_alias(ref) if ref else None
+
+
 def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Registry | None = None) -> Model:
-    """Find a catalog model: ``get_model("anthropic", "claude-sonnet-4-5")`` or
-    ``get_model("anthropic/claude-sonnet-4-5")``.
+    """Find a catalog model: ``get_model("anthropic", "claude-sonnet-4-5")``,
+    ``get_model("anthropic/claude-sonnet-4-5")`` or an alias from the
+    configuration file (``get_model("fast")``).
 
     Providers whose compat sets ``open_catalog`` (local servers such as
     Ollama) accept any model id. Unknown names raise an error listing near matches.
     """
     if model_id is None:
-        provider, model_id = parse_ref(provider_or_ref)
+        provider, model_id = parse_ref(resolve_alias(provider_or_ref))
     else:
         provider = provider_or_ref
     reg = registry or get_registry()

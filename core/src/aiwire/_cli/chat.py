@@ -39,8 +39,9 @@ def pick_model(ref: str | None) -> Model:
     """The model to use: ``-m``, then ``$AIWIRE_MODEL``, then the first
     provider with a key set that declares a default model, then the demo."""
     import aiwire
+    from aiwire._api.models import default_model_ref
 
-    ref = ref or os.environ.get("AIWIRE_MODEL")
+    ref = ref or default_model_ref()  # $AIWIRE_MODEL, then config.toml's default_model
     if ref:
         return aiwire.get_model(ref)
     for spec in aiwire.providers():

@@ -530,6 +530,8 @@ class Exchange:
             return f"check {cred.source}"
         if cred.source == "api_key option":
             return "check the api_key option"
+        if cred.source.startswith("aiwire keys"):
+            return f"check the stored key (replace it with `{cred.source}`)"
         login = spec.login if spec is not None else None
         if cred.kind == "oauth":
             return f"log in again with `aiwire login {login}`" if login else "log in again"

@@ -15,13 +15,15 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from aiwire._plugins.hooks import ProviderSpec
 from aiwire.errors import ConfigError
 from aiwire.types import Model, ModelCost
+
+if TYPE_CHECKING:
+    from aiwire._plugins.hooks import ProviderSpec
 
 __all__ = [
     "CONFIG_PLUGIN",
@@ -219,6 +221,8 @@ def config_registrations(installed: dict[str, ProviderSpec]) -> tuple[list[Provi
     provider specs (new ones, and installed ones with the file's key
     variables and default model), models, and the file's path ("" without
     a file)."""
+    from aiwire._plugins.hooks import ProviderSpec
+
     config = load_config()
     if not config.path:
         return [], [], ""
