@@ -10,7 +10,16 @@ from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import UnknownModelError, UnknownProviderError
 from aiwire.types import Model, ModelCost
 
-__all__ = ["custom_model", "default_model_ref", "get_model", "get_provider", "models", "providers", "resolve_alias"]
+__all__ = [
+    "custom_model",
+    "default_model_ref",
+    "get_model",
+    "get_provider",
+    "missing_plugin_message",
+    "models",
+    "providers",
+    "resolve_alias",
+]
 
 
 def get_provider(provider: str, *, registry: Registry | None = None) -> ProviderSpec:
@@ -18,49 +27,52 @@ def get_provider(provider: str, *, registry: Registry | None = None) -> Provider
     reg = registry or get_registry()
     spec = reg.providers.get(provider)
     if spec is None:
-        raise UnknownProviderError(_unknown_provider_message(provider, list(reg.providers)))
+        raise UnknownProviderError(_unknown_provider_message(provider, reg))
     return spec
 
 
-def _unknown_provider_message(provider: str, known: list[str]) -> str:
+def _unknown_provider_message(provider: str, reg: Registry) -> str:
+    known = list(reg.providers)
     near = difflib.get_close_matches(provider, known, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(near)}?" if near else ""
-    plugin = _PLUGIN_HINTS.get(provider)
+    package = reg.install_hint(provider=provider)
     install = (
-        f" Install it with: pip install {plugin}"
-        if plugin
+        f" Install it with: pip install {package}"
+        if package
         else (
-            " Install the plugin that provides it (see `aiwire plugins`), or build the model with "
-            "aiwire.custom_model(...)"
+            " Install the plugin that provides it (see `aiwire plugins`), declare it in config.toml "
+            "(docs/configuration.md), or build the model with aiwire.custom_model(...)"
         )
     )
+    idle = [f"{p.name} ({p.status})" for p in reg.not_loaded()]
+    not_loaded = f". Installed plugins that did not load: {', '.join(idle)} (see `aiwire plugins`)" if idle else ""
     listing = ", ".join(sorted(known)) or "none"
-    return f"unknown provider {provider!r}.{hint}{install}. Installed providers: {listing}"
+    return f"unknown provider {provider!r}.{hint}{install}. Installed providers: {listing}{not_loaded}"
 
 
-_PLUGIN_HINTS = {
-    "anthropic": "aiwire-anthropic",
-    "openai": "aiwire-openai",
-    "azure": "aiwire-openai",
-    "groq": "aiwire-openai",
-    "openrouter": "aiwire-openai",
-    "deepseek": "aiwire-openai",
-    "xai": "aiwire-openai",
-    "mistral": "aiwire-openai",
-    "cerebras": "aiwire-openai",
-    "together": "aiwire-openai",
-    "fireworks": "aiwire-openai",
-    "huggingface": "aiwire-openai",
-    "ollama": "aiwire-openai",
-    "vllm": "aiwire-openai",
-    "llamacpp": "aiwire-openai",
-    "lmstudio": "aiwire-openai",
-    "google": "aiwire-google",
-    "google-vertex": "aiwire-google",
-    "github-copilot": "aiwire-oauth-github-copilot",
-    "openai-codex": "aiwire-oauth-openai-codex",
-    "google-gemini-cli": "aiwire-oauth-google",
-}
+def missing_plugin_message(registry: Registry | None = None) -> str | None:
+    """When a key variable a plugin declared (``InstallHint.env``) is set but
+    none of the providers it stands for is installed: what to install."""
+    import os
+
+    reg = registry or get_registry()
+    for hint in reg.hints:
+        if hint.providers and any(p in reg.providers for p in hint.providers):
+            continue
+        var = next((v for v in hint.env if os.environ.get(v)), None)
+        if var is not None:
+            serves = hint.providers[0] if hint.providers else var
+            idle = next((p for p in reg.not_loaded() if p.distribution == hint.package), None)
+            if idle is not None:
+                return (
+                    f"${var} is set, but the plugin that serves {serves} ({hint.package}) did not load: "
+                    f"{idle.error or idle.status}; see `aiwire plugins` (or choose a model with -m)"
+                )
+            return (
+                f"${var} is set, but no installed plugin serves {serves}: pip install {hint.package} "
+                "(or choose a model with -m; -m demo/aiwire-demo for the offline demo)"
+            )
+    return None
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
