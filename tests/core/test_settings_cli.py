@@ -157,3 +157,18 @@ def test_models_search_and_json(home: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["models", "-q", "aiwire-demo", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["aiwire-demo", "aiwire-demo-image"]
+
+
+def test_login_at_end_of_input_is_a_message_not_a_traceback(home: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "aiwire._cli.main", "login", "github-copilot", "--no-browser"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "aiwire login github-copilot: no answer to 'GitHub Enterprise domain" in proc.stderr
+    assert "the input ended" in proc.stderr
