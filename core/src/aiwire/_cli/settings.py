@@ -63,6 +63,8 @@ def keys(argv: list[str]) -> int:
             return _err("keys set", "the key is empty; nothing was stored")
         store.set_key(spec.id, key)
         print(f"Stored the {spec.id} key in {store.path}", file=sys.stderr)
+        if spec.auth == "none":
+            print(f"Note: {spec.id} needs no key, so aiwire does not send a stored one to it", file=sys.stderr)
         return 0
     if args.action == "remove":
         if store.delete_key(args.provider):

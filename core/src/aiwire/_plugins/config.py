@@ -141,28 +141,42 @@ class Config(_Strict):
 
 
 _EMPTY = Config()
-_cache: dict[Path, tuple[tuple[int, int], Config]] = {}
+_cache: dict[str, tuple[tuple[int, int], Config]] = {}
+_where: tuple[tuple[str | None, ...], str] | None = None
 _lock = threading.Lock()
+
+
+def _config_file() -> str:
+    """:func:`config_path` as a string, remembered while the variables it
+    depends on stay the same (this runs once per request)."""
+    global _where
+    env = os.environ
+    key = (env.get("AIWIRE_HOME"), env.get("XDG_CONFIG_HOME"), env.get("APPDATA"), env.get("HOME"))
+    where = _where
+    if where is None or where[0] != key:
+        where = _where = (key, str(config_path()))
+    return where[1]
 
 
 def load_config(path: Path | None = None) -> Config:
     """The configuration (an empty one when the file does not exist),
     cached until the file changes."""
-    path = path or config_path()
+    name = str(path) if path is not None else _config_file()
     try:
-        st = path.stat()
+        st = os.stat(name)
     except FileNotFoundError:
         return _EMPTY
     except OSError as exc:
-        raise ConfigFileError(_bad(path, f"it cannot be read ({exc.strerror})", "check its permissions")) from None
+        raise ConfigFileError(
+            _bad(Path(name), f"it cannot be read ({exc.strerror})", "check its permissions")
+        ) from None
     key = (st.st_mtime_ns, st.st_size)
+    cached = _cache.get(name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    config = _parse(Path(name))
     with _lock:
-        cached = _cache.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-    config = _parse(path)
-    with _lock:
-        _cache[path] = (key, config)
+        _cache[name] = (key, config)
     return config
 
 

@@ -8,6 +8,7 @@ the configuration file (``[providers.ID] base_url``), the plugin's default.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from aiwire.errors import BadOptionsError
 __all__ = ["base_url_for", "env_var_name", "override_base_url"]
 
 
+@functools.lru_cache(maxsize=256)
 def env_var_name(provider: str, suffix: str = "BASE_URL") -> str:
     """``<ID>_BASE_URL``: the id upper-cased, other characters as ``_``."""
     return re.sub(r"[^A-Za-z0-9]", "_", provider).upper() + "_" + suffix
@@ -27,12 +29,12 @@ def env_var_name(provider: str, suffix: str = "BASE_URL") -> str:
 def base_url_for(spec: ProviderSpec) -> tuple[str, str]:
     """``(base URL, where it came from)`` for ``spec``: the environment, then
     the configuration file, then the plugin's default."""
-    declared = dict(spec.base_url_env)
-    declared.setdefault(env_var_name(spec.id), "")
-    for var, suffix in declared.items():
-        value = os.environ.get(var, "").strip()
-        if value:
-            return _normalize(value, spec.base_url, suffix, var), f"${var}"
+    generic = env_var_name(spec.id)
+    extra = () if generic in spec.base_url_env else ((generic, ""),)
+    for var, suffix in (*spec.base_url_env.items(), *extra):
+        value = os.environ.get(var)
+        if value and value.strip():
+            return _normalize(value.strip(), spec.base_url, suffix, var), f"${var}"
     configured = load_config().providers.get(spec.id)
     if configured is not None and configured.base_url and spec.plugin != "config":
         return configured.base_url.rstrip("/"), "config.toml"
