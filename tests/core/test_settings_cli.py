@@ -172,3 +172,12 @@ def test_login_at_end_of_input_is_a_message_not_a_traceback(home: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "aiwire login github-copilot: no answer to 'GitHub Enterprise domain" in proc.stderr
     assert "the input ended" in proc.stderr
+
+
+def test_chat_without_m_uses_a_provider_with_a_stored_key(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec in aiwire.providers():
+        for var in spec.env:
+            monkeypatch.delenv(var, raising=False)
+    assert pick_model(None).ref == "demo/aiwire-demo"
+    default_store().set_key("anthropic", "sk-ant-stored")
+    assert pick_model(None).ref == "anthropic/claude-sonnet-4-5"

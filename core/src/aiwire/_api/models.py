@@ -11,6 +11,7 @@ from aiwire.errors import UnknownModelError, UnknownProviderError
 from aiwire.types import Model, ModelCost
 
 __all__ = [
+    "choose_model",
     "custom_model",
     "default_model_ref",
     "get_model",
@@ -114,6 +115,37 @@ def default_model_ref() -> str | None:
 
     ref = os.environ.get("AIWIRE_MODEL") or load_config().default_model
     return resolve_alias(ref) if ref else None
+
+
+def choose_model(ref: str | None = None) -> Model:
+    """The model a command line uses: ``ref`` (``-m``; an alias or
+    provider/model-id), else ``$AIWIRE_MODEL``, else ``default_model`` of the
+    configuration file, else the default model of the first provider whose
+    key is set (environment or ``aiwire keys set``), else the offline demo;
+    but when a key variable is set for a provider whose plugin is missing,
+    an error naming the package instead of the demo."""
+    import os
+
+    ref = ref or default_model_ref()
+    if ref:
+        return get_model(ref)
+    stored: dict[str, str] | None = None
+    for spec in providers():
+        if not spec.default_model:
+            continue
+        if any(os.environ.get(v) for v in spec.env):
+            return get_model(spec.id, spec.default_model)
+        if spec.auth != "none":
+            if stored is None:
+                from aiwire.auth.store import default_store
+
+                stored = default_store().keys()
+            if spec.id in stored:
+                return get_model(spec.id, spec.default_model)
+    missing = missing_plugin_message()
+    if missing:
+        raise UnknownProviderError(missing)
+    return get_model("demo", "aiwire-demo")
 
 
 def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Registry | None = None) -> Model:

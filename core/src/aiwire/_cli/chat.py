@@ -36,21 +36,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def pick_model(ref: str | None) -> Model:
-    """The model to use: ``-m``, then ``$AIWIRE_MODEL``, then the first
-    provider with a key set that declares a default model, then the demo."""
-    import aiwire
-    from aiwire._api.models import default_model_ref, missing_plugin_message
+    """The model to use (see :func:`aiwire._api.models.choose_model`)."""
+    from aiwire._api.models import choose_model
 
-    ref = ref or default_model_ref()  # $AIWIRE_MODEL, then config.toml's default_model
-    if ref:
-        return aiwire.get_model(ref)
-    for spec in aiwire.providers():
-        if spec.default_model and any(os.environ.get(v) for v in spec.env):
-            return aiwire.get_model(spec.id, spec.default_model)
-    missing = missing_plugin_message()  # a key is set for a provider whose plugin is not installed
-    if missing:
-        raise AiwireError(missing)
-    return aiwire.get_model("demo", "aiwire-demo")
+    return choose_model(ref)
 
 
 class Printer:
