@@ -143,3 +143,23 @@ def test_models_json_has_config_models(home: Path, capsys: pytest.CaptureFixture
     assert main(["models", "--json", "--provider", "mygpu"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["qwen-72b"]
+
+
+@pytest.mark.network
+def test_anthropic_compatible_endpoint(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with LLMServer("hi from a messages gateway") as server:
+        (home / "config.toml").write_text(
+            f'[providers.gateway]\napi = "anthropic-messages"\nbase_url = "{server.url}/v1"\nkey_env = "GW_KEY"\n'
+        )
+        monkeypatch.setenv("GW_KEY", "gw-secret-7")
+        msg = aiwire.complete_sync("gateway/claude-compatible", "hi", max_tokens=20)
+        assert msg.text == "hi from a messages gateway"
+        assert server.seen[-1].path == "/v1/messages"
+        assert server.seen[-1].headers["x-api-key"] == "gw-secret-7"
+        assert server.seen[-1].body["model"] == "claude-compatible"
+
+
+def test_config_is_not_read_on_import() -> None:
+    code = "import sys, aiwire; print('tomllib' in sys.modules, 'aiwire._plugins.config' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
