@@ -181,3 +181,22 @@ def test_chat_without_m_uses_a_provider_with_a_stored_key(home: Path, monkeypatc
     assert pick_model(None).ref == "demo/aiwire-demo"
     default_store().set_key("anthropic", "sk-ant-stored")
     assert pick_model(None).ref == "anthropic/claude-sonnet-4-5"
+
+
+def test_config_edits_keep_the_file_and_refuse_what_they_cannot_do(tmp_path: Path) -> None:
+    from aiwire._cli.tomledit import set_value
+    from aiwire.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text('# top comment\n[providers.x]  # mine\napi = "openai-completions"\n\n[aliases]\na = "p/m"\n')
+    set_value(path, None, "default_model", "p/m")
+    set_value(path, "aliases", "b", "p/n")
+    set_value(path, "aliases", "a", None)
+    assert path.read_text() == (
+        '# top comment\ndefault_model = "p/m"\n[providers.x]  # mine\napi = "openai-completions"\n\n[aliases]\nb = "p/n"\n'
+    )
+    inline = tmp_path / "inline.toml"
+    inline.write_text('aliases = { a = "p/m" }\n')
+    with pytest.raises(ConfigError, match=r"could not edit .*inline.toml automatically; edit it by hand: add \[aliases\] b"):
+        set_value(inline, "aliases", "b", "p/n")
+    assert inline.read_text() == 'aliases = { a = "p/m" }\n'
