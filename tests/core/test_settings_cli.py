@@ -197,6 +197,40 @@ def test_config_edits_keep_the_file_and_refuse_what_they_cannot_do(tmp_path: Pat
     )
     inline = tmp_path / "inline.toml"
     inline.write_text('aliases = { a = "p/m" }\n')
-    with pytest.raises(ConfigError, match=r"could not edit .*inline.toml automatically; edit it by hand: add \[aliases\] b"):
+    with pytest.raises(
+        ConfigError, match=r"could not edit .*inline.toml automatically; edit it by hand: add \[aliases\] b"
+    ):
         set_value(inline, "aliases", "b", "p/n")
     assert inline.read_text() == 'aliases = { a = "p/m" }\n'
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_keys_set_on_a_terminal_does_not_echo(home: Path) -> None:
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: aiwire on the pseudo-terminal
+        os.execv(sys.executable, [sys.executable, "-m", "aiwire._cli.main", "keys", "set", "openai"])
+    seen = b""
+    deadline = time.monotonic() + 30
+    typed = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not typed and b"not echoed" in seen:
+            os.write(fd, b"sk-typed-secret-99\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert typed and b"sk-typed-secret-99" not in seen
+    assert default_store().key("openai") == "sk-typed-secret-99"
