@@ -139,10 +139,15 @@ def test_unreadable_config_exits_2(home: Path) -> None:
 
 
 def test_models_json_has_config_models(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (home / "config.toml").write_text(custom_config("http://127.0.0.1:9"))
+    text = custom_config("http://127.0.0.1:9").replace(
+        'X-Team = "research"', 'X-Team = "research", Authorization = "Bearer s3cret-value"'
+    )
+    (home / "config.toml").write_text(text)
     assert main(["models", "--json", "--provider", "mygpu"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    rows = json.loads(out)
     assert [r["id"] for r in rows] == ["qwen-72b"]
+    assert rows[0]["headers"] == {"X-Team": "research", "Authorization": "***"} and "s3cret" not in out
 
 
 @pytest.mark.network

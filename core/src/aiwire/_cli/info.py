@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import msgspec
 
 from aiwire.errors import AiwireError
+from aiwire.types import Model
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -18,6 +19,19 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 def _price(x: float) -> str:
     return f"{x:g}" if x else "-"
+
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
+)
+
+
+def _without_secrets(model: Model) -> Model:
+    """``model`` with credential header values (from config.toml) masked."""
+    if not any(k.lower() in _SECRET_HEADERS for k in model.headers):
+        return model
+    masked = {k: "***" if k.lower() in _SECRET_HEADERS else v for k, v in model.headers.items()}
+    return msgspec.structs.replace(model, headers=masked)
 
 
 def models(argv: list[str]) -> int:
@@ -52,7 +66,8 @@ def models(argv: list[str]) -> int:
     if terms:
         found = [m for m in found if all(t in f"{m.ref} {m.name}".lower() for t in terms)]
     if args.json:
-        sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
+        shown = [_without_secrets(m) for m in found]
+        sys.stdout.write(msgspec.json.encode(shown).decode() + "\n")
         return 0
     if not found:
         what = f" matching {' '.join(args.query)!r}" if terms else ""
