@@ -331,12 +331,33 @@ class Tool(_Base):
         _check_str("Tool", "name", self.name)
         _check_str("Tool", "description", self.description)
         if not isinstance(self.parameters, dict):
+            self._from_type()
+
+    def _from_type(self) -> None:
+        # A Pydantic model, dataclass, TypedDict or Struct stands for its JSON Schema.
+        from aiwire._typeschema import TypeSchemaError, is_schema_type, shape_of
+
+        if not is_schema_type(self.parameters):
             raise _bad(
                 "Tool.parameters",
-                "a JSON Schema object (a dict)",
+                "a JSON Schema object (a dict) or a Pydantic model, dataclass, TypedDict or msgspec Struct class",
                 self.parameters,
-                "for a Pydantic model pass Model.model_json_schema(), or use aiwire.agent.FunctionTool",
+                "for a function use aiwire.agent.FunctionTool(fn)",
             )
+        try:
+            shape = shape_of(self.parameters)
+        except TypeSchemaError as exc:
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: {exc}") from None
+        if shape.schema.get("type") != "object":
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: parameters must describe an object, not {shape.name}")
+        shape.schema.pop("title", None)
+        self.parameters = shape.schema
+        if not self.description:
+            self.description = shape.description
 
 
 class Context(_Base):
