@@ -39,7 +39,15 @@ if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
     from aiwire._api.client import AsyncClient, Client, set_default_transport
-    from aiwire._api.extract import ExtractError, extract, extract_sync
+    from aiwire._api.extract import (
+        ExtractError,
+        ExtractStream,
+        SyncExtractStream,
+        extract,
+        extract_stream,
+        extract_stream_sync,
+        extract_sync,
+    )
     from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
     from aiwire._io.aio import AssistantStream, ImageJob
@@ -87,6 +95,10 @@ _LAZY = {
     "ExtractError": "._api.extract",
     "extract": "._api.extract",
     "extract_sync": "._api.extract",
+    "ExtractStream": "._api.extract",
+    "SyncExtractStream": "._api.extract",
+    "extract_stream": "._api.extract",
+    "extract_stream_sync": "._api.extract",
     "is_auth_error": ".classify",
     "is_context_overflow": ".classify",
     "is_rate_limited": ".classify",
@@ -132,6 +144,7 @@ __all__ = [
     "Cost",
     "Credentials",
     "ExtractError",
+    "ExtractStream",
     "ImageContent",
     "ImageJob",
     "ImageOptions",
@@ -146,6 +159,7 @@ __all__ = [
     "ProviderSpec",
     "Request",
     "SyncAssistantStream",
+    "SyncExtractStream",
     "TextContent",
     "ThinkingContent",
     "Tool",
@@ -163,6 +177,8 @@ __all__ = [
     "errors",
     "events",
     "extract",
+    "extract_stream",
+    "extract_stream_sync",
     "extract_sync",
     "generate_images",
     "generate_images_sync",

@@ -110,6 +110,11 @@ def shape_of(tp: Any) -> Shape:
     return Shape(tp, name, schema, doc, validate)
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def _last_line(exc: BaseException) -> str:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
@@ -128,11 +133,11 @@ def _own_doc(tp: Any) -> str:
 def _pydantic_shape(tp: Any, name: str, doc: str) -> Shape:
     pd = _pydantic()
     assert pd is not None
-    adapter = None if is_pydantic_model(tp) else pd.TypeAdapter(tp)
     try:
+        adapter = None if is_pydantic_model(tp) else pd.TypeAdapter(tp)
         schema = tp.model_json_schema() if adapter is None else adapter.json_schema()
     except Exception as exc:  # Pydantic's PydanticSchemaGenerationError and friends
-        raise TypeSchemaError(f"cannot describe {_label(tp)} as JSON Schema: {exc}") from None
+        raise TypeSchemaError(f"cannot describe {_label(tp)} as JSON Schema: {_first_line(exc)}") from None
     schema = inline_root(schema)
 
     def validate(value: Any) -> Any:
@@ -227,7 +232,12 @@ def _fields_shape(name: str, fields: list[tuple[str, Any, Any]]) -> Shape:
                 f"cannot describe the parameters of {name} as JSON Schema ({_last_line(exc)}); use JSON-like types, "
                 "dataclasses, TypedDicts, msgspec Structs or Pydantic models"
             ) from None
-        model = pd.create_model(name, **{n: (t, ... if d is msgspec.NODEFAULT else d) for n, t, d in fields})
+        try:
+            model = pd.create_model(name, **{n: (t, ... if d is msgspec.NODEFAULT else d) for n, t, d in fields})
+        except Exception as exc2:  # Pydantic's schema generation errors
+            raise TypeSchemaError(
+                f"cannot describe the parameters of {name} as JSON Schema: {_first_line(exc2)}"
+            ) from None
         shape = _pydantic_shape(model, name, "")
         inner = shape._validate
         shape._validate = lambda value: _as_kwargs(inner(value), fields)

@@ -145,11 +145,21 @@ class AsyncClient(_BaseClient):
         """See :func:`aiwire.generate_images`."""
         return ImageJob(self._prepare_images(model, context, options), self._pool, check=check)
 
-    async def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+    async def extract(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
         """See :func:`aiwire.extract`."""
         from aiwire._api.extract import run_extract
 
-        return await run_extract(self, model, context, type, retries, options)
+        return await run_extract(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
+
+    def extract_stream(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
+        """See :func:`aiwire.extract_stream`."""
+        from aiwire._api.extract import ExtractStream
+
+        return ExtractStream(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
@@ -192,11 +202,21 @@ class Client(_BaseClient):
         result = sgenerate(self._prepare_images(model, context, options), self._pool)
         return result.raise_for_error() if check else result
 
-    def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+    def extract(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
         """See :func:`aiwire.extract_sync`."""
         from aiwire._api.extract import run_extract_sync
 
-        return run_extract_sync(self, model, context, type, retries, options)
+        return run_extract_sync(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
+
+    def extract_stream(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
+        """See :func:`aiwire.extract_stream_sync`."""
+        from aiwire._api.extract import SyncExtractStream
+
+        return SyncExtractStream(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
