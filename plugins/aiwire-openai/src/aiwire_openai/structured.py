@@ -73,7 +73,8 @@ def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     """``schema`` with ``additionalProperties: false`` on every object, or
     ``None`` if it cannot be strict (optional properties, other keywords)."""
     try:
-        return _strict(schema)
+        out: dict[str, Any] = _strict(schema)
+        return out
     except _NotStrict:
         return None
 
