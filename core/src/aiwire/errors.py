@@ -11,6 +11,7 @@ are ``error`` events carrying the partial message instead::
     │   ├── MissingCredentialsError
     │   ├── BadOptionsError        (also a ValueError)
     │   ├── InvalidToolError       (also a ValueError)
+    │   │   └── SchemaError            a schema the provider cannot accept
     │   ├── InvalidInputError      (also a TypeError and a ValueError)
     │   └── PluginError
     ├── DecodeError            saved data that does not load (also a ValueError)
@@ -37,6 +38,7 @@ __all__ = [
     "MissingCredentialsError",
     "PluginError",
     "ProviderError",
+    "SchemaError",
     "UnknownApiError",
     "UnknownModelError",
     "UnknownProviderError",
@@ -73,6 +75,12 @@ class BadOptionsError(ConfigError, ValueError):
 
 class InvalidToolError(ConfigError, ValueError):
     """A tool definition is not usable (bad name or invalid JSON Schema)."""
+
+
+class SchemaError(InvalidToolError):
+    """A JSON Schema (a tool's parameters, or the type given to ``extract``)
+    uses something the provider cannot accept; the message names its path.
+    Raised when the request is built, never at import."""
 
 
 class InvalidInputError(ConfigError, TypeError, ValueError):

@@ -22,7 +22,7 @@ from aiwire._engine.call import as_context
 from aiwire._typeschema import Shape, TypeSchemaError, shape_of
 from aiwire._wire.codec import Request
 from aiwire._wire.partial_json import PartialJSON
-from aiwire.errors import AiwireError, BadOptionsError, InvalidInputError, ProviderError
+from aiwire.errors import AiwireError, BadOptionsError, InvalidInputError, ProviderError, SchemaError
 from aiwire.tools import check_value
 from aiwire.types import AssistantMessage, Context, Model, TextContent, Tool, ToolResultMessage, UserMessage
 
@@ -115,7 +115,12 @@ class _Plan:
         base = as_context(context)
         codec = client.registry.codec(self.model.api)
         fmt = getattr(codec, "structured_output", None) if mode != "tool" else None
-        patch = fmt(self.model, self.target.schema, self.target.name) if fmt is not None else None
+        try:
+            patch = fmt(self.model, self.target.schema, self.target.name) if fmt is not None else None
+        except SchemaError:
+            if mode == "native":
+                raise
+            patch = None  # the schema does not fit the native mode: a forced tool call takes more
         if mode == "native" and patch is None:
             raise BadOptionsError(
                 f"{self.model.ref} has no native structured-output mode (api {self.model.api}); "
