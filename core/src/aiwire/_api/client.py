@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import msgspec
 
 from aiwire._api.images import check_image_call, split_options
@@ -47,6 +48,33 @@ def _registry(plugins: Iterable[Any] | None) -> Registry:
     return reg
 
 
+def _check_io(transport: Any, http_client: Any, *, sync: bool) -> None:
+    """Refuse an httpx transport or client of the other kind (sync for an
+    async call, or the reverse) before anything is sent, naming the fix."""
+    if sync:
+        if isinstance(http_client, httpx.AsyncClient):
+            raise BadOptionsError(
+                "aiwire.Client (blocking) got an httpx.AsyncClient as http_client; pass an httpx.Client, "
+                "or use aiwire.AsyncClient"
+            )
+        if hasattr(transport, "handle_async_request") and not hasattr(transport, "handle_request"):
+            raise BadOptionsError(
+                f"transport {type(transport).__name__} is async-only (an httpx.AsyncBaseTransport); blocking "
+                "calls need an httpx.BaseTransport such as httpx.HTTPTransport(), or a transport name"
+            )
+    else:
+        if isinstance(http_client, httpx.Client):
+            raise BadOptionsError(
+                "aiwire.AsyncClient got a blocking httpx.Client as http_client; pass an httpx.AsyncClient, "
+                "or use aiwire.Client"
+            )
+        if hasattr(transport, "handle_request") and not hasattr(transport, "handle_async_request"):
+            raise BadOptionsError(
+                f"transport {type(transport).__name__} is sync-only (an httpx.BaseTransport); async calls "
+                "need an httpx.AsyncBaseTransport such as httpx.AsyncHTTPTransport(), or a transport name"
+            )
+
+
 class _BaseClient:
     def __init__(
         self,
@@ -59,6 +87,8 @@ class _BaseClient:
         options: Mapping[str, Any] | None = None,
     ) -> None:
         self._registry = None if plugins is None and type(self) is _DefaultClient else _registry(plugins)
+        if type(self) is not _DefaultClient:  # the default client serves both kinds of call
+            _check_io(transport, http_client, sync=isinstance(self, Client))
         self._pool = Pool(transport, http_client=http_client)
         self.auth_store = auth_store
         self.base_urls = dict(base_urls or {})
@@ -103,11 +133,13 @@ class _BaseClient:
     def _prepare(self, model: Model | str, context: ContextLike, options: Mapping[str, Any], kind: Any) -> PreparedCall:
         self._check_open()
         opts = {**self.options, **options} if self.options else options
+        _check_io(opts.get("transport"), None, sync=isinstance(self, Client))
         return prepare(self._model(model), context, opts, kind=kind, registry=self.registry, store=self.auth_store)
 
     def _prepare_images(self, model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> PreparedCall:
         self._check_open()
         opts = {**self.options, **options} if self.options else options
+        _check_io(opts.get("transport"), None, sync=isinstance(self, Client))
         core, image = split_options(opts)
         ctx = as_context(context)
         m = check_image_call(self.registry, self._model(model), ctx, image)
