@@ -13,9 +13,12 @@ lets a mixed list decode back into the right classes.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from aiwire.errors import ProviderError
 
 __all__ = [
     "AssistantContent",
@@ -252,12 +255,20 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
         return [b for b in self.content if isinstance(b, ToolCall)]
 
     def raise_for_error(self) -> AssistantMessage:
-        """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
-        if self.stop_reason in ("error", "aborted"):
-            from aiwire.errors import ProviderError
-
-            raise ProviderError(self)
+        """Raise :meth:`exception` if the turn failed; else return the message."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed turn
+        (``RateLimitError``, ``ContextOverflowError``...), or ``None``."""
+        if self.stop_reason not in ("error", "aborted"):
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
 
 
 ImageStopReason = Literal["stop", "error", "aborted"]
@@ -289,12 +300,20 @@ class ImageResult(_Base):
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
     def raise_for_error(self) -> ImageResult:
-        """Raise :class:`~aiwire.errors.ProviderError` if the generation failed."""
-        if self.stop_reason != "stop":
-            from aiwire.errors import ProviderError
-
-            raise ProviderError(self)
+        """Raise :meth:`exception` if the generation failed; else return the result."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed
+        generation, or ``None``."""
+        if self.stop_reason == "stop":
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
 
 
 class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):

@@ -22,7 +22,7 @@ from aiwire._engine.call import as_context
 from aiwire._typeschema import Shape, TypeSchemaError, shape_of
 from aiwire._wire.codec import Request
 from aiwire._wire.partial_json import PartialJSON
-from aiwire.errors import AiwireError, BadOptionsError, InvalidInputError, ProviderError, SchemaError
+from aiwire.errors import AiwireError, BadOptionsError, InvalidInputError, SchemaError
 from aiwire.tools import check_value
 from aiwire.types import AssistantMessage, Context, Model, TextContent, Tool, ToolResultMessage, UserMessage
 
@@ -148,8 +148,7 @@ class _Plan:
 
     def read(self, msg: AssistantMessage) -> tuple[bool, Any]:
         """``(True, value)``, or ``(False, None)`` after queueing feedback."""
-        if msg.stop_reason in ("error", "aborted"):
-            raise ProviderError(msg)
+        msg.raise_for_error()
         call = None
         try:
             if self.native:
