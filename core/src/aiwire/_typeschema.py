@@ -185,7 +185,10 @@ def function_shape(fn: Callable[..., Any], *, skip: Collection[str] = ()) -> Sha
     section; the summary before it is the shape's description.
     """
     name = getattr(fn, "__name__", None) or type(fn).__name__
-    sig = inspect.signature(fn)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise TypeSchemaError(f"cannot read the signature of {name}") from None
     try:
         hints = typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # a forward reference that does not resolve

@@ -48,6 +48,25 @@ def _registry(plugins: Iterable[Any] | None) -> Registry:
     return reg
 
 
+def _check_args(plugins: Any, base_urls: Any, options: Any) -> None:
+    name = "aiwire client"
+    if plugins is not None and (isinstance(plugins, (str, bytes)) or not isinstance(plugins, Iterable)):
+        raise BadOptionsError(
+            f"{name}: plugins must be a list of plugin modules or objects, not {type(plugins).__name__}"
+        )
+    if base_urls is not None and not (
+        isinstance(base_urls, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in base_urls.items())
+    ):
+        raise BadOptionsError(
+            f"{name}: base_urls must map provider ids to URLs ({{'openai': 'https://...'}}), "
+            f"not {type(base_urls).__name__}"
+        )
+    if options is not None and not (isinstance(options, Mapping) and all(isinstance(k, str) for k in options)):
+        raise BadOptionsError(
+            f"{name}: options must be a dict of call options ({{'max_tokens': 500}}), not {type(options).__name__}"
+        )
+
+
 def _check_io(transport: Any, http_client: Any, *, sync: bool) -> None:
     """Refuse an httpx transport or client of the other kind (sync for an
     async call, or the reverse) before anything is sent, naming the fix."""
@@ -86,6 +105,7 @@ class _BaseClient:
         base_urls: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
+        _check_args(plugins, base_urls, options)
         self._registry = None if plugins is None and type(self) is _DefaultClient else _registry(plugins)
         if type(self) is not _DefaultClient:  # the default client serves both kinds of call
             _check_io(transport, http_client, sync=isinstance(self, Client))

@@ -138,7 +138,12 @@ class FunctionTool:
             raise InvalidToolError(f"FunctionTool needs a function, not {type(fn).__name__}")
         self.fn = fn
         tool_name: str = name or getattr(fn, "__name__", None) or type(fn).__name__
-        params = inspect.signature(fn).parameters
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            raise InvalidToolError(
+                f"FunctionTool cannot read the signature of {tool_name}; wrap it in a def with typed parameters"
+            ) from None
         self._accepts = frozenset(n for n in ("cancel", "on_update") if n in params)
         self._convert: Callable[[Any], Any] | None = None
         if parameters is None:
