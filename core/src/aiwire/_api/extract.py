@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
-from aiwire._engine.call import as_context
+from aiwire._engine.call import as_context, make_options
 from aiwire._typeschema import Shape, TypeSchemaError, shape_of
 from aiwire._wire.codec import Request
 from aiwire._wire.partial_json import PartialJSON
@@ -110,6 +110,7 @@ class _Plan:
     ) -> None:
         if mode not in ("auto", "native", "tool"):
             raise BadOptionsError(f"extract mode must be 'auto', 'native' or 'tool', not {mode!r}")
+        make_options(options)  # bad options raise here, before any hook is wrapped
         self.model = client._model(model)
         self.target = _Target(type)
         base = as_context(context)
