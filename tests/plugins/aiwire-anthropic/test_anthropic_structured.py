@@ -142,3 +142,13 @@ def test_unsupported_constraints_move_into_the_description() -> None:
             "T",
             {"type": "object", "properties": {"m": {"type": "object", "additionalProperties": {"type": "integer"}}}},
         )
+
+
+def test_format_merges_with_the_effort_that_adaptive_thinking_sends() -> None:
+    m = model("claude-opus-4-6", reasoning=True)
+    city, sent = run(m, City, text_answer(ANSWER), reasoning="high")
+    body = json.loads(sent[0].content)
+    assert body["thinking"]["type"] == "adaptive"
+    assert body["output_config"]["effort"] == "high"
+    assert body["output_config"]["format"]["type"] == "json_schema"
+    assert city == City("Oslo", 700000)
