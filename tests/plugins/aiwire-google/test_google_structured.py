@@ -5,14 +5,18 @@ with streams written from the documented wire format."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import aiwire
+from aiwire._plugins.registry import get_registry
 from aiwire_google.structured import json_schema_subset
 
 ANSWER = {"name": "Oslo", "population": 700000}
@@ -135,3 +139,28 @@ def test_keywords_outside_the_subset_are_rewritten_or_described() -> None:
     assert out["$defs"]["P"]["properties"]["x"] == {"type": "number", "description": "(multipleOf: 0.5)"}
     with pytest.raises(aiwire.errors.SchemaError, match=r"T: \$\.a: 'not' has no equivalent"):
         json_schema_subset("T", {"type": "object", "properties": {"a": {"not": {"type": "string"}}}})
+
+
+NATIVE_MODELS = [model(), model("gemini-2.0-flash")]
+_KEYS = st.sampled_from(
+    [
+        *("type", "properties", "required", "items", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions"),
+        *("enum", "const", "additionalProperties", "format", "minimum", "not", "prefixItems", "description"),
+    ]
+)
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3), st.sampled_from(["#/$defs/a", "object"])),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.one_of(_KEYS, st.text(max_size=2)), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schema=st.dictionaries(_KEYS, _VALUES, max_size=5))
+def test_any_schema_converts_or_raises_a_schema_error(schema: dict[str, Any]) -> None:
+    for m in NATIVE_MODELS:
+        codec = get_registry().codec(m.api)
+        with contextlib.suppress(aiwire.errors.SchemaError):
+            codec.structured_output(m, schema, "T")

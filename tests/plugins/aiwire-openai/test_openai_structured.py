@@ -4,6 +4,7 @@ mock transport with streams written from the documented wire format."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -11,8 +12,11 @@ import httpx
 import msgspec
 import pytest
 from _openai_helpers import model, sse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import aiwire
+from aiwire._plugins.registry import get_registry
 from aiwire_openai.structured import strict_schema
 
 
@@ -154,3 +158,28 @@ def test_strict_schema_rules() -> None:
     assert out is not None and out["$defs"]["P"]["additionalProperties"] is False
     assert strict_schema({**nested, "not": {}}) is None  # a keyword strict mode does not take
     assert strict_schema({"type": "object", "properties": {"a": {}}, "required": []}) is None
+
+
+NATIVE_MODELS = [model("openai-completions"), model("openai-responses")]
+_KEYS = st.sampled_from(
+    [
+        *("type", "properties", "required", "items", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions"),
+        *("enum", "const", "additionalProperties", "format", "minimum", "not", "prefixItems", "description"),
+    ]
+)
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3), st.sampled_from(["#/$defs/a", "object"])),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.one_of(_KEYS, st.text(max_size=2)), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schema=st.dictionaries(_KEYS, _VALUES, max_size=5))
+def test_any_schema_converts_or_raises_a_schema_error(schema: dict[str, Any]) -> None:
+    for m in NATIVE_MODELS:
+        codec = get_registry().codec(m.api)
+        with contextlib.suppress(aiwire.errors.SchemaError):
+            codec.structured_output(m, schema, "T")

@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
-from aiwire._engine.call import as_context, make_options
+from aiwire._engine.call import as_context, check_schema, make_options
 from aiwire._typeschema import Shape, TypeSchemaError, shape_of
 from aiwire._wire.codec import Request
 from aiwire._wire.partial_json import PartialJSON
@@ -60,8 +60,13 @@ class _Target:
         self.type = type
         self.shape: Shape | None = None
         if isinstance(type, Mapping):
+            try:
+                msgspec.json.encode(type)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise InvalidInputError(f"extract: the JSON Schema cannot be sent as JSON ({exc})") from None
             schema = dict(type)
             title = str(schema.get("title") or "result")
+            check_schema(f"{title} (extract)", schema)
             self.description = str(schema.get("description") or "")
         else:
             try:

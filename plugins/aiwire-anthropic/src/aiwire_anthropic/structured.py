@@ -66,7 +66,12 @@ def output_schema(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
         found = schema.get(key)
         if isinstance(found, Mapping):
             defs.update({f"#/{key}/{k}": v for k, v in found.items()})
-    out: dict[str, Any] = _Converter(name, defs).convert(schema, "$", ())
+    try:
+        out: dict[str, Any] = _Converter(name, defs).convert(schema, "$", ())
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a malformed schema, past the core's checks
+        raise SchemaError(
+            f"{name}: the schema is malformed ({exc}); Anthropic's structured output cannot use it"
+        ) from None
     return out
 
 
@@ -87,7 +92,9 @@ class _Converter:
         if not isinstance(node, Mapping):
             return node
         ref = node.get("$ref")
-        if isinstance(ref, str):
+        if ref is not None:
+            if not isinstance(ref, str):
+                raise self.fail(path, "$ref must be a string")
             if ref in seen:
                 raise self.fail(path, f"recursive $ref {ref!r}")
             if ref not in self.defs:
@@ -103,7 +110,7 @@ class _Converter:
                 notes.append(f"{key}: {value}")
             elif key == "minItems" and isinstance(value, int) and value > 1:
                 notes.append(f"minItems: {value}")
-            elif key == "format" and value not in _FORMATS:
+            elif key == "format" and not (isinstance(value, str) and value in _FORMATS):
                 notes.append(f"format: {value}")
             elif key == "properties" and isinstance(value, Mapping):
                 out[key] = {k: self.convert(v, f"{path}.{k}", seen) for k, v in value.items()}

@@ -72,21 +72,28 @@ def generation_config(model: Model, schema: dict[str, Any], name: str) -> dict[s
         modern = m is None or (int(m.group(1)), int(m.group(2) or 0)) >= (2, 5)  # "gemini-flash-latest"
         style = "json" if modern or model.compat.get("tool_schema") == "json" else "openapi"
     gen: dict[str, Any] = {"responseMimeType": "application/json"}
-    if style == "json":
-        gen["responseJsonSchema"] = json_schema_subset(name, schema)
-    else:
-        gen["responseSchema"] = to_gemini_schema(f"{name} (structured output)", schema)
+    try:
+        if style == "json":
+            gen["responseJsonSchema"] = json_schema_subset(name, schema)
+        else:
+            gen["responseSchema"] = to_gemini_schema(f"{name} (structured output)", schema)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a malformed schema, past the core's checks
+        raise SchemaError(f"{name}: the schema is malformed ({exc}); Gemini's JSON output cannot use it") from None
     return {"generationConfig": gen}
 
 
 def json_schema_subset(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     """``schema`` in the subset ``responseJsonSchema`` documents."""
-    defs = {f"#/$defs/{k}": v for k, v in (schema.get("$defs") or {}).items()}
-    defs.update({f"#/definitions/{k}": v for k, v in (schema.get("definitions") or {}).items()})
+    defs: dict[str, Any] = {}
+    for key in ("$defs", "definitions"):
+        found = schema.get(key)
+        if isinstance(found, Mapping):
+            defs.update({f"#/{key}/{k}": v for k, v in found.items()})
     conv = _Converter(name, defs)
     out: dict[str, Any] = conv.convert(schema, "$", (), required=True)
-    if "definitions" in schema:  # only $defs is documented: move them
-        out.setdefault("$defs", {}).update(out.pop("definitions", {}))
+    if isinstance(out.get("definitions"), dict):  # only $defs is documented: move them
+        moved = out.pop("definitions")
+        out["$defs"] = {**(out["$defs"] if isinstance(out.get("$defs"), dict) else {}), **moved}
         out = conv.rename_refs(out)
     return out
 
@@ -121,7 +128,9 @@ class _Converter:
             if key in node:
                 raise self.fail(path, f"{key!r} has no equivalent")
         ref = node.get("$ref")
-        if isinstance(ref, str):
+        if ref is not None:
+            if not isinstance(ref, str):
+                raise self.fail(path, "$ref must be a string")
             self.check_ref(ref, path, seen, required)
             return {"$ref": ref}  # no siblings next to $ref
         node = dict(node)
@@ -138,7 +147,8 @@ class _Converter:
             node.setdefault("enum", [node.pop("const")])
         out: dict[str, Any] = {}
         notes: list[str] = []
-        needed = set(node.get("required") or ())
+        req = node.get("required")
+        needed = {r for r in req if isinstance(r, str)} if isinstance(req, list) else set()
         for key, value in node.items():
             if key == "properties" and isinstance(value, Mapping):
                 out[key] = {k: self.convert(v, f"{path}.{k}", seen, required and k in needed) for k, v in value.items()}

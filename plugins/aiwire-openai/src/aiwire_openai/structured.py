@@ -75,7 +75,7 @@ def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     try:
         out: dict[str, Any] = _strict(schema)
         return out
-    except _NotStrict:
+    except (_NotStrict, TypeError, ValueError, AttributeError):  # a malformed schema is sent as given, non-strict
         return None
 
 
