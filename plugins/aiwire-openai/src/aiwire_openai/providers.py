@@ -20,8 +20,10 @@ _OPENAI_WIRE = {
     "store": True,
     "strict_tools": True,
     "prompt_cache_key": True,
+    "structured_output": True,
 }
-_LOCAL = {"open_catalog": True}
+# vLLM, llama.cpp, LM Studio and Ollama all take response_format json_schema.
+_LOCAL = {"open_catalog": True, "structured_output": True}
 
 PROVIDERS: tuple[ProviderSpec, ...] = (
     ProviderSpec(
@@ -60,7 +62,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         api=COMPLETIONS,
         base_url="https://openrouter.ai/api/v1",
         env=("OPENROUTER_API_KEY",),
-        compat={"reasoning_format": "openrouter", "reported_cost": True},
+        compat={"reasoning_format": "openrouter", "reported_cost": True, "structured_output": True},
     ),
     ProviderSpec(
         id="deepseek",
