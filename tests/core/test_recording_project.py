@@ -23,7 +23,7 @@ import pytest
 
 KEY = "sk-zephyr-Secret4242"
 
-PLUGIN = '''
+PLUGIN = """
 import os
 from aiwire.plugin import ProviderSpec, hookimpl
 
@@ -41,9 +41,9 @@ def prepare_request(request, call):
     if call.model.provider == "zephyr":  # a vendor that wants its key in its own header and the body
         request.headers["x-zephyr-key"] = call.credentials.api_key
         request.json["user"] = call.credentials.api_key
-'''
+"""
 
-CONFTEST = '''
+CONFTEST = """
 import pytest
 import zephyr_plugin
 from aiwire.testing import use_plugin
@@ -53,9 +53,9 @@ from aiwire.testing import use_plugin
 def zephyr():
     with use_plugin(zephyr_plugin, "zephyr"):
         yield
-'''
+"""
 
-TEST = '''
+TEST = """
 import pytest
 import aiwire
 
@@ -67,16 +67,24 @@ def test_hello():
         message = events.result()
     assert message.stop_reason == "stop", message.error_message
     assert message.text == "Hello from Zephyr"
-'''
+"""
 
 
 def _sse(key: str) -> bytes:
     chunks = [
-        {"id": "c1", "model": "zephyr-1", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hello"}}]},
+        {
+            "id": "c1",
+            "model": "zephyr-1",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hello"}}],
+        },
         {"id": "c1", "model": "zephyr-1", "choices": [{"index": 0, "delta": {"content": " from Zephyr"}}]},
         # A server that echoes the caller's key (as some error bodies do): scrubbed by value.
-        {"id": "c1", "model": "zephyr-1", "system_fingerprint": f"for {key}", "choices": [
-            {"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {
+            "id": "c1",
+            "model": "zephyr-1",
+            "system_fingerprint": f"for {key}",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        },
     ]
     return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
 

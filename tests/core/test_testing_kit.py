@@ -46,7 +46,10 @@ def test_credentials_are_scrubbed_by_value_everywhere() -> None:
     dumped = json.dumps([req.headers, req.uri, req.body.decode()])
     assert "sk-given" not in dumped and "other-secret" not in dumped
     assert "alt=sse" in req.uri and req.headers["x-zephyr-key"] == SCRUBBED
-    resp = {"headers": {"x-echo": ["sk-given-to-the-call"]}, "body": {"string": b'{"error": "bad key sk-given-to-the-call"}'}}
+    resp = {
+        "headers": {"x-echo": ["sk-given-to-the-call"]},
+        "body": {"string": b'{"error": "bad key sk-given-to-the-call"}'},
+    }
     scrub_response(resp)
     assert b"sk-given" not in resp["body"]["string"] and resp["headers"]["x-echo"] == [SCRUBBED]
 

@@ -405,7 +405,10 @@ class PreparedCall:
         if kind != "images":
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
-        self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        self.wire_stream = kind == "stream" or (
+            kind == "complete"
+            and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
+        )
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)

@@ -42,7 +42,7 @@ import msgspec
 import pluggy
 
 from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, CodecContext, OAuthSpec, ProviderSpec
-from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, Credentials, Request
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request, is_image_codec
 from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
 
@@ -377,13 +377,15 @@ class Registry:
                 except Exception as exc:
                     raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
             try:
-                return _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
+                codec = _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
             except AiwireError:
                 raise
             except Exception as exc:
                 raise PluginError(
                     f"plugin {spec.plugin!r} could not build the codec for {api!r}: {type(exc).__name__}: {exc}"
                 ) from exc
+            _check_declared(codec, api, spec.plugin)
+            return codec
         finally:
             self._building.pop()
 
@@ -466,6 +468,21 @@ def _check_hooks(module: Any, callers: list[Any]) -> None:
 def _call(impl: Any, **kwargs: Any) -> Any:
     """Call one pluggy implementation with the arguments it declares."""
     return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _check_declared(codec: Any, api: str, plugin: str) -> None:
+    """A chat codec names the options it honours: with no declaration, an
+    option it ignores would be dropped without a word. Looked up on the class
+    (a delegating property is not run here)."""
+    if is_image_codec(codec) and getattr(type(codec), "decoder", None) in (None, BaseCodec.decoder):
+        return  # images only
+    if hasattr(type(codec), "supported_options") or "supported_options" in getattr(codec, "__dict__", {}):
+        return
+    raise PluginError(
+        f"plugin {plugin!r}: the codec for {api!r} ({type(codec).__name__}) does not declare supported_options; "
+        "set supported_options = frozenset({...}) to the options of aiwire.plugin.CODEC_OPTIONS it honours "
+        "(frozenset() for none)"
+    )
 
 
 def _build_codec(obj: Any, context: CodecContext) -> Any:

@@ -93,9 +93,7 @@ def _record_mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(autouse=True)
 def _aiwire_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.node.get_closest_marker("vcr") is None or request.config.getoption(
-        "--disable-recording", default=False
-    ):
+    if request.node.get_closest_marker("vcr") is None or request.config.getoption("--disable-recording", default=False):
         yield
         return
     cassette = request.getfixturevalue("vcr")
