@@ -58,6 +58,7 @@ BUILTIN_NAME = "aiwire"  # the built-in plugin's name in `aiwire plugins`
 _HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
 _REQUEST_HOOKS = frozenset(
     {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+    | {"on_call_start", "on_agent_start", "on_agent_end", "on_tool_call_start", "on_tool_call_end"}
 )
 
 log = logging.getLogger("aiwire")
@@ -109,6 +110,7 @@ class Registry:
         self._building: list[str] = []  # apis being built, by the thread holding _codec_lock
         self._codec_lock = threading.RLock()
         self._reported: set[tuple[str, str]] = set()
+        self._user_agents: dict[str, str] = {}
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
 
@@ -251,6 +253,29 @@ class Registry:
     def run_on_images_end(self, ctx: RequestContext, result: ImageResult) -> None:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Tell every implementation of the observer ``hook`` (agent and call
+        start hooks); a failing one is only logged. Costs one lookup when
+        nothing implements it."""
+        for impl in self._impls(hook):
+            try:
+                _call(impl, **kwargs)
+            except Exception as exc:  # noqa: PERF203 (one observer must not silence the next)
+                self._report(impl.plugin_name, hook, exc)
+
+    def user_agent(self, api: str) -> str:
+        """``aiwire/<version>`` and the token of the distribution that
+        implements ``api`` (``aiwire-openai/0.2``), cached per api."""
+        ua = self._user_agents.get(api)
+        if ua is None:
+            ua = f"aiwire/{_core_version()}"
+            spec = self.apis.get(api)
+            info = self.plugins.get(spec.plugin) if spec is not None else None
+            if info is not None and info.distribution and info.distribution != "aiwire" and info.version:
+                ua += f" {info.distribution}/{info.version}"
+            self._user_agents[api] = ua
+        return ua
 
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a
