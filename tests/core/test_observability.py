@@ -121,9 +121,8 @@ def test_logging_is_off_by_default_and_costs_nothing_per_event(
         aiwire.complete_sync(faux.model, "hi")
     assert not _http_records(caplog)
     faux.reply(text("x" * 4000), chunk_size=1)
-    with caplog.at_level(TRACE, logger="aiwire"):
-        with aiwire.stream_sync(faux.model, "hi") as s:
-            events = list(s)
+    with caplog.at_level(TRACE, logger="aiwire"), aiwire.stream_sync(faux.model, "hi") as s:
+        events = list(s)
     assert len(events) > 4000
     # request, its headers and body; response, its headers; the end: a stream's body is never logged per event
     assert len(_http_records(caplog)) == 6
