@@ -461,6 +461,7 @@ class PreparedCall:
             started_at=self.started_at,
             first_chunk_at=self.first_chunk_at,
             parent_id=self.parent_id,
+            context=self.sent_context,
         )
 
     def encode(self, request: Request) -> bytes | None:

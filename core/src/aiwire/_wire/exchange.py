@@ -13,7 +13,7 @@ from aiwire._wire.headers import Headers
 
 if TYPE_CHECKING:
     from aiwire._wire.codec import Credentials, Options, Request
-    from aiwire.types import Model
+    from aiwire.types import Context, Model
 
 __all__ = ["AgentRunContext", "RequestContext", "ResponseInfo", "current_parent"]
 
@@ -37,11 +37,14 @@ class RequestContext:
     framed event of the response arrived (``time.time()`` seconds; ``None``
     until then, and for replies that are not streamed). ``parent_id`` is the
     ``run_id`` of the agent run making the call (``""`` outside agents).
+    ``context`` is the conversation as sent (after handoff to this model;
+    for an image generation, the prompt), or ``None`` when not known.
     """
 
     __slots__ = (
         "attempt",
         "call_id",
+        "context",
         "credentials",
         "first_chunk_at",
         "kind",
@@ -67,6 +70,7 @@ class RequestContext:
         started_at: float = 0.0,
         first_chunk_at: float | None = None,
         parent_id: str = "",
+        context: Context | None = None,
     ) -> None:
         self.model = model
         self.options = options
@@ -79,6 +83,7 @@ class RequestContext:
         self.started_at = started_at
         self.first_chunk_at = first_chunk_at
         self.parent_id = parent_id
+        self.context = context
 
     def __repr__(self) -> str:
         return (
