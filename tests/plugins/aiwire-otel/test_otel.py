@@ -208,3 +208,26 @@ def test_a_failing_tool_marks_its_span(faux: FauxProvider, otel: Telemetry) -> N
     [tool] = otel.named("execute_tool ")
     assert tool.status.status_code == StatusCode.ERROR and tool.attributes["error.type"] == "tool_error"
     assert "no adding today" in (tool.status.description or "")
+
+
+async def test_an_aborted_run_ends_every_span(faux: FauxProvider, otel: Telemetry) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def slow(a: int, b: int) -> str:
+        started.set()
+        await asyncio.sleep(30)
+        return "late"
+
+    faux.reply(tool_call("add", {"a": 1, "b": 2}, id="w"))
+    agent = Agent(faux.model, tools=[FunctionTool(slow, name="add", parameters=PARAMS)])
+    task = asyncio.ensure_future(agent.prompt("go"))
+    await asyncio.wait_for(started.wait(), 5)
+    agent.abort()
+    await asyncio.wait_for(task, 5)
+    assert sorted(s.name for s in otel.spans()) == ["chat faux-1", "execute_tool add", "invoke_agent"]
+    [tool] = otel.named("execute_tool ")
+    assert tool.status.status_code == StatusCode.ERROR
+    inst = aiwire_otel._state["instrumentation"]
+    assert not inst.calls and not inst.runs and not inst.tools

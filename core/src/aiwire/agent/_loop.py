@@ -132,6 +132,7 @@ class _Run:
         self.on_stream = on_stream
         self.new_messages: list[AgentMessage] = []
         self.info: Any = None  # the AgentRunContext the plugin hooks see, made in run()
+        self.ended = False
 
     async def add(self, message: AgentMessage) -> None:
         """A whole message (prompt, steering, follow-up, tool result)."""
@@ -250,6 +251,14 @@ class _Run:
             self._notify("on_tool_call_end", tool_call=call, result=result)
 
     async def run(self, prompts: list[AgentMessage]) -> list[AgentMessage]:
+        try:
+            return await self._run(prompts)
+        except BaseException:  # cancelled from outside: observers still see the run end
+            if self.info is not None and not self.ended:
+                self._notify("on_agent_end", messages=list(self.new_messages))
+            raise
+
+    async def _run(self, prompts: list[AgentMessage]) -> list[AgentMessage]:
         cfg = self.config
         self.info = AgentRunContext(
             uuid.uuid4().hex[:16],
@@ -312,6 +321,7 @@ class _Run:
         return await self.poll(self.config.get_steering_messages)
 
     async def _finish(self) -> list[AgentMessage]:
+        self.ended = True
         self._notify("on_agent_end", messages=list(self.new_messages))
         await self.emit(AgentEnd(messages=list(self.new_messages)))
         return self.new_messages

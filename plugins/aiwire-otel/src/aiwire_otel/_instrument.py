@@ -202,6 +202,11 @@ class Instrumentation:
         span = self.runs.pop(run.run_id, None)
         if span is None:
             return
+        for key in [k for k in self.tools if k[0] == run.run_id]:  # the run was cancelled mid-tool
+            tool = self.tools.pop(key)
+            tool.set_attribute("error.type", "cancelled")
+            tool.set_status(Status(StatusCode.ERROR, "the agent run ended before the tool did"))
+            tool.end()
         replies = [m for m in messages if isinstance(m, AssistantMessage)]
         inputs = sum(m.usage.input + m.usage.cache_read + m.usage.cache_write for m in replies if m.usage)
         outputs = sum(m.usage.output for m in replies if m.usage)
