@@ -231,3 +231,15 @@ async def test_an_aborted_run_ends_every_span(faux: FauxProvider, otel: Telemetr
     assert tool.status.status_code == StatusCode.ERROR
     inst = aiwire_otel._state["instrumentation"]
     assert not inst.calls and not inst.runs and not inst.tools
+
+
+def test_calls_never_run_do_not_pile_up(faux: FauxProvider, otel: Telemetry, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiwire_otel import _instrument
+
+    monkeypatch.setattr(_instrument, "MAX_OPEN", 2)
+    streams = [aiwire.stream_sync(faux.model, "hi") for _ in range(3)]  # prepared, never iterated
+    inst = aiwire_otel._state["instrumentation"]
+    assert len(inst.calls) == 2
+    [stale] = otel.spans()
+    assert stale.status.status_code == StatusCode.ERROR and "never run" in (stale.status.description or "")
+    assert len(streams) == 3  # nothing was sent: there is nothing to close

@@ -57,6 +57,7 @@ PROVIDER_NAMES = {
     "github-copilot": "github_copilot",
 }
 FINISH_REASONS = {"tool_use": "tool_call"}
+MAX_OPEN = 10_000  # open call spans kept at most
 TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 SECOND_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 
@@ -136,6 +137,11 @@ class Instrumentation:
             f"{op} {model.id}", context=ctx, kind=SpanKind.CLIENT, attributes=attrs, start_time=_ns(call.started_at)
         )
         self.calls[call.call_id] = (span, common)
+        if len(self.calls) > MAX_OPEN:  # calls prepared and never run: end the oldest instead of growing
+            _, (stale, _) = next(iter(self.calls.items()))
+            self.calls.pop(next(iter(self.calls)))
+            stale.set_status(Status(StatusCode.ERROR, "the call was never run to its end"))
+            stale.end()
 
     def call_end(self, call: RequestContext, result: AssistantMessage | ImageResult) -> None:
         entry = self.calls.pop(call.call_id, None)
