@@ -81,14 +81,14 @@ class _Recorder:
 
 
 def _record_mode(request: pytest.FixtureRequest) -> str:
-    """The mode pytest-recording uses: ``--record-mode``, else the marks'."""
-    cli = request.config.getoption("--record-mode", default=None)
-    if cli:
-        return str(cli)
-    mode = "none"
-    for mark in request.node.iter_markers(name="vcr"):
-        mode = str(mark.kwargs.get("record_mode", mode))
-    return mode
+    """The mode pytest-recording uses: a ``record_mode`` in ``vcr_config`` or
+    a mark, else ``--record-mode``, else ``none`` (as its ``use_cassette``)."""
+    merged = dict(request.getfixturevalue("vcr_config"))
+    for mark in reversed(list(request.node.iter_markers(name="vcr"))):
+        merged.update(mark.kwargs)
+    if "record_mode" in merged:
+        return str(merged["record_mode"])
+    return str(request.config.getoption("--record-mode", default=None) or "none")
 
 
 @pytest.fixture(autouse=True)
