@@ -157,6 +157,15 @@ def test_record_once_scrubs_by_value_then_replays_offline(tmp_path: Path, server
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert len(_Handler.seen) == calls
 
+    # A request the cassette does not hold (the recorded one, sent twice) fails the test at teardown.
+    twice = TEST.replace(
+        "    assert message.text", "    aiwire.complete_sync(model, 'hello', max_retries=0)\n    assert message.text"
+    )
+    (project / "tests" / "test_app.py").write_text(textwrap.dedent(twice))
+    extra = _run(project, env=base)
+    assert extra.returncode == 1 and "a request is not in cassette" in extra.stdout, extra.stdout
+    assert "--record-mode=rewrite" in extra.stdout
+
     cassette.unlink()
     missing = _run(project, env=base)
     assert missing.returncode == 1
