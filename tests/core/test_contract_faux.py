@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,8 +133,17 @@ def test_an_undeclared_supported_options_is_refused_at_registration() -> None:
     from aiwire.plugin import BaseCodec, hookimpl
     from aiwire.testing import use_plugin
 
-    class Silent(BaseCodec):
+    class Silent(BaseCodec):  # a chat codec that forgot supported_options
         api = "silent"
+
+        def build_request(self, *args: object, **kwargs: object) -> Any:
+            raise NotImplementedError
+
+    class ImagesOnly(BaseCodec):  # no chat methods: nothing to declare
+        api = "images-only"
+
+        def build_image_request(self, *args: object) -> Any:
+            raise NotImplementedError
 
     class plugin:
         AIWIRE_PLUGIN_API = 2
@@ -142,11 +152,14 @@ def test_an_undeclared_supported_options_is_refused_at_registration() -> None:
         @hookimpl
         def register_apis(register: object) -> None:
             register("silent", Silent)  # type: ignore[operator]
+            register("images-only", ImagesOnly)  # type: ignore[operator]
 
     from aiwire._plugins.registry import get_registry
 
-    with use_plugin(plugin, "silent-plugin"), pytest.raises(PluginError, match="does not declare supported_options"):
-        get_registry().codec("silent")
+    with use_plugin(plugin, "silent-plugin"):
+        with pytest.raises(PluginError, match="does not declare supported_options"):
+            get_registry().codec("silent")
+        assert isinstance(get_registry().codec("images-only"), ImagesOnly)
 
 
 def test_contract_catches_a_split_sensitive_decoder(monkeypatch: pytest.MonkeyPatch) -> None:

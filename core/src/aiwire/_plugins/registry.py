@@ -42,7 +42,7 @@ import msgspec
 import pluggy
 
 from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, CodecContext, OAuthSpec, ProviderSpec
-from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request, is_image_codec
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request
 from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
 
@@ -499,8 +499,10 @@ def _check_declared(codec: Any, api: str, plugin: str) -> None:
     """A chat codec names the options it honours: with no declaration, an
     option it ignores would be dropped without a word. Looked up on the class
     (a delegating property is not run here)."""
-    if is_image_codec(codec) and getattr(type(codec), "decoder", None) in (None, BaseCodec.decoder):
-        return  # images only
+    cls = type(codec)
+    chat = any(getattr(cls, m, None) not in (None, getattr(BaseCodec, m)) for m in ("build_request", "decoder"))
+    if not chat:
+        return  # images or embeddings only: no chat options to declare
     if hasattr(type(codec), "supported_options") or "supported_options" in getattr(codec, "__dict__", {}):
         return
     raise PluginError(

@@ -289,8 +289,8 @@ class BaseCodec:
 
     A subclass must declare ``supported_options``, the subset of
     :data:`CODEC_OPTIONS` it honours (there is no default: an option a codec
-    silently dropped would be a bug nobody sees); the registry refuses a
-    codec without it. ``stream_only = True`` says the api has no
+    silently dropped would be a bug nobody sees); the registry refuses a chat
+    codec (one implementing ``build_request`` or ``decoder``) without it. ``stream_only = True`` says the api has no
     non-streamed reply: ``complete()`` then streams and collects, and the
     contract suite does not ask for ``parse_response``.
     """
