@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, final
 
 import msgspec
 
+from aiwire._plugins.endpoints import override_base_url
 from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
@@ -317,6 +318,12 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         value = os.environ.get(var)
         if value:
             return Credentials(value, source=f"${var}")
+    if spec.auth != "none":  # then a key stored with `aiwire keys set`
+        from aiwire.auth.store import default_store
+
+        stored = (store or default_store()).key(spec.id)
+        if stored:
+            return Credentials(stored, source=f"aiwire keys set {spec.id}")
     if spec.auth == "required":
         where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
         from aiwire.auth.resolve import login_for
@@ -325,7 +332,8 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         login_id = spec.login or (flow.id if flow else None)
         login = f", or log in with `aiwire login {login_id}`" if login_id else ""
         raise MissingCredentialsError(
-            f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
+            f"no credentials for provider {spec.id!r}: set {where}{login}, "
+            f"store a key with `aiwire keys set {spec.id}`, or pass api_key=..."
         )
     return Credentials(kind="none", source="none needed")
 
@@ -409,6 +417,10 @@ class PreparedCall:
         self.image_options = image_options
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
+        if self.spec is not None:  # the user's endpoint: env, config file (docs/configuration.md)
+            url = override_base_url(self.spec, model.base_url)
+            if url != model.base_url:
+                model = msgspec.structs.replace(model, base_url=url)
         if kind != "images":
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)

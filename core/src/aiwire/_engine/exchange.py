@@ -539,6 +539,8 @@ class Exchange:
         message = info.message
         if status == 401:
             message = f"{message}; {self._auth_hint()}"
+        elif status in (404, 405):  # most often a wrong base URL: say where the request went
+            message = f"{message} (HTTP {status} from {self.request.url}; check the base URL)"
         self._fail(_with_note(message, note), status=status, error_type=info.type)
 
     def _auth_hint(self) -> str:
@@ -551,6 +553,8 @@ class Exchange:
             return f"check {cred.source}"
         if cred.source == "api_key option":
             return "check the api_key option"
+        if cred.source.startswith("aiwire keys"):
+            return f"check the stored key (replace it with `{cred.source}`)"
         login = spec.login if spec is not None else None
         if cred.kind == "oauth":
             return f"log in again with `aiwire login {login}`" if login else "log in again"

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 __all__ = ["SCRUBBED", "remember_secret", "scrub_request", "scrub_response", "vcr_config"]
 
 SCRUBBED = "REDACTED"
+"""What a scrubbed secret is replaced with in a cassette."""
 
 SECRET_HEADERS = frozenset(
     {
