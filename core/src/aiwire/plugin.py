@@ -56,7 +56,7 @@ from aiwire._wire.codec import (
     make_usage,
     normalize_tool_call_id,
 )
-from aiwire._wire.exchange import RequestContext, ResponseInfo
+from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 
@@ -112,6 +112,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "API_VERSION",
+    "AgentRunContext",
     "ApiSpec",
     "BaseCodec",
     "CODEC_OPTIONS",

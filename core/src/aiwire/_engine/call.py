@@ -13,6 +13,7 @@ import decimal
 import math
 import os
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, final
@@ -34,7 +35,7 @@ from aiwire._wire.codec import (
     Request,
     StreamDecoder,
 )
-from aiwire._wire.exchange import RequestContext
+from aiwire._wire.exchange import RequestContext, current_parent
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 from aiwire.errors import (
@@ -380,14 +381,17 @@ class PreparedCall:
         "codec",
         "context",
         "credentials",
+        "first_chunk_at",
         "image_options",
         "kind",
         "model",
         "options",
+        "parent_id",
         "registry",
         "request",
         "sent_context",
         "spec",
+        "started_at",
         "wire_stream",
     )
 
@@ -404,6 +408,9 @@ class PreparedCall:
     ) -> None:
         self.registry = registry
         self.call_id = uuid.uuid4().hex[:16]
+        self.started_at = time.time()
+        self.first_chunk_at: float | None = None  # set by the exchange when the first framed event arrives
+        self.parent_id = current_parent.get()
         self.kind = kind
         self.context = context
         self.options = options
@@ -417,7 +424,10 @@ class PreparedCall:
         if kind != "images":
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
-        self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        self.wire_stream = kind == "stream" or (
+            kind == "complete"
+            and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
+        )
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
@@ -425,6 +435,7 @@ class PreparedCall:
         self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
+        registry.notify("on_call_start", model=model, call=self.context_for(self.request))
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
@@ -436,7 +447,9 @@ class PreparedCall:
             req = codec.build_image_request(model, self.sent_context, self.image_options, credentials)
         else:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
-        req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)
+        # aiwire's User-Agent first, so that the model, codec, credentials or caller may set their own.
+        ua = {"user-agent": self.registry.user_agent(model.api)}
+        req.headers = merge_headers(ua, model.headers, req.headers, credentials.headers, self.options.headers)
         ctx = self.context_for(req, credentials, attempt)
         req = self.registry.run_prepare_request(ctx)
         if self.options.on_payload is not None:
@@ -456,6 +469,11 @@ class PreparedCall:
             attempt=attempt,
             stream=self.wire_stream,
             call_id=self.call_id,
+            kind=self.kind,
+            started_at=self.started_at,
+            first_chunk_at=self.first_chunk_at,
+            parent_id=self.parent_id,
+            context=self.sent_context,
         )
 
     def encode(self, request: Request) -> bytes | None:

@@ -34,8 +34,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from aiwire._wire.codec import Codec, Credentials, ImageCodec, Request
-    from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult, Model
+    from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
+    from aiwire.types import AssistantMessage, ImageResult, Message, Model, ToolCall, ToolResultMessage
 
 __all__ = [
     "ApiSpec",
@@ -328,6 +328,30 @@ class AiwireSpecs:
     @hookspec
     def on_images_end(self, model: Model, result: ImageResult, call: RequestContext) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
+
+    @hookspec
+    def on_call_start(self, model: Model, call: RequestContext) -> None:
+        """Observe the start of every call (stream, complete, image
+        generation), once its request is built and before it is sent;
+        ``call.call_id`` then names it in every later hook. Tracing starts a
+        span here and ends it in ``on_message_end`` / ``on_images_end``."""
+
+    @hookspec
+    def on_agent_start(self, run: AgentRunContext) -> None:
+        """Observe the start of an agent run; its turns' calls carry
+        ``call.parent_id == run.run_id``."""
+
+    @hookspec
+    def on_agent_end(self, run: AgentRunContext, messages: list[Message]) -> None:
+        """Observe the end of an agent run, with the messages it added."""
+
+    @hookspec
+    def on_tool_call_start(self, run: AgentRunContext, tool_call: ToolCall) -> None:
+        """Observe an agent starting to execute ``tool_call``."""
+
+    @hookspec
+    def on_tool_call_end(self, run: AgentRunContext, tool_call: ToolCall, result: ToolResultMessage) -> None:
+        """Observe the result of ``tool_call`` (``result.is_error`` says whether it failed)."""
 
     @hookspec
     def classify_error(self, message: AssistantMessage) -> str | None:

@@ -50,7 +50,7 @@ from aiwire._plugins.hooks import (
     OAuthSpec,
     ProviderSpec,
 )
-from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, Credentials, Request
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request
 from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
 
@@ -73,6 +73,7 @@ _HOOK_NAMES = (
 )
 _REQUEST_HOOKS = frozenset(
     {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+    | {"on_call_start", "on_agent_start", "on_agent_end", "on_tool_call_start", "on_tool_call_end"}
 )
 
 log = logging.getLogger("aiwire")
@@ -126,6 +127,7 @@ class Registry:
         self._building: list[str] = []  # apis being built, by the thread holding _codec_lock
         self._codec_lock = threading.RLock()
         self._reported: set[tuple[str, str]] = set()
+        self._user_agents: dict[str, str] = {}
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
 
@@ -292,6 +294,29 @@ class Registry:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
 
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Tell every implementation of the observer ``hook`` (agent and call
+        start hooks); a failing one is only logged. Costs one lookup when
+        nothing implements it."""
+        for impl in self._impls(hook):
+            try:
+                _call(impl, **kwargs)
+            except Exception as exc:  # noqa: PERF203 (one observer must not silence the next)
+                self._report(impl.plugin_name, hook, exc)
+
+    def user_agent(self, api: str) -> str:
+        """``aiwire/<version>`` and the token of the distribution that
+        implements ``api`` (``aiwire-openai/0.2``), cached per api."""
+        ua = self._user_agents.get(api)
+        if ua is None:
+            ua = f"aiwire/{_core_version()}"
+            spec = self.apis.get(api)
+            info = self.plugins.get(spec.plugin) if spec is not None else None
+            if info is not None and info.distribution and info.distribution != "aiwire" and info.version:
+                ua += f" {info.distribution}/{info.version}"
+            self._user_agents[api] = ua
+        return ua
+
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a
         raising one is logged with its plugin's name and ignored (it must not
@@ -444,13 +469,15 @@ class Registry:
                 except Exception as exc:
                     raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
             try:
-                return _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
+                codec = _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
             except AiwireError:
                 raise
             except Exception as exc:
                 raise PluginError(
                     f"plugin {spec.plugin!r} could not build the codec for {api!r}: {type(exc).__name__}: {exc}"
                 ) from exc
+            _check_declared(codec, api, spec.plugin)
+            return codec
         finally:
             self._building.pop()
 
@@ -533,6 +560,23 @@ def _check_hooks(module: Any, callers: list[Any]) -> None:
 def _call(impl: Any, **kwargs: Any) -> Any:
     """Call one pluggy implementation with the arguments it declares."""
     return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _check_declared(codec: Any, api: str, plugin: str) -> None:
+    """A chat codec names the options it honours: with no declaration, an
+    option it ignores would be dropped without a word. Looked up on the class
+    (a delegating property is not run here)."""
+    cls = type(codec)
+    chat = any(getattr(cls, m, None) not in (None, getattr(BaseCodec, m)) for m in ("build_request", "decoder"))
+    if not chat:
+        return  # images or embeddings only: no chat options to declare
+    if hasattr(type(codec), "supported_options") or "supported_options" in getattr(codec, "__dict__", {}):
+        return
+    raise PluginError(
+        f"plugin {plugin!r}: the codec for {api!r} ({type(codec).__name__}) does not declare supported_options; "
+        "set supported_options = frozenset({...}) to the options of aiwire.plugin.CODEC_OPTIONS it honours "
+        "(frozenset() for none)"
+    )
 
 
 def _build_codec(obj: Any, context: CodecContext) -> Any:

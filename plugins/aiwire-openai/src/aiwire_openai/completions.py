@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire.plugin import BaseCodec, Credentials, ErrorInfo, Options, Request
+from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request
 from aiwire.types import (
     AssistantMessage,
     Context,
@@ -42,6 +42,8 @@ class CompletionsCodec(BaseCodec):
     """Chat Completions (``POST {base_url}/chat/completions``)."""
 
     api = API
+    # thinking_budgets: Chat Completions takes an effort level, never a token budget.
+    supported_options = CODEC_OPTIONS - {"thinking_budgets"}
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
