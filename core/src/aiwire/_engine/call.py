@@ -454,7 +454,16 @@ class PreparedCall:
         return msgspec.json.encode(request.json)
 
     def decoder(self) -> StreamDecoder:
-        return self.codec.decoder(self.model, self.options)
+        dec = self.codec.decoder(self.model, self.options)
+        tools = self.context.tools
+        if tools:
+            names: dict[str, str] = {}
+            for tool in tools:
+                key = tool.name.lower()
+                # Two tools equal but for case: neither can be told from the other.
+                names[key] = "" if key in names else tool.name
+            dec.tool_names = {k: v for k, v in names.items() if v}
+        return dec
 
     def framer(self) -> Framer:
         framing = self.codec.framing
