@@ -74,7 +74,7 @@ def test_device_login_then_copilot_token(server: OAuthTestServer) -> None:
     assert cb.devices[0].user_code and cb.sleeps == [5, 5, 5]
     assert login.access == TOKEN and login.refresh in server.access_tokens
     assert login.extra == {"domain": "github.com", "plan": "test"}
-    creds = CopilotFlow().to_credentials(login, None, None)  # type: ignore[arg-type]
+    creds = CopilotFlow().to_credentials(login, None, get_registry().models[("github-copilot", "gpt-4.1")])  # type: ignore[arg-type]
     assert creds.base_url == server.base_url  # AIWIRE_OAUTH_GITHUB_COPILOT_API_URL wins over the token's host
     assert creds.headers["Editor-Version"].startswith("vscode/") and creds.headers["Copilot-Integration-Id"]
 
@@ -110,7 +110,7 @@ def test_cli_login_with_device_code(
     model = get_registry().models[("github-copilot", "claude-sonnet-4.5")]
     assert model.api == "anthropic-messages" and spec.login == "github-copilot"
     creds = resolve_credentials(get_registry(), model, make_options({}))
-    assert creds.kind == "oauth" and creds.base_url == server.base_url
+    assert creds.kind == "oauth" and creds.base_url == server.base_url + "/v1"  # Claude: Copilot's /v1/messages
 
 
 @pytest.mark.network

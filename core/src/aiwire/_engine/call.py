@@ -353,6 +353,10 @@ _DEFAULTS = Options()
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
+# A login's other headers are masked when their name says they may hold a
+# secret; plain facts (Codex's `originator: aiwire`, editor versions) are not,
+# or every "aiwire login ..." hint in an error would be masked too.
+_SECRETISH = re.compile(r"auth|key|token|secret|cookie|session|sig|pass|account", re.IGNORECASE)
 
 Kind = Literal["stream", "complete", "images"]
 
@@ -476,7 +480,8 @@ class PreparedCall:
     def secrets(self, request: Request | None = None) -> list[str]:
         """Every credential of this call, longest first, for redaction."""
         c = self.credentials
-        values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
+        values = [c.api_key or "", self.options.api_key or ""]
+        values += [v for k, v in c.headers.items() if _SECRETISH.search(k) or (c.api_key and c.api_key in v)]
         for headers in (request.headers if request is not None else {}, self.options.headers or {}, self.model.headers):
             values += [v for k, v in headers.items() if k.lower() in _SECRET_HEADERS]
         out = set()

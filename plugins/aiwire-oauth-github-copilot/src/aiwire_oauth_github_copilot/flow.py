@@ -204,7 +204,9 @@ class CopilotFlow(OAuthFlow):
             login.access,
             kind="oauth",
             headers={**EDITOR_HEADERS, "Openai-Intent": "conversation-edits"},  # codecs send the bearer
-            base_url=self.api_url(login),
+            # Copilot serves Claude at /v1/messages (its models list names that
+            # endpoint); the Messages codec appends /messages to its base URL.
+            base_url=self.api_url(login) + ("/v1" if model.api == "anthropic-messages" else ""),
             source="aiwire login github-copilot",
         )
 
