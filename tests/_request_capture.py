@@ -31,6 +31,10 @@ _CODECS = {
 }
 
 
+# Module-level body builders that tests also call directly: (api, module, function).
+_BUILDERS = (("google-generative-ai", "aiwire_google.request", "build_body"),)
+
+
 class Captured:
     def __init__(self) -> None:
         # (api, provider, body json) -> (test, body, fields from provider_options)
@@ -49,6 +53,38 @@ def _passed_through(options: Any) -> frozenset[str]:
     return frozenset(extra) if isinstance(extra, dict) else frozenset()
 
 
+def _keep(api: str, model: Any, body: Any, options: Any) -> None:
+    if _in_hypothesis():
+        return
+    if body is None:
+        CAPTURED.skipped_multipart += 1
+        return
+    key = (api, model.provider, json.dumps(body, sort_keys=True, default=str))
+    if key not in CAPTURED.bodies:
+        CAPTURED.bodies[key] = (CAPTURED.test, copy.deepcopy(body), _passed_through(options))
+
+
+def _wrap_function(api: str, module: Any, name: str) -> None:
+    original = getattr(module, name)
+
+    @functools.wraps(original)
+    def build(model: Any, context: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+        body = original(model, context, options, *args, **kwargs)
+        _keep(api, model, body, options)
+        return body
+
+    setattr(module, name, build)
+
+
+def _in_hypothesis() -> bool:
+    # Property tests feed random provider blocks, which the codecs echo verbatim.
+    try:
+        from hypothesis.control import currently_in_test_context
+    except ImportError:
+        return False
+    return bool(currently_in_test_context())
+
+
 def _wrap(api: str, cls: type, method: str) -> None:
     original = getattr(cls, method)
     if getattr(original, "_differential", False):
@@ -58,12 +94,7 @@ def _wrap(api: str, cls: type, method: str) -> None:
     def build(self: Any, model: Any, context: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
         request = original(self, model, context, options, *args, **kwargs)
         if type(self) is cls:  # not a test's own subclass
-            if request.json is None:
-                CAPTURED.skipped_multipart += 1
-            else:
-                body = copy.deepcopy(request.json)
-                key = (api, model.provider, json.dumps(body, sort_keys=True, default=str))
-                CAPTURED.bodies.setdefault(key, (CAPTURED.test, body, _passed_through(options)))
+            _keep(api, model, request.json, options)
         return request
 
     build._differential = True  # type: ignore[attr-defined]
@@ -81,6 +112,11 @@ def pytest_configure(config: pytest.Config) -> None:
         except ImportError:
             continue
         _wrap(api, cls, method)
+    for api, module, name in _BUILDERS:
+        try:
+            _wrap_function(api, importlib.import_module(module), name)
+        except ImportError:
+            continue
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -238,11 +238,16 @@ def _raw_errors(api: str, body: dict[str, Any]) -> list[tuple[Loc, str, str]]:
     if api == "google-gemini-cli":  # Cloud Code Assist's envelope around a Gemini request
         body = body.get("request", {})
     streaming = bool(body.get("stream")) if isinstance(body, dict) else False
-    try:
-        _adapter(api, streaming).validate_json(json.dumps(body), strict=True)
-    except ValidationError as exc:
-        return [(tuple(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
-    return []
+    found: list[tuple[Loc, str, str]] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _adapter(api, streaming).validate_json(json.dumps(body), strict=True)
+        except ValidationError as exc:
+            found = [(tuple(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
+    # google-genai accepts an unknown enum value with a warning, not an error.
+    found += [((), "enum", str(w.message)) for w in caught if "is not a valid" in str(w.message)]
+    return found
 
 
 def _prune(errs: list[tuple[Loc, str, str]], start: int = 0) -> list[tuple[Loc, str, str]]:
@@ -283,6 +288,8 @@ def problems(
     the intended differences (``EXCEPTIONS``) left out, and the top-level
     fields the caller passed through ``provider_options`` too (theirs, not
     the codec's)."""
+    if passed_through:  # checked without them; a required one reported missing is theirs too
+        body = {k: v for k, v in body.items() if k not in passed_through}
     errors = _prune(_raw_errors(api, body))
     if errors and api == "anthropic-messages":
         # Features behind an anthropic-beta header (MCP servers, ...) are in

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import logging
 import math
 import os
 import re
@@ -36,6 +37,7 @@ from aiwire._wire.codec import (
 from aiwire._wire.exchange import RequestContext
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
+from aiwire._wire.reasoning import clamp_reasoning
 from aiwire.errors import (
     BadOptionsError,
     DecodeError,
@@ -329,10 +331,20 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
     return Credentials(kind="none", source="none needed")
 
 
+# Hints: advice a backend may use (a cache key, how long to cache). One rule
+# for every provider and the agent: a backend that cannot use a hint ignores
+# it (a debug record on aiwire.options says so); a hint never raises.
+HINTS = frozenset({"session_id", "cache_retention"})
+_options_log = logging.getLogger("aiwire.options")
+
+
 def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
-    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take
+    (hints excepted: see :func:`advised`)."""
     unsupported = [
-        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(_DEFAULTS, name)
+        name
+        for name in CODEC_OPTIONS - codec.supported_options - HINTS
+        if getattr(options, name) != getattr(_DEFAULTS, name)
     ]
     if unsupported:
         raise BadOptionsError(
@@ -340,7 +352,9 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
             "remove them, or pass vendor fields in provider_options"
         )
     if spec is not None and spec.options is not None:
-        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(_DEFAULTS, n))
+        refused = sorted(
+            n for n in CODEC_OPTIONS - spec.options - HINTS if getattr(options, n) != getattr(_DEFAULTS, n)
+        )
         if refused:
             takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
             raise BadOptionsError(
@@ -350,6 +364,21 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
 
 
 _DEFAULTS = Options()
+
+
+def advised(model: Model, codec: Codec, options: Options, spec: ProviderSpec | None) -> Options:
+    """``options`` as the backend will use them: hints it cannot use reset
+    (debug record), the reasoning level clamped to one the model takes."""
+    takes = codec.supported_options if spec is None or spec.options is None else codec.supported_options & spec.options
+    changes: dict[str, Any] = {}
+    for name in HINTS - takes:
+        if getattr(options, name) != getattr(_DEFAULTS, name):
+            changes[name] = getattr(_DEFAULTS, name)
+            _options_log.debug("%s: %s is a hint this backend cannot use: ignored", model.ref, name)
+    level = clamp_reasoning(model, options.reasoning)
+    if level != options.reasoning:
+        changes["reasoning"] = level
+    return msgspec.structs.replace(options, **changes) if changes else options
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
@@ -410,6 +439,8 @@ class PreparedCall:
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
         self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        if kind != "images":
+            options = self.options = advised(model, self.codec, options, self.spec)
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
