@@ -379,6 +379,8 @@ def advised(model: Model, codec: Codec, options: Options, spec: ProviderSpec | N
     if level != options.reasoning:
         changes["reasoning"] = level
     return msgspec.structs.replace(options, **changes) if changes else options
+
+
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
