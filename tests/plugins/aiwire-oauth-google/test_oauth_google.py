@@ -204,3 +204,25 @@ def test_envelope_stream_end_to_end(gemini: None, tmp_path: Path, monkeypatch: p
     assert msg.stop_reason == "stop" and msg.text == "Hello", msg.error_message
     body = json.loads(seen[0].content)
     assert body["project"] == "p9" and seen[0].headers["authorization"] == "Bearer ya29.t"
+
+
+def test_cli_login_reaches_google_with_no_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from aiwire._cli import auth as cli
+
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    for name in ("CLIENT_ID", "CLIENT_SECRET", "AUTHORIZE_URL"):
+        monkeypatch.delenv(f"AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_{name}", raising=False)
+    monkeypatch.setenv("AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CALLBACK_PORT", "0")  # 8085 may be taken on this machine
+    shown = cli.TerminalCallbacks.show_url
+
+    def show_then_close(self: Any, url: str, instructions: str = "") -> None:
+        shown(self, url, instructions)
+        self.cancel()  # the user closes the tab: the login ends at its next wait
+
+    monkeypatch.setattr(cli.TerminalCallbacks, "show_url", show_then_close)
+    assert cli.login(["google-gemini-cli", "--no-browser"]) != 0
+    out, err = capsys.readouterr()
+    assert f"https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id={CLIENT_ID}" in out + err
+    assert "CLIENT_SECRET" not in out + err
