@@ -8,11 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _request_capture import (  # the request differential over the whole run (see its docstring)
+    pytest_configure,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 from aiwire._plugins import registry as _plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
+
+
+__all__ = ["pytest_configure", "pytest_runtest_setup", "pytest_sessionfinish", "pytest_terminal_summary"]
 
 
 @pytest.fixture()

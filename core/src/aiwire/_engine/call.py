@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import logging
 import math
 import os
 import re
@@ -38,6 +39,7 @@ from aiwire._wire.codec import (
 from aiwire._wire.exchange import RequestContext, current_parent
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
+from aiwire._wire.reasoning import clamp_reasoning
 from aiwire.errors import (
     BadOptionsError,
     DecodeError,
@@ -338,10 +340,20 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
     return Credentials(kind="none", source="none needed")
 
 
+# Hints: advice a backend may use (a cache key, how long to cache). One rule
+# for every provider and the agent: a backend that cannot use a hint ignores
+# it (a debug record on aiwire.options says so); a hint never raises.
+HINTS = frozenset({"session_id", "cache_retention"})
+_options_log = logging.getLogger("aiwire.options")
+
+
 def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
-    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take
+    (hints excepted: see :func:`advised`)."""
     unsupported = [
-        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(_DEFAULTS, name)
+        name
+        for name in CODEC_OPTIONS - codec.supported_options - HINTS
+        if getattr(options, name) != getattr(_DEFAULTS, name)
     ]
     if unsupported:
         raise BadOptionsError(
@@ -349,7 +361,9 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
             "remove them, or pass vendor fields in provider_options"
         )
     if spec is not None and spec.options is not None:
-        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(_DEFAULTS, n))
+        refused = sorted(
+            n for n in CODEC_OPTIONS - spec.options - HINTS if getattr(options, n) != getattr(_DEFAULTS, n)
+        )
         if refused:
             takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
             raise BadOptionsError(
@@ -359,9 +373,30 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
 
 
 _DEFAULTS = Options()
+
+
+def advised(model: Model, codec: Codec, options: Options, spec: ProviderSpec | None) -> Options:
+    """``options`` as the backend will use them: hints it cannot use reset
+    (debug record), the reasoning level clamped to one the model takes."""
+    takes = codec.supported_options if spec is None or spec.options is None else codec.supported_options & spec.options
+    changes: dict[str, Any] = {}
+    for name in HINTS - takes:
+        if getattr(options, name) != getattr(_DEFAULTS, name):
+            changes[name] = getattr(_DEFAULTS, name)
+            _options_log.debug("%s: %s is a hint this backend cannot use: ignored", model.ref, name)
+    level = clamp_reasoning(model, options.reasoning)
+    if level != options.reasoning:
+        changes["reasoning"] = level
+    return msgspec.structs.replace(options, **changes) if changes else options
+
+
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
+# A login's other headers are masked when their name says they may hold a
+# secret; plain facts (Codex's `originator: aiwire`, editor versions) are not,
+# or every "aiwire login ..." hint in an error would be masked too.
+_SECRETISH = re.compile(r"auth|key|token|secret|cookie|session|sig|pass|account", re.IGNORECASE)
 
 Kind = Literal["stream", "complete", "images"]
 
@@ -428,6 +463,8 @@ class PreparedCall:
             kind == "complete"
             and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
         )
+        if kind != "images":
+            options = self.options = advised(model, self.codec, options, self.spec)
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
@@ -484,7 +521,16 @@ class PreparedCall:
         return msgspec.json.encode(request.json)
 
     def decoder(self) -> StreamDecoder:
-        return self.codec.decoder(self.model, self.options)
+        dec = self.codec.decoder(self.model, self.options)
+        tools = self.context.tools
+        if tools:
+            names: dict[str, str] = {}
+            for tool in tools:
+                key = tool.name.lower()
+                # Two tools equal but for case: neither can be told from the other.
+                names[key] = "" if key in names else tool.name
+            dec.tool_names = {k: v for k, v in names.items() if v}
+        return dec
 
     def framer(self) -> Framer:
         framing = self.codec.framing
@@ -497,7 +543,8 @@ class PreparedCall:
     def secrets(self, request: Request | None = None) -> list[str]:
         """Every credential of this call, longest first, for redaction."""
         c = self.credentials
-        values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
+        values = [c.api_key or "", self.options.api_key or ""]
+        values += [v for k, v in c.headers.items() if _SECRETISH.search(k) or (c.api_key and c.api_key in v)]
         for headers in (request.headers if request is not None else {}, self.options.headers or {}, self.model.headers):
             values += [v for k, v in headers.items() if k.lower() in _SECRET_HEADERS]
         out = set()

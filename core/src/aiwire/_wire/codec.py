@@ -389,6 +389,11 @@ class StreamDecoder:
     joined once per block, so long streams stay linear.
     """
 
+    tool_names: Mapping[str, str] | None = None
+    """The call's tool names by their lower case, set by the core: a tool call
+    named like one of them in another case (a backend that renames tools, as
+    Claude Code's does) gets the caller's spelling back."""
+
     def __init__(self, model: Model, options: Options | None = None) -> None:
         self.model = model
         self.options = options
@@ -442,6 +447,8 @@ class StreamDecoder:
 
     def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
         """Start a tool call; emit ``toolcall_start``; return its content index."""
+        if self.tool_names is not None:
+            name = self.tool_names.get(name.lower(), name)
         i = len(self.message.content)
         self.message.content.append(ToolCall(id=id, name=name, signature=signature))
         self._open[i] = _Open("tool")
@@ -626,6 +633,7 @@ class WrappedDecoder(StreamDecoder):
     message = _Inner[AssistantMessage]()
     events = _Inner["list[ev.Event]"]()
     terminated = _Inner[bool]()
+    tool_names = _Inner["Mapping[str, str] | None"]()
     _open = _Inner["dict[int, _Open]"]()
 
     def __init__(self, inner: StreamDecoder) -> None:  # no super().__init__: the state is inner's

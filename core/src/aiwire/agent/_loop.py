@@ -109,8 +109,6 @@ def _options(config: AgentLoopConfig) -> dict[str, Any]:
         supported = frozenset()  # the stream call reports the unknown api itself
     if config.reasoning is not None and model.reasoning and "reasoning" in supported:
         options.setdefault("reasoning", config.reasoning)
-    if options.get("session_id") and "session_id" not in supported:
-        del options["session_id"]
     return options
 
 

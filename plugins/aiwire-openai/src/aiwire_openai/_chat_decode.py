@@ -77,6 +77,10 @@ class _Usage(msgspec.Struct):
     cost_details: _CostDetails | None = None
 
 
+class _XGroq(msgspec.Struct):
+    usage: _Usage | None = None
+
+
 class ChatResponse(msgspec.Struct):
     """A chunk, or a whole non-streamed response (``message`` instead of ``delta``)."""
 
@@ -84,6 +88,7 @@ class ChatResponse(msgspec.Struct):
     choices: list[_Choice] | None = None
     usage: _Usage | None = None
     error: Any = None
+    x_groq: _XGroq | None = None  # Groq streams its usage only here, on the last chunk
 
 
 _decode_chunk = msgspec.json.Decoder(ChatResponse).decode
@@ -104,7 +109,11 @@ _REFUSED = frozenset({"content_filter", "refusal", "safety"})
 
 
 class ChatDecoder(StreamDecoder):
-    """One Chat Completions response. Only ``choices[0]`` is read."""
+    """One Chat Completions response: the choice with ``index`` 0.
+
+    With ``n`` > 1 a stream carries each choice's deltas under its own
+    ``index``, in chunks of their own; the others are skipped, never merged.
+    """
 
     def __init__(self, model: Model, options: Options | None, compat: Compat) -> None:
         super().__init__(model, options)
@@ -139,13 +148,18 @@ class ChatDecoder(StreamDecoder):
         choices = chunk.choices
         if choices:
             choice = choices[0]
-            delta = choice.delta or choice.message
-            if delta is not None:
-                self.delta(delta)
-            if choice.finish_reason:
-                self._finish_reason = choice.finish_reason
+            if choice.index != 0:
+                choice = next((c for c in choices if c.index == 0), None)  # type: ignore[assignment]
+            if choice is not None:
+                delta = choice.delta or choice.message
+                if delta is not None:
+                    self.delta(delta)
+                if choice.finish_reason:
+                    self._finish_reason = choice.finish_reason
         if chunk.usage is not None:
             self.usage(chunk.usage)
+        elif chunk.x_groq is not None and chunk.x_groq.usage is not None:
+            self.usage(chunk.x_groq.usage)
 
     # -- content -------------------------------------------------------------
 
