@@ -8,9 +8,9 @@ Responses endpoint; each request is asserted as it arrived.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
-import httpx
 import msgspec
 import pytest
 from _oauth_server import Browser, OAuthTestServer, flow_env, running_server
@@ -27,8 +27,8 @@ CLAIMS = {
     "email": "user@example.test",
     "https://api.openai.com/auth": {"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"},
 }
-# The core sends no User-Agent of its own yet, so httpx's goes out.
-DEFAULT_USER_AGENT = f"python-httpx/{httpx.__version__}"
+# The login sets no User-Agent, so the core's goes out: aiwire's and the plugin's versions.
+DEFAULT_USER_AGENT = f"aiwire/{version('aiwire')} aiwire-openai/{version('aiwire-openai')}"
 
 
 @pytest.fixture
