@@ -176,7 +176,8 @@ class ConversationLog:
         now = time.time()
         kept = [m for m in messages if isinstance(m, (UserMessage, AssistantMessage, ToolResultMessage))]
         replies = [m for m in kept if isinstance(m, AssistantMessage)]
-        answer = "".join(b.text for m in replies for b in m.content if isinstance(b, TextContent))
+        texts = ("".join(b.text for b in m.content if isinstance(b, TextContent)) for m in replies)
+        answer = "\n".join(t for t in texts if t)
         last = replies[-1] if replies else None
         db = self.db
         db.execute("BEGIN IMMEDIATE")
@@ -266,7 +267,7 @@ class ConversationLog:
             "created",
             "updated",
             "models",
-            "responses",
+            "turns",
             "input_tokens",
             "output_tokens",
             "cost",

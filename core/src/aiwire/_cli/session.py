@@ -253,17 +253,21 @@ def run(args: argparse.Namespace, prompt: str, read_stdin: Callable[[], str]) ->
     system = args.system
     cid = None
     ref = args.model
-    if args.continue_ or args.cid:
-        reader = log or chatlog.open_log(_err_notice, enabled=True, create=False)
-        if reader is None:
-            raise UsageError("there is no conversation log to continue from; start a conversation without -c")
-        loaded = reader.load(args.cid)  # the latest when None
-        cid, history = loaded.id, loaded.messages
-        system = system if system is not None else loaded.system
-        ref = ref or loaded.model
-        if reader is not log:
-            reader.close()
     try:
+        if args.continue_ or args.cid:
+            reader = log or chatlog.open_log(_err_notice, enabled=True, create=False)
+            if reader is None:
+                raise UsageError("there is no conversation log to continue from; start a conversation without -c")
+            try:
+                loaded = reader.load(args.cid)  # the latest when None
+            except chatlog.LogError as exc:
+                raise UsageError(str(exc)) from None
+            finally:
+                if reader is not log:
+                    reader.close()
+            cid, history = loaded.id, loaded.messages
+            system = system if system is not None else loaded.system
+            ref = ref or loaded.model
         model = pick_model(ref)
         if printer is None:
             printer = Printer(sys.stdout, sys.stderr, thinking=not args.no_thinking, spinner_label=f"{model.ref} ...")
