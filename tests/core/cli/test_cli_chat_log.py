@@ -188,3 +188,30 @@ def test_an_older_log_is_migrated_in_place(capsys: pytest.CaptureFixture[str], m
         rows = db.execute("SELECT prompt, rating FROM responses ORDER BY id").fetchall()
     db.close()
     assert rows == [("before the upgrade", None), ("after the upgrade", None)]
+
+
+def test_the_log_is_private(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    home = _home() / "fresh"
+    monkeypatch.setenv("AIWIRE_HOME", str(home))
+    assert main(["chat", "hi"]) == 0
+    if sys.platform != "win32":
+        assert home.stat().st_mode & 0o777 == 0o700  # the auth store beside it insists on that
+        assert (home / "logs.db").stat().st_mode & 0o777 == 0o600
+    from aiwire.auth.store import AuthStore
+
+    AuthStore(home / "auth.json").logins()  # still usable: no "insecure folder" error
+
+
+def test_a_failed_log_write_does_not_fail_the_chat(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiwire._cli.log import ConversationLog
+
+    def locked(*args: object, **kwargs: object) -> str:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(ConversationLog, "record", locked)
+    assert main(["chat", "hi"]) == 0
+    out, err = capsys.readouterr()
+    assert "You said: 'hi'" in out
+    assert "aiwire: this exchange was not logged: database is locked" in err

@@ -316,7 +316,10 @@ def open_log(notice: Callable[[str], None], *, enabled: bool = True, create: boo
     if not create and not path.exists():
         return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Private, like the auth store beside it (which refuses a folder others can read).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # SQLite gives -wal/-shm the same mode
         return ConversationLog(path, notice)
     except (LogError, OSError) as exc:
         notice(f"aiwire: not logging this conversation: {exc}")

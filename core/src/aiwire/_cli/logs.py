@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     if args.action in ("on", "off"):
         marker = path.parent / "logs-off"
         if args.action == "off":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             marker.touch()
         else:
             marker.unlink(missing_ok=True)

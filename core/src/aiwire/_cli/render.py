@@ -48,28 +48,23 @@ class Spinner:
         self.note = f"retry {attempt} ({reason})"
 
     async def _spin(self) -> None:
+        # stop() clears the line itself: by the time this task sees its
+        # cancellation, other text may be on the line.
         n = 0
-        try:
-            while True:
-                label = self.label
-                if self.note:
-                    left = max(0.0, self._until - time.monotonic())
-                    label = f"{self.note}: waiting {left:.0f}s" if left >= 0.5 else self.note
-                self.err.write(f"\r\033[2K{_FRAMES[n % len(_FRAMES)]} {label[:100]}")
-                self.err.flush()
-                n += 1
-                await asyncio.sleep(0.08)
-        except asyncio.CancelledError:
-            self.err.write("\r\033[2K")
+        while True:
+            label = self.label
+            if self.note:
+                left = max(0.0, self._until - time.monotonic())
+                label = f"{self.note}: waiting {left:.0f}s" if left >= 0.5 else self.note
+            self.err.write(f"\r\033[2K{_FRAMES[n % len(_FRAMES)]} {label[:100]}")
             self.err.flush()
-            raise
+            n += 1
+            await asyncio.sleep(0.08)
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-            # The task writes its clearing sequence when it next runs; do it now
-            # so that text written before then starts on a clean line.
             self.err.write("\r\033[2K")
             self.err.flush()
 
@@ -138,6 +133,16 @@ class Printer:
             self.err.write("\n")
             self.err_open = False
 
+    def _start_spinner(self) -> None:
+        if self.spinner is None:
+            return
+        if self.same_screen and self.out_open:  # the spinner's \r would overwrite the answer
+            self.out.write("\n")
+            self.out.flush()
+            self.out_open = False
+        self._end(err=True)
+        self.spinner.start()
+
     def _stop_spinner(self) -> None:
         if self.spinner is not None:
             self.spinner.stop()
@@ -153,7 +158,7 @@ class Printer:
     def on_retry(self, attempt: int, delay: float, reason: str) -> None:
         if self.spinner is not None:
             self.spinner.retrying(attempt, delay, reason)
-            self.spinner.start()
+            self._start_spinner()
         else:
             self.notice(f"[retry {attempt} in {delay:.1f}s: {reason}]")
 
@@ -164,8 +169,7 @@ class Printer:
             self.stream_event(event.event)
         elif isinstance(event, TurnStart):
             self.streamed = False
-            if self.spinner is not None:
-                self.spinner.start()
+            self._start_spinner()
         elif isinstance(event, MessageEnd) and isinstance(event.message, AssistantMessage):
             self.assistant_end(event.message)
         elif isinstance(event, ToolExecutionStart):

@@ -97,8 +97,9 @@ def repl(make: Callable[[], Chat], images: Sequence[Any] = ()) -> int:
         loop.close()
         if readline is not None and history is not None:
             try:
-                history.parent.mkdir(parents=True, exist_ok=True)
+                history.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 readline.write_history_file(history)
+                history.chmod(0o600)  # it holds what you typed
             except OSError:
                 pass
     if chat.cid is not None:

@@ -134,6 +134,7 @@ class Chat:
         self.system = system
         self._turns = 0
         self._first: float | None = None
+        self._started = 0.0
         self.agent = Agent(
             model,
             system_prompt=system,
@@ -165,7 +166,7 @@ class Chat:
         self._turns = 0
         self._first = None
         loop = asyncio.get_running_loop()
-        started = time.monotonic()
+        self._started = started = time.monotonic()
         restore = _on_interrupt(loop, self.agent.abort)
         try:
             new = await self.agent.prompt(prompt, images)
@@ -183,6 +184,13 @@ class Chat:
 
             self.printer.notice(usage_line(self.agent.state.model.ref, usage, elapsed))
         if self.log is not None and new:
+            self._record(prompt, new, usage, elapsed)
+        return replies[-1] if replies else None
+
+    def _record(self, prompt: str, new: list[Any], usage: Usage, elapsed: float) -> None:
+        import sqlite3
+
+        try:
             self.cid = self.log.record(
                 self.cid,
                 model=self.agent.state.model.ref,
@@ -191,9 +199,10 @@ class Chat:
                 messages=new,
                 usage=usage,
                 duration=elapsed,
-                first_token=None if self._first is None else self._first - started,
+                first_token=None if self._first is None else self._first - self._started,
             )
-        return replies[-1] if replies else None
+        except (sqlite3.Error, OSError) as exc:  # a full disk or a lock held too long: the chat goes on
+            self.printer.notice(f"aiwire: this exchange was not logged: {exc}")
 
     async def aclose(self) -> None:
         await self.client.aclose()
