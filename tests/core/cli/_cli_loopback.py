@@ -15,8 +15,11 @@ from typing import Any
 
 
 class Loopback:
-    def __init__(self, answer: str = "loopback answer", statuses: list[int] | None = None) -> None:
+    def __init__(
+        self, answer: str = "loopback answer", statuses: list[int] | None = None, retry_after: str = "0"
+    ) -> None:
         self.answer = answer
+        self.retry_after = retry_after
         self.statuses = deque(statuses or [])
         self.requests: list[dict[str, Any]] = []
         owner = self
@@ -33,7 +36,7 @@ class Loopback:
                     data = json.dumps({"error": {"message": "slow down", "type": "rate_limit"}}).encode()
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
-                    self.send_header("retry-after", "0")
+                    self.send_header("retry-after", owner.retry_after)
                     self.send_header("content-length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

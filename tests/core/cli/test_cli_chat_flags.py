@@ -45,7 +45,7 @@ def test_side_channel_is_dimmed_on_a_terminal_unless_no_color(monkeypatch: pytes
     p.side("-> tool()\n")
     p.answer("the answer")
     p.finish()
-    assert err.getvalue() == "\033[2m-> tool()\n\033[0m" and out.getvalue() == "the answer\n"
+    assert err.getvalue() == "\033[2m-> tool()\033[0m\n" and out.getvalue() == "the answer\n"
     monkeypatch.setenv("NO_COLOR", "1")
     err2 = _Tty()
     Printer(io.StringIO(), err2).side("x\n")

@@ -143,3 +143,17 @@ def test_ctrl_d_leaves_cleanly(cli_env: dict[str, str]) -> None:
     finally:
         code = term.close()
     assert code == 0 and "Traceback" not in term.seen
+
+
+def test_the_spinner_says_a_retry_is_waiting_and_why(cli_env: dict[str, str]) -> None:
+    with Loopback(statuses=[429], retry_after="2") as server:
+        term = Terminal(["chat", "-m", "ollama/llama3", "--base-url", server.url, "hi"], cli_env)
+        try:
+            term.expect("ollama/llama3 ...")  # the spinner, before any answer
+            term.expect("retry 1 (")
+            term.expect("429")
+            term.expect(": waiting ")
+            term.expect("loopback answer #2")
+        finally:
+            code = term.close()
+    assert code == 0, term.seen

@@ -121,7 +121,10 @@ class Printer:
             self.out_open = False
         if start:
             self._end(err=True)
-        self.err.write(f"\033[2m{text}\033[0m" if dim and self.dim else text)
+        if dim and self.dim:
+            body = text.rstrip("\n")
+            text = f"\033[2m{body}\033[0m{text[len(body) :]}"  # reset before the line ends
+        self.err.write(text)
         self.err.flush()
         self.err_open = not text.endswith("\n")
 
