@@ -17,3 +17,8 @@ def calculate(expression: str) -> str:
     print("started", file=sys.stderr, flush=True)
     while True:
         time.sleep(0.05)
+
+
+def scale(value: float, times: int = 2, exact: bool = False) -> str:
+    """Multiply a number."""
+    return str(value * times)

@@ -148,3 +148,8 @@ def test_unknown_tool_and_tool_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["chat", "--list-tools"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("calculate: ") and "current_time: " in out
+
+
+def test_bad_tool_timeout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--tool-timeout", "0", "hi"]) == 2
+    assert capsys.readouterr().err == "aiwire chat: --tool-timeout 0: give a number of seconds > 0\n"

@@ -65,3 +65,22 @@ def test_ctrl_c_cancels_a_running_tool(tmp_path: Path, cli_env: dict[str, str]) 
     assert proc.returncode == 130, err
     assert "[cancelled]" in err and "Traceback" not in err
     assert _gone(tool_pid)
+
+
+def test_a_python_function_is_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import HERE
+
+    from aiwire._cli.tools import resolve_tools
+
+    monkeypatch.syspath_prepend(str(HERE))
+    [tool] = resolve_tools(["slowtools:scale"], 5)
+    assert tool.definition.name == "scale" and tool.definition.description == "Multiply a number."
+    assert tool.definition.parameters == {
+        "type": "object",
+        "properties": {"value": {"type": "number"}, "times": {"type": "integer"}, "exact": {"type": "boolean"}},
+        "required": ["value"],
+    }
+    import asyncio
+
+    result = asyncio.run(tool.execute("id", {"value": 1.5, "times": 3}, None, None))
+    assert result.content[0].text == "4.5"

@@ -307,10 +307,12 @@ def _err_notice(text: str) -> None:
 def _tools(args: argparse.Namespace, model: Model) -> list[Any]:
     from aiwire._cli.tools import BUILTIN, DEFAULT_TIMEOUT, ToolSpecError, resolve_tools
 
+    if args.tool_timeout is not None and not args.tool_timeout > 0:
+        raise UsageError(f"--tool-timeout {args.tool_timeout:g}: give a number of seconds > 0")
     if args.no_tools:
         return []
     names = list(args.tool) or (list(BUILTIN) if model.provider == "demo" else [])
-    timeout = args.tool_timeout if args.tool_timeout and args.tool_timeout > 0 else DEFAULT_TIMEOUT
+    timeout = DEFAULT_TIMEOUT if args.tool_timeout is None else args.tool_timeout
     try:
         return resolve_tools(names, timeout)
     except ToolSpecError as exc:

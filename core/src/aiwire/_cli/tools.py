@@ -13,7 +13,9 @@ import asyncio
 import importlib
 import inspect
 import json
+import os
 import sys
+import typing
 from typing import Any
 
 from aiwire.types import TextContent, Tool
@@ -41,6 +43,8 @@ _JSON_TYPES = {int: "integer", float: "number", bool: "boolean", str: "string"}
 
 def _from_function(target: str) -> Tool:
     module, _, name = target.partition(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does: modules in the current folder first
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
@@ -49,11 +53,12 @@ def _from_function(target: str) -> Tool:
         raise ToolSpecError(f"{target!r} is not a function; name a function as module:function")
     props: dict[str, Any] = {}
     required = []
-    hints = getattr(fn, "__annotations__", {})
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # an annotation that does not resolve: treat it as text
+        hints = {}
     for pname, param in inspect.signature(fn).parameters.items():
-        ann = hints.get(pname)
-        kind = _JSON_TYPES.get(ann) if isinstance(ann, type) else {"int": "integer", "float": "number"}.get(str(ann))
-        props[pname] = {"type": kind or "string"}
+        props[pname] = {"type": _JSON_TYPES.get(hints.get(pname), "string")}
         if param.default is inspect.Parameter.empty:
             required.append(pname)
     return Tool(
@@ -103,6 +108,7 @@ class ProcessTool:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)},
             start_new_session=True,  # Ctrl-C reaches aiwire, which decides; not the tool
         )
         try:
