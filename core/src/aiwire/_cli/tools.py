@@ -38,7 +38,7 @@ def _builtin() -> dict[str, tuple[str, Tool]]:
 
 BUILTIN = ("calculate", "current_time")
 
-_JSON_TYPES = {int: "integer", float: "number", bool: "boolean", str: "string"}
+_JSON_TYPES: dict[type, str] = {int: "integer", float: "number", bool: "boolean", str: "string"}
 
 
 def _from_function(target: str) -> Tool:
@@ -58,7 +58,8 @@ def _from_function(target: str) -> Tool:
     except Exception:  # an annotation that does not resolve: treat it as text
         hints = {}
     for pname, param in inspect.signature(fn).parameters.items():
-        props[pname] = {"type": _JSON_TYPES.get(hints.get(pname), "string")}
+        hint = hints.get(pname)
+        props[pname] = {"type": _JSON_TYPES.get(hint, "string") if isinstance(hint, type) else "string"}
         if param.default is inspect.Parameter.empty:
             required.append(pname)
     return Tool(
