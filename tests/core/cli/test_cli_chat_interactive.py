@@ -136,6 +136,10 @@ def test_ctrl_d_leaves_cleanly(cli_env: dict[str, str]) -> None:
     term = Terminal(["chat"], cli_env)
     try:
         term.expect("> ")
+        # As a person would, press Ctrl-C once readline waits: a SIGINT that
+        # lands between the prompt being written and readline's select() is
+        # only seen at the next key.
+        time.sleep(0.5)
         term.type("\x03")  # at the prompt: a new prompt, not an exit
         term.expect("(Ctrl-D or !exit leaves)")
         term.expect("> ")
