@@ -94,7 +94,6 @@ class Printer:
         self.err_open = False
         self.out_gap = False  # something happened since the last answer text
         self.streamed = False  # the current assistant message came as deltas
-        self.wrote_answer = False
 
     # -- writing -------------------------------------------------------------
 
@@ -102,14 +101,13 @@ class Printer:
         if not text:
             return
         self._stop_spinner()
-        self._end(err=True)
+        self._end_side_line()
         if self.out_gap and self.out_open:
             self.out.write("\n")
         self.out_gap = False
         self.out.write(text)
         self.out.flush()
         self.out_open = not text.endswith("\n")
-        self.wrote_answer = True
 
     def side(self, text: str, *, dim: bool = True, start: bool = True) -> None:
         """Write ``text`` on stderr; ``start`` begins it on a fresh line."""
@@ -120,7 +118,7 @@ class Printer:
             self.out.flush()
             self.out_open = False
         if start:
-            self._end(err=True)
+            self._end_side_line()
         if dim and self.dim:
             body = text.rstrip("\n")
             text = f"\033[2m{body}\033[0m{text[len(body) :]}"  # reset before the line ends
@@ -131,8 +129,8 @@ class Printer:
     def notice(self, text: str) -> None:
         self.side(text + "\n", dim=False)
 
-    def _end(self, *, err: bool) -> None:
-        if err and self.err_open:
+    def _end_side_line(self) -> None:
+        if self.err_open:
             self.err.write("\n")
             self.err_open = False
 
@@ -143,7 +141,7 @@ class Printer:
             self.out.write("\n")
             self.out.flush()
             self.out_open = False
-        self._end(err=True)
+        self._end_side_line()
         self.spinner.start()
 
     def _stop_spinner(self) -> None:
@@ -152,7 +150,7 @@ class Printer:
 
     def finish(self) -> None:
         self._stop_spinner()
-        self._end(err=True)
+        self._end_side_line()
         if self.out_open:
             self.out.write("\n")
             self.out.flush()
