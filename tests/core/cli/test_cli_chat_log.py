@@ -215,3 +215,15 @@ def test_a_failed_log_write_does_not_fail_the_chat(
     out, err = capsys.readouterr()
     assert "You said: 'hi'" in out
     assert "aiwire: this exchange was not logged: database is locked" in err
+
+
+def test_the_key_never_reaches_the_log(run_cli: Run) -> None:
+    with Loopback() as server:
+        proc = run_cli("chat", "-m", "ollama/llama3", "--base-url", server.url, "--key", "sk-never-logged", "hi")
+    assert proc.returncode == 0, proc.stderr
+    dump = run_cli("logs", "--json")
+    assert "loopback answer" in dump.stdout and "sk-never-logged" not in dump.stdout
+    home = _home()
+    for f in home.iterdir():
+        if f.name.startswith("logs.db"):
+            assert b"sk-never-logged" not in f.read_bytes()
