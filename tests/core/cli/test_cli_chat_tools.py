@@ -68,11 +68,9 @@ def test_ctrl_c_cancels_a_running_tool(tmp_path: Path, cli_env: dict[str, str]) 
 
 
 def test_a_python_function_is_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import HERE
-
     from aiwire._cli.tools import resolve_tools
 
-    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
     [tool] = resolve_tools(["slowtools:scale"], 5)
     assert tool.definition.name == "scale" and tool.definition.description == "Multiply a number."
     assert tool.definition.parameters == {
