@@ -45,11 +45,17 @@ def options_in_help(text: str) -> set[str]:
     return found - {"-h", "--help"}
 
 
+CORE_COMMANDS = sorted(name for name, entry in COMMANDS.items() if str(entry[0]).startswith("aiwire._cli."))
+"""The commands core ships (a plugin's own commands are documented by the plugin)."""
+
+
 def test_every_command_has_a_section_and_no_section_is_stale() -> None:
-    assert set(_sections()) == set(COMMANDS)
+    sections = set(_sections())
+    assert set(CORE_COMMANDS) <= sections, f"commands without a section: {set(CORE_COMMANDS) - sections}"
+    assert sections <= set(COMMANDS), f"sections for commands that do not exist: {sections - set(COMMANDS)}"
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", CORE_COMMANDS)
 def test_every_option_is_documented(name: str) -> None:
     text = _help(name)
     assert text.startswith(f"usage: aiwire {name}"), f"`aiwire {name} --help` printed no usage"
