@@ -22,9 +22,13 @@ from aiwire._plugins.hooks import (
     ApiSpec,
     CodecContext,
     CodecFactory,
+    CommandSpec,
+    InstallHint,
     OAuthSpec,
     ProviderSpec,
     RegisterApi,
+    RegisterCommand,
+    RegisterInstallHint,
     RegisterModels,
     RegisterOAuth,
     RegisterProvider,
@@ -52,7 +56,7 @@ from aiwire._wire.codec import (
     make_usage,
     normalize_tool_call_id,
 )
-from aiwire._wire.exchange import RequestContext, ResponseInfo
+from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 
@@ -108,12 +112,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "API_VERSION",
+    "AgentRunContext",
     "ApiSpec",
     "BaseCodec",
     "CODEC_OPTIONS",
     "Codec",
     "CodecContext",
     "CodecFactory",
+    "CommandSpec",
     "Credentials",
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
@@ -124,6 +130,7 @@ __all__ = [
     "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "InstallHint",
     "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
@@ -133,6 +140,8 @@ __all__ = [
     "Options",
     "ProviderSpec",
     "RegisterApi",
+    "RegisterCommand",
+    "RegisterInstallHint",
     "RegisterModels",
     "RegisterOAuth",
     "RegisterProvider",

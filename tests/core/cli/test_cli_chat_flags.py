@@ -97,7 +97,8 @@ def test_not_an_image_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "is not an image" in capsys.readouterr().err
 
 
-def test_base_url_and_key_reach_a_loopback_server(run_cli: Run) -> None:
+def test_base_url_and_key_reach_a_loopback_server(run_cli: Run, cli_env: dict[str, str]) -> None:
+    cli_env["OLLAMA_HOST"] = "http://127.0.0.1:9"  # --base-url wins over the environment
     with Loopback() as server:
         proc = run_cli("chat", "-m", "ollama/llama3", "--base-url", server.url, "--key", "sk-loop", "-u", "hello")
     assert proc.returncode == 0, proc.stderr

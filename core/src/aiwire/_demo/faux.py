@@ -28,6 +28,7 @@ import httpx
 import msgspec
 
 from aiwire._wire.codec import (
+    CODEC_OPTIONS,
     IMAGE_OPTIONS,
     BaseCodec,
     Credentials,
@@ -266,6 +267,7 @@ class FauxCodec(BaseCodec):
     """Codec of the ``faux`` api. The request body carries the whole context."""
 
     api = "faux"
+    supported_options = CODEC_OPTIONS  # every option is echoed into the request body
     image_options = IMAGE_OPTIONS
 
     def build_request(
