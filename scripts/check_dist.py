@@ -61,7 +61,10 @@ print(json.dumps(verdict))
 
 
 def run(*cmd: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    # stdin from /dev/null: `aiwire chat` reads a piped stdin before its prompt.
+    out = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
     if out.returncode != 0:
         sys.stderr.write(out.stdout + out.stderr)
         raise SystemExit(f"FAILED: {' '.join(map(str, cmd))}")
@@ -241,7 +244,12 @@ def example_suite(tmp: Path, pkg: Path, core: Path, wheel: Path, base: str, bodi
     listing = run(cli, "plugins")
     if "acme" not in listing:
         return [f"{name}: `aiwire plugins` does not list it:\n{listing}"]
-    env = {**os.environ, "ACME_BASE_URL": f"{base}/{sorted(bodies)[0]}", "ACME_API_KEY": "smoke-key"}
+    env = {
+        **os.environ,
+        "ACME_BASE_URL": f"{base}/{sorted(bodies)[0]}",
+        "ACME_API_KEY": "smoke-key",
+        "AIWIRE_LOG": "off",  # a check, not a conversation to keep in the user's log
+    }
     reply = run(cli, "chat", "-m", "acme/acme-mini", "hi", env=env)
     print(f"ok     {name}: `aiwire plugins` lists it; `aiwire chat -m acme/acme-mini` answered {reply.strip()[:60]!r}")
     return []

@@ -29,3 +29,13 @@ def _fresh_registry() -> Iterator[None]:
     _plugins.reset()
     yield
     _plugins.reset()
+
+
+@pytest.fixture(autouse=True)
+def _private_aiwire_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aiwire chat` logs conversations in AIWIRE_HOME: never in the user's
+    own folder during tests (subprocesses inherit the variable)."""
+    import os
+
+    if "AIWIRE_HOME" not in os.environ:
+        monkeypatch.setenv("AIWIRE_HOME", str(tmp_path_factory.mktemp("aiwire-home")))

@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("aiwire._cli.auth:login", "log in to a subscription (lists the logins when given none)"),
     "logout": ("aiwire._cli.auth:logout", "forget a stored login"),
     "auth": ("aiwire._cli.auth:auth", "`auth status`: which logins are stored and when they expire"),
+    "logs": ("aiwire._cli.logs:main", "list, show and export logged conversations; turn the log on or off"),
     "models": ("aiwire._cli.info:models", "list and search models; `models default` shows or sets the default"),
     "aliases": ("aiwire._cli.settings:aliases", "short names for models (set, list, remove)"),
     "keys": ("aiwire._cli.settings:keys", "store API keys in the auth store (set, list, remove)"),
