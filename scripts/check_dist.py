@@ -248,7 +248,7 @@ def example_suite(tmp: Path, pkg: Path, core: Path, wheel: Path, base: str, bodi
         **os.environ,
         "ACME_BASE_URL": f"{base}/{sorted(bodies)[0]}",
         "ACME_API_KEY": "smoke-key",
-        "AIWIRE_LOG": "off",  # a check, not a conversation to keep in the user's log
+        "AIWIRE_CHAT_LOG": "off",  # a check, not a conversation to keep in the user's log
     }
     reply = run(cli, "chat", "-m", "acme/acme-mini", "hi", env=env)
     print(f"ok     {name}: `aiwire plugins` lists it; `aiwire chat -m acme/acme-mini` answered {reply.strip()[:60]!r}")

@@ -126,7 +126,9 @@ def _anthropic(body: dict[str, Any]) -> tuple[Context, dict[str, Any]]:
             raise _no(f"{key}: Anthropic's server-side {key.replace('_', ' ')} have no aiwire option")
     out = body.get("output_config") or {}
     if "format" in out:
-        raise _no("output_config.format: native structured output (aiwire sends it from aiwire.extract, not as a call option)")
+        raise _no(
+            "output_config.format: native structured output (aiwire sends it from aiwire.extract, not as a call option)"
+        )
     names: dict[str, str] = {}
     messages: list[Any] = []
     for m in body["messages"]:
@@ -204,7 +206,9 @@ def _anthropic(body: dict[str, Any]) -> tuple[Context, dict[str, Any]]:
 
 def _chat(body: dict[str, Any], provider: str) -> tuple[Context, dict[str, Any]]:
     if "response_format" in body:
-        raise _no("response_format: native structured output (aiwire sends it from aiwire.extract, not as a call option)")
+        raise _no(
+            "response_format: native structured output (aiwire sends it from aiwire.extract, not as a call option)"
+        )
     for key in ("models", "transforms", "moderation"):
         if key in body:
             raise _no(f"{key}: a host routing field with no aiwire option")
@@ -376,7 +380,9 @@ def _gemini(body: dict[str, Any]) -> tuple[Context, dict[str, Any]]:
         raise _no("cachedContent: a server-side cache created outside the call")
     conf = body.get("generationConfig") or {}
     if "responseJsonSchema" in conf or "responseSchema" in conf:
-        raise _no("responseJsonSchema: native structured output (aiwire sends it from aiwire.extract, not as a call option)")
+        raise _no(
+            "responseJsonSchema: native structured output (aiwire sends it from aiwire.extract, not as a call option)"
+        )
     if body.get("modelArmorConfig"):
         raise _no("modelArmorConfig: Vertex AI's Model Armor has no aiwire option")
     messages: list[Any] = []

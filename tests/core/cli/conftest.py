@@ -16,7 +16,15 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture()
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Environment for CLI subprocesses: no keys, a fresh home, no colour."""
-    for var in ("AIWIRE_MODEL", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "AIWIRE_LOG", "NO_COLOR"):
+    for var in (
+        "AIWIRE_MODEL",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "AIWIRE_LOG",
+        "AIWIRE_CHAT_LOG",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
     monkeypatch.setenv("AIWIRE_HOME", str(home))

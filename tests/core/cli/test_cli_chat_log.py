@@ -99,10 +99,10 @@ def test_the_log_can_be_turned_off(capsys: pytest.CaptureFixture[str], monkeypat
     home = _home()
     assert main(["chat", "--no-log", "hi"]) == 0
     assert not (home / "logs.db").exists()
-    monkeypatch.setenv("AIWIRE_LOG", "off")
+    monkeypatch.setenv("AIWIRE_CHAT_LOG", "off")
     assert main(["chat", "hi"]) == 0
     assert not (home / "logs.db").exists()
-    monkeypatch.delenv("AIWIRE_LOG")
+    monkeypatch.delenv("AIWIRE_CHAT_LOG")
     assert main(["logs", "off"]) == 0
     assert main(["chat", "hi"]) == 0
     assert not (home / "logs.db").exists()

@@ -6,7 +6,7 @@ version is SQLite's ``user_version``; :data:`MIGRATIONS` brings an older
 file up to date. A file that is not a database, or that a newer aiwire wrote,
 is moved aside (and reported), never a traceback.
 
-Turned off by ``--no-log``, ``AIWIRE_LOG=off``, or ``aiwire logs off`` (which
+Turned off by ``--no-log``, ``AIWIRE_CHAT_LOG=off``, or ``aiwire logs off`` (which
 leaves a ``logs-off`` file in ``AIWIRE_HOME``).
 """
 
@@ -75,9 +75,9 @@ def log_path() -> Path:
 
 
 def disabled_reason() -> str | None:
-    """Why logging is off (``AIWIRE_LOG=off`` or ``aiwire logs off``), or None."""
-    if os.environ.get("AIWIRE_LOG", "").strip().lower() in ("off", "0", "false", "no"):
-        return "AIWIRE_LOG=off"
+    """Why logging is off (``AIWIRE_CHAT_LOG=off`` or ``aiwire logs off``), or None."""
+    if os.environ.get("AIWIRE_CHAT_LOG", "").strip().lower() in ("off", "0", "false", "no"):
+        return "AIWIRE_CHAT_LOG=off"
     if (log_path().parent / "logs-off").exists():
         return "`aiwire logs off`"
     return None
