@@ -7,8 +7,9 @@ hooks (:data:`hookimpl`, typed ``register`` callbacks :class:`RegisterApi`,
 a login plugin implements an :class:`OAuthFlow`. A codec that wraps another
 api's codec is registered as a :class:`CodecFactory`: it receives a
 :class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
-that are not server-sent events use :class:`JSONArrayFramer` or
-:class:`NDJSONFramer` (or any :class:`Framer`).
+that are not server-sent events use :class:`JSONArrayFramer`,
+:class:`NDJSONFramer`, :class:`EventStreamFramer` (AWS binary event streams)
+or any :class:`Framer`.
 
 Nothing outside this module (and the data types and errors of
 :mod:`aiwire`, :mod:`aiwire.types`, :mod:`aiwire.events`,
@@ -52,6 +53,7 @@ from aiwire._wire.codec import (
     make_usage,
     normalize_tool_call_id,
 )
+from aiwire._wire.eventstream import EventStreamFramer
 from aiwire._wire.exchange import RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
@@ -118,6 +120,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
     "ErrorInfo",
+    "EventStreamFramer",
     "Framer",
     "FramingError",
     "Headers",
