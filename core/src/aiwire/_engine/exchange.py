@@ -274,7 +274,12 @@ class Exchange:
             if not self._refreshed(got, 0):
                 return
             refreshed = True
+        built = self.attempt  # the attempt the request was built for
         while True:
+            if built != self.attempt and self.credentials.per_attempt:
+                built = self.attempt  # a signed request is signed again for each attempt
+                if not self._rebuilt():
+                    return
             req = self.request
             outcome = yield Send(req, call.encode(req), self.attempt, opts.timeout, idle)
             reason: str
@@ -395,6 +400,14 @@ class Exchange:
         self._fail(why or "the login could not be refreshed")
         return False
 
+    def _rebuilt(self) -> bool:
+        try:
+            self.request = self.call.build(self.credentials, self.attempt)
+        except Exception as exc:
+            self._fail(f"could not build the request for attempt {self.attempt + 1}: {describe(exc)}")
+            return False
+        return True
+
     def _observe(self, info: ResponseInfo) -> None:
         call = self.call
         if call.options.on_response is not None:
@@ -466,7 +479,7 @@ class Exchange:
         event stream (a JSON error, an HTML page from a proxy): fail with the
         content type and the server's own words instead of "ended early"."""
         ctype = self._content_type()
-        if not self.prefix.strip() or ctype == "text/event-stream":
+        if not self.prefix.strip() or ctype in _STREAM_TYPES:
             return False
         api = self.call.codec.api
         message, error_type = _excerpt(self.prefix)
@@ -587,6 +600,7 @@ class Exchange:
         return text
 
 
+_STREAM_TYPES = frozenset({"text/event-stream", "application/vnd.amazon.eventstream"})
 _PREFIX = 4096  # how much of a body that is not a stream is kept to say what it was
 _EXCERPT = 500
 

@@ -114,9 +114,12 @@ class Credentials:
     hosts that need nothing (local servers). A login's credentials carry a
     ``refresher(force) -> Credentials`` (it may block; the async driver runs
     it in a worker thread) and ``stale`` when the token is due for refresh.
+    ``per_attempt`` asks the core to rebuild the request, and so run the
+    ``prepare_request`` hooks again, for every attempt: for signatures that
+    carry a timestamp (AWS SigV4), which a retry must not resend stale.
     """
 
-    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "refresher", "source", "stale")
+    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "per_attempt", "refresher", "source", "stale")
 
     def __init__(
         self,
@@ -129,6 +132,7 @@ class Credentials:
         source: str = "",
         refresher: Callable[[bool], Credentials] | None = None,
         stale: bool = False,
+        per_attempt: bool = False,
     ) -> None:
         self.api_key = api_key
         self.kind = kind if api_key or kind == "none" else "none"
@@ -138,6 +142,7 @@ class Credentials:
         self.source = source
         self.refresher = refresher
         self.stale = stale
+        self.per_attempt = per_attempt
 
     def __repr__(self) -> str:
         key = "***" if self.api_key else None
