@@ -112,6 +112,8 @@ def classify(message: AssistantMessage) -> str | None:
         return "rate_limited"
     if kind in _AUTH:
         return "auth"
+    if kind == "model_context_window_exceeded":  # a stop reason, reported as an error
+        return "context_overflow"
     if kind == "ValidationException" and _OVERFLOW.search(message.error_message or ""):
         return "context_overflow"
     return None
