@@ -236,3 +236,12 @@ def test_extract_uses_converse_native_structured_output() -> None:
     assert "toolConfig" not in sent[0]
     # A model without native structured output gets a forced tool instead.
     assert CODEC.structured_output(model("meta.llama3-3-70b-instruct-v1:0"), schema, "x") is None
+
+
+def test_every_rule_is_in_the_provider_page() -> None:
+    from bedrock_helpers import ROOT
+
+    page = (ROOT / "docs" / "providers" / "bedrock.md").read_text()
+    table = page.split("## Request rules", 1)[1]
+    for r in RULES:
+        assert f"| `{r.id}` | {r.applies_to} | {r.prevents} | {r.action}: {r.does} |" in table, r.id

@@ -247,7 +247,8 @@ class AiwireSpecs:
     @hookspec
     def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:
         """Inspect or rewrite the outgoing request each time it is built
-        (retries resend it; a refreshed login rebuilds it); return a
+        (retries resend it, or rebuild it when ``Credentials.per_attempt`` is
+        set; a refreshed login rebuilds it); return a
         replacement or ``None`` (in-place changes are kept). Implementations
         are chained in pluggy's order: each sees the request the previous one
         left. ``call`` has the credentials, options and attempt number; take
