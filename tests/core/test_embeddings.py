@@ -306,3 +306,12 @@ def test_msgspec_encodes_list_vectors_only() -> None:
     r = aiwire.embed_sync(DEMO, "x")
     with pytest.raises(TypeError):
         msgspec.json.encode(r)
+
+
+def test_batches_also_respect_a_token_budget() -> None:
+    from aiwire._wire.embedding import split_batches
+
+    texts = ["a" * 40, "b" * 40, "c" * 40, "d"]  # 10, 10, 10 and 1 estimated tokens
+    assert split_batches(texts, 10, max_tokens=20) == [texts[:2], texts[2:]]
+    assert split_batches(texts, 2) == [texts[:2], texts[2:]]
+    assert split_batches(texts, 10, max_tokens=5) == [[t] for t in texts]

@@ -144,6 +144,7 @@ def plan_embedding(
     )
     limit = int(m.compat.get("max_batch") or getattr(codec, "max_batch", 0) or len(texts))
     size = min(local.get("batch_size") or limit, limit)
+    max_tokens = int(m.compat.get("max_batch_tokens") or getattr(codec, "max_batch_tokens", 0) or 0)
     call_options = make_options(core)
     calls = [
         PreparedCall(
@@ -156,7 +157,7 @@ def plan_embedding(
             inputs=batch,
             store=client.auth_store,
         )
-        for batch in split_batches(texts, size)
+        for batch in split_batches(texts, size, max_tokens)
     ]
     return _Plan(
         model=calls[0].model,

@@ -281,6 +281,11 @@ def is_image_codec(codec: object) -> bool:
     return hasattr(codec, "build_image_request")
 
 
+def is_embedding_codec(codec: object) -> bool:
+    """Whether ``codec`` embeds texts (it has no conversation to hand off to)."""
+    return hasattr(codec, "build_embedding_request")
+
+
 def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[str] = _ID_BAD) -> str:
     """Make ``id`` fit ``[A-Za-z0-9_-]{1,max_len}`` without collisions.
 
@@ -773,9 +778,11 @@ class EmbeddingCodec(Protocol):
     A codec that embeds declares ``embedding_options`` (the
     :data:`EMBEDDING_OPTIONS` it maps; the core refuses any other that is
     set, before a request) and ``max_batch`` (the most inputs one request may
-    carry; a model narrows it with ``compat["max_batch"]``), and implements
-    the two methods below. The core splits the inputs into batches of at most
-    that many and sends one request per batch. A model reaches it through
+    carry; a model narrows it with ``compat["max_batch"]``), optionally
+    ``max_batch_tokens`` (the most tokens one request may carry, summed over
+    its inputs; ``compat["max_batch_tokens"]``), and implements the two
+    methods below. The core splits the inputs into batches within those
+    limits and sends one request per batch. A model reaches it through
     ``model.compat["embedding_api"]`` when set, else ``model.api``.
     """
 

@@ -77,9 +77,24 @@ def check_inputs(
     return items
 
 
-def split_batches(inputs: list[str], size: int) -> list[list[str]]:
-    """``inputs`` in consecutive batches of at most ``size``, order kept."""
-    return [inputs[i : i + size] for i in range(0, len(inputs), size)]
+def split_batches(inputs: list[str], size: int, max_tokens: int = 0) -> list[list[str]]:
+    """``inputs`` in consecutive batches of at most ``size`` inputs and (when
+    ``max_tokens`` is set) at most that many estimated tokens, order kept."""
+    if not max_tokens:
+        return [inputs[i : i + size] for i in range(0, len(inputs), size)]
+    out: list[list[str]] = []
+    batch: list[str] = []
+    tokens = 0
+    for text in inputs:
+        n = estimate_tokens(text)
+        if batch and (len(batch) >= size or tokens + n > max_tokens):
+            out.append(batch)
+            batch, tokens = [], 0
+        batch.append(text)
+        tokens += n
+    if batch:
+        out.append(batch)
+    return out
 
 
 def sum_usage(model: Model, batches: Sequence[EmbeddingBatch]) -> Usage | None:
