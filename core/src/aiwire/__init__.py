@@ -16,6 +16,7 @@ from aiwire.types import (
     AssistantMessage,
     Context,
     Cost,
+    EmbeddingResult,
     ImageContent,
     ImageResult,
     Message,
@@ -39,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
     from aiwire._api.client import AsyncClient, Client, set_default_transport
+    from aiwire._api.embed import embed, embed_sync
     from aiwire._api.extract import ExtractError, extract, extract_sync
     from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
@@ -59,6 +61,8 @@ _LAZY = {
     "ImageJob": "._io.aio",
     "generate_images": "._api.images",
     "generate_images_sync": "._api.images",
+    "embed": "._api.embed",
+    "embed_sync": "._api.embed",
     "AssistantStream": "._io.aio",
     "SyncAssistantStream": "._io.sync",
     "AbortHandle": "._io.sync",
@@ -131,6 +135,7 @@ __all__ = [
     "Context",
     "Cost",
     "Credentials",
+    "EmbeddingResult",
     "ExtractError",
     "ImageContent",
     "ImageJob",
@@ -160,6 +165,8 @@ __all__ = [
     "complete_sync",
     "custom_model",
     "dumps",
+    "embed",
+    "embed_sync",
     "errors",
     "events",
     "extract",

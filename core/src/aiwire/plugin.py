@@ -9,7 +9,9 @@ api's codec is registered as a :class:`CodecFactory`: it receives a
 :class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
 that are not server-sent events use :class:`JSONArrayFramer`,
 :class:`NDJSONFramer`, :class:`EventStreamFramer` (AWS binary event streams)
-or any :class:`Framer`.
+or any :class:`Framer`. A codec that embeds implements
+:class:`EmbeddingCodec` and decodes vectors with :func:`vector_from_base64` /
+:func:`vector_from_floats`.
 
 Nothing outside this module (and the data types and errors of
 :mod:`aiwire`, :mod:`aiwire.types`, :mod:`aiwire.events`,
@@ -35,15 +37,20 @@ from aiwire._plugins.hooks import (
 from aiwire._wire.codec import (
     API_VERSION,
     CODEC_OPTIONS,
+    EMBEDDING_OPTIONS,
     IMAGE_OPTIONS,
     SUPPORTED_API_VERSIONS,
     BaseCodec,
     Codec,
     Credentials,
+    EmbeddingBatch,
+    EmbeddingCodec,
+    EmbeddingOptions,
     ErrorInfo,
     Framer,
     ImageCodec,
     ImageOptions,
+    InputType,
     Options,
     Request,
     StreamDecoder,
@@ -52,6 +59,8 @@ from aiwire._wire.codec import (
     image_prompt,
     make_usage,
     normalize_tool_call_id,
+    vector_from_base64,
+    vector_from_floats,
 )
 from aiwire._wire.eventstream import EventStreamFramer
 from aiwire._wire.exchange import RequestContext, ResponseInfo
@@ -119,6 +128,10 @@ __all__ = [
     "Credentials",
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
+    "EMBEDDING_OPTIONS",
+    "EmbeddingBatch",
+    "EmbeddingCodec",
+    "EmbeddingOptions",
     "ErrorInfo",
     "EventStreamFramer",
     "Framer",
@@ -127,6 +140,7 @@ __all__ = [
     "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "InputType",
     "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
@@ -163,4 +177,6 @@ __all__ = [
     "poll_device_token",
     "refresh_grant",
     "tokens_to_login",
+    "vector_from_base64",
+    "vector_from_floats",
 ]

@@ -50,6 +50,9 @@ def _tokens(text: str) -> int:
 def demo_responder(request: Mapping[str, Any]) -> Any:
     from aiwire._demo.faux import FauxReply
 
+    if request.get("kind") == "embeddings":
+        inputs = request.get("inputs", [])
+        return FauxReply(usage=Usage(input=sum(_tokens(t) for t in inputs)))
     if request.get("kind") == "images":
         from aiwire._demo.image import demo_image_reply
 
@@ -148,6 +151,18 @@ DEMO_IMAGE_MODEL = Model(
 )
 
 
+DEMO_EMBED_MODEL = Model(
+    id="aiwire-demo-embed",
+    name="aiwire offline demo (embeddings)",
+    provider="demo",
+    api="faux",
+    base_url=DEMO_MODEL.base_url,
+    output=("embedding",),
+    context_window=512,
+    compat={"dimensions": 64, "max_batch": 16},
+)
+
+
 @hookimpl
 def register_apis(register: Any) -> None:
     register("faux", "aiwire._demo.faux:FauxCodec")
@@ -170,4 +185,4 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    register([DEMO_MODEL, DEMO_IMAGE_MODEL])
+    register([DEMO_MODEL, DEMO_IMAGE_MODEL, DEMO_EMBED_MODEL])

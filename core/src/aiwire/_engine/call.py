@@ -26,6 +26,7 @@ from aiwire._wire.codec import (
     TRANSPORTS,
     Codec,
     Credentials,
+    EmbeddingOptions,
     Framer,
     ImageOptions,
     Options,
@@ -354,7 +355,7 @@ _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
 )
 
-Kind = Literal["stream", "complete", "images"]
+Kind = Literal["stream", "complete", "images", "embeddings"]
 
 
 @final
@@ -372,7 +373,9 @@ class PreparedCall:
         "codec",
         "context",
         "credentials",
+        "embedding_options",
         "image_options",
+        "inputs",
         "kind",
         "model",
         "options",
@@ -392,6 +395,8 @@ class PreparedCall:
         *,
         kind: Kind = "stream",
         image_options: ImageOptions | None = None,
+        embedding_options: EmbeddingOptions | None = None,
+        inputs: list[str] | None = None,
         store: AuthStore | None = None,
     ) -> None:
         self.registry = registry
@@ -400,9 +405,11 @@ class PreparedCall:
         self.context = context
         self.options = options
         self.image_options = image_options
+        self.embedding_options = embedding_options
+        self.inputs = inputs
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
-        if kind != "images":
+        if kind in ("stream", "complete"):
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
         self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
@@ -410,7 +417,9 @@ class PreparedCall:
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
         self.model = model
-        self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
+        self.sent_context = (
+            context if kind in ("images", "embeddings") else transform_context(context, model, self.codec)
+        )
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
 
@@ -422,6 +431,9 @@ class PreparedCall:
         if self.kind == "images":
             codec: Any = self.codec
             req = codec.build_image_request(model, self.sent_context, self.image_options, credentials)
+        elif self.kind == "embeddings":
+            codec = self.codec
+            req = codec.build_embedding_request(model, self.inputs, self.embedding_options, credentials)
         else:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
         req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)

@@ -35,7 +35,7 @@ import pluggy
 if TYPE_CHECKING:
     from aiwire._wire.codec import Codec, Credentials, ImageCodec, Request
     from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult, Model
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
 
 __all__ = [
     "ApiSpec",
@@ -267,6 +267,10 @@ class AiwireSpecs:
     @hookspec
     def on_images_end(self, model: Model, result: ImageResult, call: RequestContext) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
+
+    @hookspec
+    def on_embeddings_end(self, model: Model, result: EmbeddingResult, call: RequestContext) -> None:
+        """Observe the result of every embeddings request (one per batch of inputs)."""
 
     @hookspec
     def classify_error(self, message: AssistantMessage) -> str | None:

@@ -48,7 +48,7 @@ from aiwire.types import Model
 
 if TYPE_CHECKING:
     from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
@@ -57,7 +57,15 @@ BUILTIN_PLUGIN = "aiwire._demo.builtin"
 BUILTIN_NAME = "aiwire"  # the built-in plugin's name in `aiwire plugins`
 _HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
 _REQUEST_HOOKS = frozenset(
-    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+    {
+        "resolve_credentials",
+        "prepare_request",
+        "on_response",
+        "on_message_end",
+        "on_images_end",
+        "on_embeddings_end",
+        "classify_error",
+    }
 )
 
 log = logging.getLogger("aiwire")
@@ -251,6 +259,10 @@ class Registry:
     def run_on_images_end(self, ctx: RequestContext, result: ImageResult) -> None:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
+
+    def run_on_embeddings_end(self, ctx: RequestContext, result: EmbeddingResult) -> None:
+        """Tell every ``on_embeddings_end`` observer; a failing one is only logged."""
+        self._observe("on_embeddings_end", ctx, result=result)
 
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a

@@ -112,6 +112,10 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     api_version: str | None = None
     """Azure ``api-version`` query parameter (omitted for the v1 API)."""
 
+    embeddings_base64: bool = False
+    """Embeddings: send ``encoding_format: "base64"`` and read float32 bytes
+    (OpenAI, Azure); otherwise vectors come as JSON numbers."""
+
     open_catalog: bool = False
     """Core flag: any model id works without a catalog entry (local servers)."""
 

@@ -41,6 +41,7 @@ class CompletionsCodec(BaseCodec):
     """Chat Completions (``POST {base_url}/chat/completions``)."""
 
     api = API
+    embedding_api = "openai-embeddings"  # models outside the catalog (a local server's ids) embed here
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True

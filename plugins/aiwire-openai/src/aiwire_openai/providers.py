@@ -20,6 +20,7 @@ _OPENAI_WIRE = {
     "store": True,
     "strict_tools": True,
     "prompt_cache_key": True,
+    "embeddings_base64": True,
 }
 _LOCAL = {"open_catalog": True}
 
