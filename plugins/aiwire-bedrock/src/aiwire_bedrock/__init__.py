@@ -1,5 +1,6 @@
 """aiwire-bedrock: the ``bedrock-converse`` api (Amazon Bedrock's Converse and
-ConverseStream) and the ``amazon-bedrock`` provider.
+ConverseStream), the ``bedrock-embeddings`` api (Titan, Cohere and Nova
+embeddings through InvokeModel) and the ``amazon-bedrock`` provider.
 
 Requests are signed with SigV4 by botocore's own signer, with credentials
 from botocore's own chain (environment, shared files, profiles, SSO,
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 AIWIRE_PLUGIN_API = 2
 
 API = "bedrock-converse"
+EMBED_API = "bedrock-embeddings"
 PROVIDER = "amazon-bedrock"
 DEFAULT_REGION = "us-east-1"
 BASE_URL = f"https://bedrock-runtime.{DEFAULT_REGION}.amazonaws.com"
@@ -40,6 +42,7 @@ BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 @hookimpl
 def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_bedrock.codec:BedrockCodec")
+    register(EMBED_API, "aiwire_bedrock.embed:BedrockEmbeddingsCodec")
 
 
 @hookimpl
@@ -80,7 +83,7 @@ def resolve_credentials(provider: ProviderSpec, model: Model) -> Credentials | N
 def prepare_request(model: Model, request: Request, call: RequestContext) -> None:
     """Sign with SigV4 last, after every other hook changed the request."""
     aws = call.credentials.extra.get("aws_credentials")
-    if aws is None or model.api != API:
+    if aws is None or model.api not in (API, EMBED_API):
         return
     from ._auth import sign
 

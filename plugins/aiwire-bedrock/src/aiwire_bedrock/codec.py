@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, EventStreamFramer, Options, Request
 from aiwire.types import AssistantMessage, Context, Model
 
-from . import API
+from . import API, EMBED_API
 from ._decode import BedrockDecoder, parse_message
 from ._errors import error_info
 from ._request import build_request
@@ -24,6 +24,7 @@ class BedrockCodec(BaseCodec):
 
     api: ClassVar[str] = API
     framing = EventStreamFramer
+    embedding_api = EMBED_API  # models outside the catalog (an embedding profile ARN) embed there
     # session_id has no Converse field; the agent loop leaves it out for this api.
     supported_options: ClassVar[frozenset[str]] = CODEC_OPTIONS - {"session_id"}
 
