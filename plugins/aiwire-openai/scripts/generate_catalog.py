@@ -36,7 +36,26 @@ SOURCES = {
     "together": "togetherai",
     "fireworks": "fireworks-ai",
     "huggingface": "huggingface",
+    "vercel-ai-gateway": "vercel",
+    "zai": "zai",
+    "minimax": "minimax",
+    "minimax-cn": "minimax-cn",
+    "moonshotai": "moonshotai",
+    "opencode": "opencode",
 }
+# models.dev names another SDK for some of a host's models: OpenCode Zen serves
+# GPT models on its Responses endpoint, Claude and Gemini on their own wires
+# (which this plugin does not speak: those models are left out).
+_MODEL_APIS = {"@ai-sdk/openai": "openai-responses"}
+
+
+def model_api(default: str, raw: Mapping[str, Any]) -> str | None:
+    """The api of one model: the host's, unless models.dev names another SDK for it."""
+    npm = (raw.get("provider") or {}).get("npm")
+    if npm is None or npm == "@ai-sdk/openai-compatible":
+        return default
+    return _MODEL_APIS.get(npm)
+
 
 # Azure's catalog also lists other vendors' models (Foundry); only OpenAI's speak Responses.
 _AZURE_OPENAI = re.compile(r"^(gpt-|o\d|codex)")
@@ -161,7 +180,7 @@ def build(data: Mapping[str, Any]) -> list[Model]:
             data,
             key,
             provider=provider,
-            api=spec.api,
+            api=lambda raw, a=spec.api: model_api(a, raw),  # type: ignore[misc]
             base_url=spec.base_url,
             compat=lambda raw, p=provider: model_compat(p, raw),  # type: ignore[misc]
             keep=_keep_azure if provider == "azure" else None,
