@@ -21,6 +21,8 @@ _OPENAI_WIRE = {
     "strict_tools": True,
     "prompt_cache_key": True,
     "embeddings_base64": True,
+    # Flex costs half of standard, priority about twice (as pi-ai prices them).
+    "service_tiers": {"flex": 0.5, "priority": 2.0},
 }
 _LOCAL = {"open_catalog": True}
 
