@@ -113,7 +113,8 @@ def recorded_bodies(pkg: Path, name: str) -> dict[str, bytes]:
                 resp = inter["response"]
                 body = resp.get("body", {}).get("string", b"")
                 body = body.encode() if isinstance(body, str) else body
-                if resp["status"]["code"] == 200 and (b"data:" in body or b"\n" in body):
+                binary_stream = "eventstream" in str(resp.get("headers", {}))  # AWS event streams (aiwire-bedrock)
+                if resp["status"]["code"] == 200 and (b"data:" in body or b"\n" in body or binary_stream):
                     out[f"{path.stem}-{n}"] = body
     return dict(list(out.items())[:6])
 
