@@ -242,3 +242,16 @@ def test_discovery_and_model_lookup_do_not_import_botocore() -> None:
         "assert 'botocore' not in sys.modules, 'botocore imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_session_token_is_masked_in_error_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy that echoes the request's headers cannot leak the session token."""
+    keys(monkeypatch)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": f"bad token {request.headers['x-amz-security-token']}"})
+
+    model = aiwire.get_model("amazon-bedrock", MODEL)
+    msg = aiwire.complete_sync(model, "Hello", transport=httpx.MockTransport(echo))
+    assert msg.stop_reason == "error" and "bad token" in str(msg.error_message)
+    assert TOKEN not in str(msg.error_message)

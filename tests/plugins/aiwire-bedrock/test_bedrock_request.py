@@ -188,7 +188,7 @@ def test_the_request_rules(caplog: pytest.LogCaptureFixture) -> None:
         b = body(m, Context(messages=history), cache_retention="none")
     assert b["messages"] == [
         {"role": "user", "content": [{"text": "(continue)"}]},
-        {"role": "assistant", "content": [{"text": "[called tool weather with {'city': 'Oslo'}]"}]},
+        {"role": "assistant", "content": [{"text": '[called tool weather with {"city": "Oslo"}]'}]},
         {"role": "user", "content": [{"text": "[tool result: cold]"}]},
     ]
     assert "bedrock.tool-config" in caplog.text and "bedrock.user-first" in caplog.text

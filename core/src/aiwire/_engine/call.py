@@ -352,7 +352,16 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
 
 _DEFAULTS = Options()
 _SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "chatgpt-account-id",
+        "x-amz-security-token",  # AWS session tokens (aiwire-bedrock signs them into the request)
+    }
 )
 
 Kind = Literal["stream", "complete", "images", "embeddings"]

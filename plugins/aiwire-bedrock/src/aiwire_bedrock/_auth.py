@@ -90,10 +90,8 @@ def _missing(profile: str, why: str = "") -> MissingCredentialsError:
 def resolve(model: Model) -> Credentials:
     """Credentials for one call (see the module docstring)."""
     token = os.environ.get(BEARER_ENV)
-    if token:
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-        base = region_url(model, region) if region else None
-        return Credentials(token, base_url=base, source=f"${BEARER_ENV}")
+    if token:  # the codec puts AWS_REGION / AWS_DEFAULT_REGION in the URL
+        return Credentials(token, source=f"${BEARER_ENV}")
     session = _session()
     profile = _profile_name(session)
     try:

@@ -9,6 +9,7 @@ blocks from other apis or models are converted or dropped (see
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -179,7 +180,7 @@ def _tools_as_text(turns: list[Block]) -> None:
         for b in turn["content"]:
             if "toolUse" in b:
                 use = b["toolUse"]
-                content.append({"text": f"[called tool {use['name']} with {use['input']}]"})
+                content.append({"text": f"[called tool {use['name']} with {json.dumps(use['input'])}]"})
             elif "toolResult" in b:
                 res = b["toolResult"]
                 parts = [c["text"] for c in res["content"] if "text" in c]
