@@ -82,8 +82,10 @@ def resolve_credentials(provider: ProviderSpec, model: Model) -> Credentials | N
 @hookimpl(trylast=True)
 def prepare_request(model: Model, request: Request, call: RequestContext) -> None:
     """Sign with SigV4 last, after every other hook changed the request."""
+    if model.api not in (API, EMBED_API):
+        return
     aws = call.credentials.extra.get("aws_credentials")
-    if aws is None or model.api not in (API, EMBED_API):
+    if aws is None:
         return
     from ._auth import sign
 
