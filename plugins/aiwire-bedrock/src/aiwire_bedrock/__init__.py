@@ -1,6 +1,8 @@
 """aiwire-bedrock: the ``bedrock-converse`` api (Amazon Bedrock's Converse and
 ConverseStream), the ``bedrock-embeddings`` api (Titan, Cohere and Nova
-embeddings through InvokeModel) and the ``amazon-bedrock`` provider.
+embeddings through InvokeModel), the ``bedrock-anthropic`` api (Claude through
+InvokeModel with Anthropic's own body, with aiwire-anthropic installed) and
+the ``amazon-bedrock`` provider.
 
 Requests are signed with SigV4 by botocore's own signer, with credentials
 from botocore's own chain (environment, shared files, profiles, SSO,
@@ -33,6 +35,7 @@ AIWIRE_PLUGIN_API = 2
 
 API = "bedrock-converse"
 EMBED_API = "bedrock-embeddings"
+INVOKE_API = "bedrock-anthropic"
 PROVIDER = "amazon-bedrock"
 DEFAULT_REGION = "us-east-1"
 BASE_URL = f"https://bedrock-runtime.{DEFAULT_REGION}.amazonaws.com"
@@ -43,6 +46,7 @@ BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_bedrock.codec:BedrockCodec")
     register(EMBED_API, "aiwire_bedrock.embed:BedrockEmbeddingsCodec")
+    register(INVOKE_API, "aiwire_bedrock.invoke:BedrockAnthropicCodec")  # needs aiwire-anthropic
 
 
 @hookimpl
@@ -82,7 +86,7 @@ def resolve_credentials(provider: ProviderSpec, model: Model) -> Credentials | N
 @hookimpl(trylast=True)
 def prepare_request(model: Model, request: Request, call: RequestContext) -> None:
     """Sign with SigV4 last, after every other hook changed the request."""
-    if model.api not in (API, EMBED_API):
+    if model.api not in (API, EMBED_API, INVOKE_API):
         return
     aws = call.credentials.extra.get("aws_credentials")
     if aws is None:
