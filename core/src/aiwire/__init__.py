@@ -16,6 +16,7 @@ from aiwire.types import (
     AssistantMessage,
     Context,
     Cost,
+    EmbeddingResult,
     ImageContent,
     ImageResult,
     Message,
@@ -40,6 +41,7 @@ if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
     from aiwire._api.client import AsyncClient, Client, set_default_transport
+    from aiwire._api.embed import embed, embed_sync
     from aiwire._api.extract import (
         ExtractError,
         ExtractStream,
@@ -81,6 +83,8 @@ _LAZY = {
     "ImageJob": "._io.aio",
     "generate_images": "._api.images",
     "generate_images_sync": "._api.images",
+    "embed": "._api.embed",
+    "embed_sync": "._api.embed",
     "AssistantStream": "._io.aio",
     "SyncAssistantStream": "._io.sync",
     "AbortHandle": "._io.sync",
@@ -172,6 +176,7 @@ __all__ = [
     "ContextOverflowError",
     "Cost",
     "Credentials",
+    "EmbeddingResult",
     "ExtractError",
     "ExtractStream",
     "ImageContent",
@@ -210,6 +215,8 @@ __all__ = [
     "complete_sync",
     "custom_model",
     "dumps",
+    "embed",
+    "embed_sync",
     "errors",
     "events",
     "extract",

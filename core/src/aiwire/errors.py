@@ -40,7 +40,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from aiwire.types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 __all__ = [
     "AbortedError",
@@ -126,10 +126,10 @@ class ProviderError(AiwireError):
     """An assistant turn (or image generation) ended with ``stop_reason`` error or aborted.
 
     ``message`` is the partial :class:`~aiwire.types.AssistantMessage` (or the
-    :class:`~aiwire.types.ImageResult`).
+    :class:`~aiwire.types.ImageResult`, or :class:`~aiwire.types.EmbeddingResult`).
     """
 
-    def __init__(self, message: AssistantMessage | ImageResult) -> None:
+    def __init__(self, message: AssistantMessage | ImageResult | EmbeddingResult) -> None:
         self.message = message
         self.status = message.error_status
         self.error_type = message.error_type

@@ -7,8 +7,11 @@ hooks (:data:`hookimpl`, typed ``register`` callbacks :class:`RegisterApi`,
 a login plugin implements an :class:`OAuthFlow`. A codec that wraps another
 api's codec is registered as a :class:`CodecFactory`: it receives a
 :class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
-that are not server-sent events use :class:`JSONArrayFramer` or
-:class:`NDJSONFramer` (or any :class:`Framer`).
+that are not server-sent events use :class:`JSONArrayFramer`,
+:class:`NDJSONFramer`, :class:`EventStreamFramer` (AWS binary event streams)
+or any :class:`Framer`. A codec that embeds implements
+:class:`EmbeddingCodec` and decodes vectors with :func:`vector_from_base64` /
+:func:`vector_from_floats`.
 
 Nothing outside this module (and the data types and errors of
 :mod:`aiwire`, :mod:`aiwire.types`, :mod:`aiwire.events`,
@@ -38,15 +41,20 @@ from aiwire._plugins.hooks import (
 from aiwire._wire.codec import (
     API_VERSION,
     CODEC_OPTIONS,
+    EMBEDDING_OPTIONS,
     IMAGE_OPTIONS,
     SUPPORTED_API_VERSIONS,
     BaseCodec,
     Codec,
     Credentials,
+    EmbeddingBatch,
+    EmbeddingCodec,
+    EmbeddingOptions,
     ErrorInfo,
     Framer,
     ImageCodec,
     ImageOptions,
+    InputType,
     Options,
     Request,
     StreamDecoder,
@@ -55,7 +63,10 @@ from aiwire._wire.codec import (
     image_prompt,
     make_usage,
     normalize_tool_call_id,
+    vector_from_base64,
+    vector_from_floats,
 )
+from aiwire._wire.eventstream import EventStreamFramer
 from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
@@ -123,7 +134,12 @@ __all__ = [
     "Credentials",
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
+    "EMBEDDING_OPTIONS",
+    "EmbeddingBatch",
+    "EmbeddingCodec",
+    "EmbeddingOptions",
     "ErrorInfo",
+    "EventStreamFramer",
     "Framer",
     "FramingError",
     "Headers",
@@ -131,6 +147,7 @@ __all__ = [
     "ImageCodec",
     "ImageOptions",
     "InstallHint",
+    "InputType",
     "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
@@ -169,4 +186,6 @@ __all__ = [
     "poll_device_token",
     "refresh_grant",
     "tokens_to_login",
+    "vector_from_base64",
+    "vector_from_floats",
 ]

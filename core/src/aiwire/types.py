@@ -25,6 +25,7 @@ __all__ = [
     "AssistantMessage",
     "Context",
     "Cost",
+    "EmbeddingResult",
     "ImageContent",
     "ImageResult",
     "ImageStopReason",
@@ -314,6 +315,62 @@ class ImageResult(_Base):
         from aiwire.classify import provider_error
 
         return provider_error(self)
+
+
+class EmbeddingResult(_Base):
+    """The outcome of one :func:`aiwire.embed` call: one vector per input, in input order.
+
+    Each vector is an ``array('f')`` (float32) by default, ``bytes``
+    (little-endian float32) with ``vector_format="bytes"``, or a list of
+    floats with ``vector_format="list"`` (the only form that round-trips
+    through ``msgspec.json``). ``dimensions`` is the length of each vector.
+    ``usage`` sums every request's usage (``None`` when the provider reported
+    none); ``requests`` is how many requests the inputs took. A failed call
+    has ``stop_reason`` error and no vectors.
+    """
+
+    vectors: list[Any] = msgspec.field(default_factory=list)
+    dimensions: int = 0
+    api: str = ""
+    provider: str = ""
+    model: str = ""
+    usage: Usage | None = None
+    requests: int = 0
+    stop_reason: ImageStopReason = "stop"
+    error_message: str | None = None
+    error_status: int | None = None
+    error_type: str | None = None
+    provider_data: dict[str, Any] | None = None
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def to_bytes(self) -> bytes:
+        """Every vector as one little-endian float32 buffer (rows in input order),
+        for ``numpy.frombuffer(result.to_bytes(), "<f4").reshape(len(result), -1)``."""
+        import sys
+        from array import array
+
+        out = array("f")
+        for v in self.vectors:
+            if isinstance(v, (bytes, bytearray, memoryview)):
+                out.frombytes(bytes(v))
+            else:
+                out.extend(v)
+        if sys.byteorder == "big":
+            if any(isinstance(v, (bytes, bytearray, memoryview)) for v in self.vectors[:1]):
+                return bytes(out)  # the bytes were little-endian already
+            out.byteswap()
+        return out.tobytes()
+
+    def raise_for_error(self) -> EmbeddingResult:
+        """Raise :class:`~aiwire.errors.ProviderError` if the call failed."""
+        if self.stop_reason != "stop":
+            from aiwire.errors import ProviderError
+
+            raise ProviderError(self)
+        return self
 
 
 class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -26,7 +26,7 @@ from aiwire._io.sync import AbortHandle, SyncAssistantStream, scomplete, sgenera
 from aiwire._io.transport import Pool, check_transport
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import BadOptionsError
-from aiwire.types import AssistantMessage, Context, ImageResult, Model
+from aiwire.types import AssistantMessage, Context, EmbeddingResult, ImageResult, Model
 
 if TYPE_CHECKING:
     from aiwire.auth.store import AuthStore
@@ -197,6 +197,15 @@ class AsyncClient(_BaseClient):
         """See :func:`aiwire.generate_images`."""
         return ImageJob(self._prepare_images(model, context, options), self._pool, check=check)
 
+    async def embed(
+        self, model: Model | str, inputs: str | Sequence[str], *, check: bool = True, **options: Any
+    ) -> EmbeddingResult:
+        """See :func:`aiwire.embed`."""
+        from aiwire._api.embed import run_embed
+
+        result = await run_embed(self, model, inputs, options)
+        return result.raise_for_error() if check else result
+
     async def extract(
         self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
     ) -> Any:
@@ -252,6 +261,15 @@ class Client(_BaseClient):
     ) -> ImageResult:
         """See :func:`aiwire.generate_images_sync`."""
         result = sgenerate(self._prepare_images(model, context, options), self._pool)
+        return result.raise_for_error() if check else result
+
+    def embed(
+        self, model: Model | str, inputs: str | Sequence[str], *, check: bool = True, **options: Any
+    ) -> EmbeddingResult:
+        """See :func:`aiwire.embed_sync`."""
+        from aiwire._api.embed import run_embed_sync
+
+        result = run_embed_sync(self, model, inputs, options)
         return result.raise_for_error() if check else result
 
     def extract(

@@ -29,6 +29,7 @@ from aiwire._wire.codec import (
     TRANSPORTS,
     Codec,
     Credentials,
+    EmbeddingOptions,
     Framer,
     ImageOptions,
     Options,
@@ -391,14 +392,23 @@ def advised(model: Model, codec: Codec, options: Options, spec: ProviderSpec | N
 
 
 _SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "chatgpt-account-id",
+        "x-amz-security-token",  # AWS session tokens (aiwire-bedrock signs them into the request)
+    }
 )
 # A login's other headers are masked when their name says they may hold a
 # secret; plain facts (Codex's `originator: aiwire`, editor versions) are not,
 # or every "aiwire login ..." hint in an error would be masked too.
 _SECRETISH = re.compile(r"auth|key|token|secret|cookie|session|sig|pass|account", re.IGNORECASE)
 
-Kind = Literal["stream", "complete", "images"]
+Kind = Literal["stream", "complete", "images", "embeddings"]
 
 
 @final
@@ -416,8 +426,10 @@ class PreparedCall:
         "codec",
         "context",
         "credentials",
+        "embedding_options",
         "first_chunk_at",
         "image_options",
+        "inputs",
         "kind",
         "model",
         "options",
@@ -439,6 +451,8 @@ class PreparedCall:
         *,
         kind: Kind = "stream",
         image_options: ImageOptions | None = None,
+        embedding_options: EmbeddingOptions | None = None,
+        inputs: list[str] | None = None,
         store: AuthStore | None = None,
     ) -> None:
         self.registry = registry
@@ -450,13 +464,15 @@ class PreparedCall:
         self.context = context
         self.options = options
         self.image_options = image_options
+        self.embedding_options = embedding_options
+        self.inputs = inputs
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
         if self.spec is not None:  # the user's endpoint: env, config file (docs/configuration.md)
             url = override_base_url(self.spec, model.base_url)
             if url != model.base_url:
                 model = msgspec.structs.replace(model, base_url=url)
-        if kind != "images":
+        if kind in ("stream", "complete"):
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
         self.wire_stream = kind == "stream" or (
@@ -469,7 +485,9 @@ class PreparedCall:
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
         self.model = model
-        self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
+        self.sent_context = (
+            context if kind in ("images", "embeddings") else transform_context(context, model, self.codec)
+        )
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
         registry.notify("on_call_start", model=model, call=self.context_for(self.request))
@@ -482,6 +500,9 @@ class PreparedCall:
         if self.kind == "images":
             codec: Any = self.codec
             req = codec.build_image_request(model, self.sent_context, self.image_options, credentials)
+        elif self.kind == "embeddings":
+            codec = self.codec
+            req = codec.build_embedding_request(model, self.inputs, self.embedding_options, credentials)
         else:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
         # aiwire's User-Agent first, so that the model, codec, credentials or caller may set their own.

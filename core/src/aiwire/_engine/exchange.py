@@ -34,7 +34,7 @@ from aiwire._engine import observe
 from aiwire._engine.retry import decide
 from aiwire._wire.codec import Credentials, Request, StreamDecoder, generic_error_info
 from aiwire._wire.exchange import ResponseInfo
-from aiwire.types import AssistantMessage, ImageResult
+from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 if TYPE_CHECKING:
     from aiwire._engine.call import PreparedCall
@@ -219,7 +219,7 @@ class Exchange:
         self.credentials: Credentials = call.credentials
         self.decoder: StreamDecoder | None = None
         self.framer: Any = None
-        self.result: AssistantMessage | ImageResult | None = None
+        self.result: AssistantMessage | ImageResult | EmbeddingResult | None = None
         self.head: ResponseInfo | None = None  # the accepted response's head
         self.prefix = b""  # the body's first bytes while nothing was decoded (for a body that is no stream)
         self.attempt = 0
@@ -280,7 +280,12 @@ class Exchange:
             if not self._refreshed(got, 0):
                 return
             refreshed = True
+        built = self.attempt  # the attempt the request was built for
         while True:
+            if built != self.attempt and self.credentials.per_attempt:
+                built = self.attempt  # a signed request is signed again for each attempt
+                if not self._rebuilt():
+                    return
             req = self.request
             body = call.encode(req)
             self.sent_at = time.time()
@@ -411,6 +416,14 @@ class Exchange:
         self._fail(why or "the login could not be refreshed")
         return False
 
+    def _rebuilt(self) -> bool:
+        try:
+            self.request = self.call.build(self.credentials, self.attempt)
+        except Exception as exc:
+            self._fail(f"could not build the request for attempt {self.attempt + 1}: {describe(exc)}")
+            return False
+        return True
+
     def _observe(self, info: ResponseInfo) -> None:
         call = self.call
         if call.options.on_response is not None:
@@ -489,7 +502,7 @@ class Exchange:
         event stream (a JSON error, an HTML page from a proxy): fail with the
         content type and the server's own words instead of "ended early"."""
         ctype = self._content_type()
-        if not self.prefix.strip() or ctype == "text/event-stream":
+        if not self.prefix.strip() or ctype in _STREAM_TYPES:
             return False
         api = self.call.codec.api
         message, error_type = _excerpt(self.prefix)
@@ -516,6 +529,8 @@ class Exchange:
             if call.kind == "images":
                 codec: Any = call.codec
                 result: Any = codec.parse_image_response(call.model, call.image_options, body)
+            elif call.kind == "embeddings":
+                result = embedding_result(call, body)
             else:
                 result = call.codec.parse_response(call.model, call.options, body)
         except Exception as exc:  # a codec must never crash the caller
@@ -570,10 +585,10 @@ class Exchange:
         if self.result is not None:
             return
         call = self.call
-        if call.kind == "images":
+        if call.kind in ("images", "embeddings"):
             m = call.model
             self._finalize(
-                ImageResult(
+                (ImageResult if call.kind == "images" else EmbeddingResult)(
                     api=m.api,
                     provider=m.provider,
                     model=m.id,
@@ -591,7 +606,7 @@ class Exchange:
         dec.fail(message, status=status, error_type=error_type, aborted=aborted)
         self._collect()
 
-    def _finalize(self, result: AssistantMessage | ImageResult) -> None:
+    def _finalize(self, result: AssistantMessage | ImageResult | EmbeddingResult) -> None:
         """Mask credentials out of the error text, tell the observers, keep the result."""
         if result.error_message:
             result.error_message = self.redact(result.error_message)
@@ -602,6 +617,8 @@ class Exchange:
         ctx = call.context_for(self.request, self.credentials, self.attempt)
         if isinstance(result, ImageResult):
             call.registry.run_on_images_end(ctx, result)
+        elif isinstance(result, EmbeddingResult):
+            call.registry.run_on_embeddings_end(ctx, result)
         else:
             call.registry.run_on_message_end(ctx, result)
 
@@ -616,6 +633,7 @@ class Exchange:
         return text
 
 
+_STREAM_TYPES = frozenset({"text/event-stream", "application/vnd.amazon.eventstream"})
 _PREFIX = 4096  # how much of a body that is not a stream is kept to say what it was
 _EXCERPT = 500
 
@@ -626,6 +644,27 @@ def _excerpt(body: bytes) -> tuple[str, str | None]:
     info = generic_error_info(200, body)
     text = " ".join(info.message.split())
     return (text[:_EXCERPT] + "…" if len(text) > _EXCERPT else text) or "an empty body", info.type
+
+
+def embedding_result(call: PreparedCall, body: bytes) -> EmbeddingResult:
+    """One batch's response as a result; a codec that returns the wrong number
+    of vectors is a decode failure, never a silent misalignment."""
+    codec: Any = call.codec
+    inputs = call.inputs or []
+    batch = codec.parse_embedding_response(call.model, call.embedding_options, body, len(inputs))
+    if len(batch.vectors) != len(inputs):
+        raise ValueError(f"{len(inputs)} inputs were sent but {len(batch.vectors)} vectors came back")
+    m = call.model
+    return EmbeddingResult(
+        vectors=batch.vectors,
+        dimensions=len(batch.vectors[0]) if batch.vectors else 0,
+        api=m.api,
+        provider=m.provider,
+        model=m.id,
+        usage=batch.usage,
+        requests=1,
+        provider_data=batch.provider_data,
+    )
 
 
 class _NoFramer:

@@ -23,7 +23,7 @@ from aiwire._wire.exchange import ResponseInfo
 if TYPE_CHECKING:
     from aiwire._engine.exchange import Exchange
     from aiwire._wire.codec import Request
-    from aiwire.types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 __all__ = ["TRACE", "FirstChunk", "configure_from_env", "http_log"]
 
@@ -143,7 +143,7 @@ def body(ex: Exchange, data: bytes) -> None:
         http_log.log(TRACE, "call %s: response body: %s", ex.call.call_id, _body(ex, data))
 
 
-def end(ex: Exchange, result: AssistantMessage | ImageResult) -> None:
+def end(ex: Exchange, result: AssistantMessage | ImageResult | EmbeddingResult) -> None:
     call = ex.call
     total = time.time() - call.started_at
     first = call.first_chunk_at

@@ -40,7 +40,7 @@ from aiwire._engine.exchange import (
 from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
 from aiwire._io.transport import Pool
 from aiwire.errors import BadOptionsError
-from aiwire.types import AssistantMessage, ImageResult, Model
+from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
 
 __all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
@@ -424,7 +424,7 @@ class AbortHandle:
             self._runs.discard(run)
 
 
-def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult:
+def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult | EmbeddingResult:
     if handle is not None:
         handle._attach(run)
     try:

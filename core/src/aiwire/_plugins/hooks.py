@@ -35,7 +35,7 @@ import pluggy
 if TYPE_CHECKING:
     from aiwire._wire.codec import Codec, Credentials, ImageCodec, Request
     from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult, Message, Model, ToolCall, ToolResultMessage
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Message, Model, ToolCall, ToolResultMessage
 
 __all__ = [
     "ApiSpec",
@@ -309,7 +309,8 @@ class AiwireSpecs:
     @hookspec
     def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:
         """Inspect or rewrite the outgoing request each time it is built
-        (retries resend it; a refreshed login rebuilds it); return a
+        (retries resend it, or rebuild it when ``Credentials.per_attempt`` is
+        set; a refreshed login rebuilds it); return a
         replacement or ``None`` (in-place changes are kept). Implementations
         are chained in pluggy's order: each sees the request the previous one
         left. ``call`` has the credentials, options and attempt number; take
@@ -328,6 +329,10 @@ class AiwireSpecs:
     @hookspec
     def on_images_end(self, model: Model, result: ImageResult, call: RequestContext) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
+
+    @hookspec
+    def on_embeddings_end(self, model: Model, result: EmbeddingResult, call: RequestContext) -> None:
+        """Observe the result of every embeddings request (one per batch of inputs)."""
 
     @hookspec
     def on_call_start(self, model: Model, call: RequestContext) -> None:

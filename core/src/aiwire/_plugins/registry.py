@@ -56,7 +56,7 @@ from aiwire.types import Model
 
 if TYPE_CHECKING:
     from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
@@ -72,7 +72,8 @@ _HOOK_NAMES = (
     "register_commands",
 )
 _REQUEST_HOOKS = frozenset(
-    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "on_embeddings_end"}
+    | {"classify_error"}
     | {"on_call_start", "on_agent_start", "on_agent_end", "on_tool_call_start", "on_tool_call_end"}
 )
 
@@ -316,6 +317,10 @@ class Registry:
                 ua += f" {info.distribution}/{info.version}"
             self._user_agents[api] = ua
         return ua
+
+    def run_on_embeddings_end(self, ctx: RequestContext, result: EmbeddingResult) -> None:
+        """Tell every ``on_embeddings_end`` observer; a failing one is only logged."""
+        self._observe("on_embeddings_end", ctx, result=result)
 
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a

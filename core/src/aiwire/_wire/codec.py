@@ -24,9 +24,12 @@ Block helpers keep the partial message and emit the events; ``finish`` and
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar, final
 
 import msgspec
@@ -56,11 +59,16 @@ __all__ = [
     "BaseCodec",
     "Codec",
     "Credentials",
+    "EMBEDDING_OPTIONS",
+    "EmbeddingBatch",
+    "EmbeddingCodec",
+    "EmbeddingOptions",
     "ErrorInfo",
     "Framer",
     "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "InputType",
     "OptionValues",
     "Options",
     "Request",
@@ -70,6 +78,8 @@ __all__ = [
     "image_prompt",
     "make_usage",
     "normalize_tool_call_id",
+    "vector_from_base64",
+    "vector_from_floats",
 ]
 
 API_VERSION = 2
@@ -114,9 +124,12 @@ class Credentials:
     hosts that need nothing (local servers). A login's credentials carry a
     ``refresher(force) -> Credentials`` (it may block; the async driver runs
     it in a worker thread) and ``stale`` when the token is due for refresh.
+    ``per_attempt`` asks the core to rebuild the request, and so run the
+    ``prepare_request`` hooks again, for every attempt: for signatures that
+    carry a timestamp (AWS SigV4), which a retry must not resend stale.
     """
 
-    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "refresher", "source", "stale")
+    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "per_attempt", "refresher", "source", "stale")
 
     def __init__(
         self,
@@ -129,6 +142,7 @@ class Credentials:
         source: str = "",
         refresher: Callable[[bool], Credentials] | None = None,
         stale: bool = False,
+        per_attempt: bool = False,
     ) -> None:
         self.api_key = api_key
         self.kind = kind if api_key or kind == "none" else "none"
@@ -138,6 +152,7 @@ class Credentials:
         self.source = source
         self.refresher = refresher
         self.stale = stale
+        self.per_attempt = per_attempt
 
     def __repr__(self) -> str:
         key = "***" if self.api_key else None
@@ -283,6 +298,11 @@ _ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
 def is_image_codec(codec: object) -> bool:
     """Whether ``codec`` generates images (it takes a prompt, not a conversation)."""
     return hasattr(codec, "build_image_request")
+
+
+def is_embedding_codec(codec: object) -> bool:
+    """Whether ``codec`` embeds texts (it has no conversation to hand off to)."""
+    return hasattr(codec, "build_embedding_request")
 
 
 def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[str] = _ID_BAD) -> str:
@@ -768,3 +788,99 @@ def make_usage(
     if cost is not None:
         u.cost.total = cost
     return u
+
+
+# -- embeddings -----------------------------------------------------------------
+
+InputType = Literal["query", "document", "classification", "clustering", "similarity"]
+"""What an embedded text is for, where the api asks: a search ``query``, a
+``document`` to be found, or text to ``classification``, ``clustering`` or
+``similarity`` tasks. Each codec maps it onto its own word (Gemini
+``taskType``, Cohere ``input_type``...)."""
+
+
+class EmbeddingOptions(msgspec.Struct, kw_only=True):
+    """Options of one embedding call that a codec maps onto its wire.
+
+    ``dimensions`` asks for shorter vectors (models that support it);
+    ``input_type`` says what the texts are for (see :data:`InputType`);
+    ``truncate`` lets the provider cut inputs that are over the model's limit
+    (where it can), instead of refusing them. ``provider_options`` is merged
+    into the request body by the codec, last. ``None`` leaves the provider's
+    default.
+    """
+
+    dimensions: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    input_type: InputType | None = None
+    truncate: bool | None = None
+    provider_options: dict[str, Any] | None = None
+
+
+EMBEDDING_OPTIONS = frozenset(EmbeddingOptions.__struct_fields__)
+"""Every embedding option; an :class:`EmbeddingCodec` declares the subset it supports."""
+
+
+class EmbeddingBatch(msgspec.Struct, kw_only=True):
+    """What a codec decodes from one embeddings response: one vector per input,
+    in input order, as ``array('f')`` (see :func:`vector_from_floats`,
+    :func:`vector_from_base64`), and the usage when the provider reports it."""
+
+    vectors: list[Any]
+    usage: Usage | None = None
+    id: str | None = None
+    provider_data: dict[str, Any] | None = None
+
+
+class EmbeddingCodec(Protocol):
+    """The optional embeddings capability of a codec.
+
+    A codec that embeds declares ``embedding_options`` (the
+    :data:`EMBEDDING_OPTIONS` it maps; the core refuses any other that is
+    set, before a request) and ``max_batch`` (the most inputs one request may
+    carry; a model narrows it with ``compat["max_batch"]``), optionally
+    ``max_batch_tokens`` (the most tokens one request may carry, summed over
+    its inputs; ``compat["max_batch_tokens"]``), and implements the two
+    methods below. The core splits the inputs into batches within those
+    limits and sends one request per batch. A model reaches it through
+    ``model.compat["embedding_api"]`` when set, else ``model.api``.
+    """
+
+    api: str
+    embedding_options: frozenset[str]
+    max_batch: int
+
+    def build_embedding_request(
+        self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials
+    ) -> Request:
+        """The request that embeds ``inputs`` (one batch, never empty). May
+        raise :class:`~aiwire.errors.BadOptionsError` for values the wire cannot express."""
+        ...
+
+    def parse_embedding_response(
+        self, model: Model, options: EmbeddingOptions, body: bytes, count: int
+    ) -> EmbeddingBatch:
+        """Decode a 2xx response body for ``count`` inputs into one vector per input, in order."""
+        ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def vector_from_floats(values: Iterable[float]) -> array[float]:
+    """A vector (``array('f')``, float32) from JSON numbers."""
+    return array("f", values)
+
+
+def vector_from_base64(data: str | bytes) -> array[float]:
+    """A vector from base64 little-endian float32 (OpenAI's and Voyage's
+    ``encoding_format: "base64"``), without a Python float per value."""
+    raw = binascii.a2b_base64(data)
+    if len(raw) % 4:
+        raise ValueError(f"a base64 float32 vector must be a multiple of 4 bytes, not {len(raw)}")
+    vec = array("f")
+    vec.frombytes(raw)
+    if _BIG_ENDIAN:
+        vec.byteswap()
+    return vec

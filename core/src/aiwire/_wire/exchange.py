@@ -66,7 +66,7 @@ class RequestContext:
         attempt: int = 0,
         stream: bool = True,
         call_id: str = "",
-        kind: Literal["stream", "complete", "images"] = "stream",
+        kind: Literal["stream", "complete", "images", "embeddings"] = "stream",
         started_at: float = 0.0,
         first_chunk_at: float | None = None,
         parent_id: str = "",

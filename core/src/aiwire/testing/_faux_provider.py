@@ -105,7 +105,9 @@ class FauxProvider:
         function of the request body returning one). ``settings`` are
         :class:`~aiwire._demo.faux.FauxReply` fields: chunk_size, byte_chunk, delay,
         stop_reason, truncate, status, error... Image blocks answer an image
-        generation (the model needs ``output=("text", "image")``)."""
+        generation (the model needs ``output=("text", "image")``). An
+        embeddings request takes a reply's ``vectors=[[...], ...]`` setting;
+        with nothing queued it gets deterministic demo vectors."""
         if len(content) == 1 and (isinstance(content[0], FauxReply) or callable(content[0])):
             self.queue.append(content[0])
             return self
@@ -118,6 +120,8 @@ class FauxProvider:
         return self
 
     def _respond(self, body: Mapping[str, Any]) -> FauxReply:
+        if not self.queue and body.get("kind") == "embeddings":  # unscripted: the demo vectors
+            return FauxReply(usage=Usage(input=sum(max(1, len(t) // 4) for t in body.get("inputs", []))))
         if not self.queue:
             return FauxReply(error="the faux provider has no scripted reply left; call faux.reply(...) first")
         item = self.queue.popleft()

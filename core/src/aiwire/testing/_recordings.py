@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 from collections.abc import Iterable
@@ -81,9 +82,9 @@ def from_conformance(
     directory: str | Path, api: str, *, streaming_only: bool = True, responses_only: bool = False
 ) -> list[Recording]:
     """The shared conformance recordings of ``api`` (``anthropic-messages``,
-    ``openai-chat``, ...): SSE streams and HTTP error bodies, or with
-    ``responses_only`` the successful non-streamed JSON replies. Returns an
-    empty list when ``directory`` is absent."""
+    ``openai-chat``, ``bedrock-converse``...): SSE and AWS event streams and
+    HTTP error bodies, or with ``responses_only`` the successful non-streamed
+    JSON replies. Returns an empty list when ``directory`` is absent."""
     root = Path(directory)
     if not root.is_dir():
         return []
@@ -93,13 +94,17 @@ def from_conformance(
         response = data["response"]
         if data.get("api") != api:
             continue
-        is_stream = response["body_format"] == "sse"
+        is_stream = response["body_format"] in ("sse", "eventstream")
         if responses_only:
             if is_stream or response["status"] >= 400 or response["body_format"] != "json":
                 continue
         elif streaming_only and not (is_stream or response["status"] >= 400):
             continue
-        out.append(Recording(name=path.stem, body=response["body_text"].encode(), status=response["status"]))
+        if response["body_format"] == "eventstream":  # binary AWS frames, stored base64
+            body = base64.b64decode(response["body_base64"])
+        else:
+            body = response["body_text"].encode()
+        out.append(Recording(name=path.stem, body=body, status=response["status"]))
     return out
 
 

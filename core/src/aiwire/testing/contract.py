@@ -45,7 +45,7 @@ from aiwire._api.models import custom_model
 from aiwire._engine.call import prepare
 from aiwire._engine.exchange import Ended, Exchange, Responded
 from aiwire._plugins.registry import get_registry
-from aiwire._wire.codec import CODEC_OPTIONS, Credentials, Options, Request, is_image_codec
+from aiwire._wire.codec import CODEC_OPTIONS, Credentials, Options, Request, is_embedding_codec, is_image_codec
 from aiwire._wire.exchange import ResponseInfo
 from aiwire.handoff import transform_context
 from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
@@ -443,7 +443,7 @@ class CodecContract:
         reg = get_registry()
         for api in sorted(reg.apis):
             codec = reg.codec(api)
-            if is_image_codec(codec):
+            if is_image_codec(codec) or is_embedding_codec(codec):
                 continue
             target = custom_model("handoff-model", api=api, base_url="http://handoff.aiwire.invalid/v1", reasoning=True)
             adapted = transform_context(context, target, codec)

@@ -22,6 +22,7 @@ VERTEX_BASE_URL = "https://aiplatform.googleapis.com/v1/publishers/google"
 @hookimpl
 def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_google.codec:GoogleCodec")
+    register("google-embeddings", "aiwire_google.embeddings:GoogleEmbeddingsCodec")
 
 
 @hookimpl

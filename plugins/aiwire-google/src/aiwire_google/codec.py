@@ -83,6 +83,7 @@ class GoogleCodec(BaseCodec):
 
     api: ClassVar[str] = API
     supported_options: ClassVar[frozenset[str]] = _SUPPORTED
+    embedding_api: ClassVar[str] = "google-embeddings"  # models outside the catalog embed here
 
     def build_request(
         self,

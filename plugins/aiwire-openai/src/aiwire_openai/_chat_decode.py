@@ -17,7 +17,7 @@ import msgspec
 from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import Cost, Model, ProviderContent
 
-from ._common import error_from
+from ._common import error_from, price_tier
 from .compat import Compat
 
 __all__ = ["ChatDecoder", "ChatResponse"]
@@ -89,6 +89,7 @@ class ChatResponse(msgspec.Struct):
     usage: _Usage | None = None
     error: Any = None
     x_groq: _XGroq | None = None  # Groq streams its usage only here, on the last chunk
+    service_tier: str | None = None
 
 
 _decode_chunk = msgspec.json.Decoder(ChatResponse).decode
@@ -125,6 +126,7 @@ class ChatDecoder(StreamDecoder):
         self._tool_ids: dict[int, str] = {}
         self._details: dict[int, dict[str, Any]] = {}
         self._finish_reason: str | None = None
+        self._tier: str | None = None
 
     def feed(self, event: str, data: bytes) -> None:
         if data[:1] == b"[":  # "[DONE]"
@@ -145,6 +147,9 @@ class ChatDecoder(StreamDecoder):
             return
         if self.message.id is None and chunk.id:
             self.message.id = chunk.id
+        if chunk.service_tier and chunk.service_tier != self._tier:
+            self._tier = chunk.service_tier
+            self.message.provider_data = {**(self.message.provider_data or {}), "service_tier": chunk.service_tier}
         choices = chunk.choices
         if choices:
             choice = choices[0]
@@ -284,6 +289,7 @@ class ChatDecoder(StreamDecoder):
             cache_write=written,
             reasoning=od.reasoning_tokens if od else None,
         )
+        price_tier(self.message.usage, self._tier, self.compat)
         if self.compat.reported_cost and u.cost is not None and self.message.usage is not None:
             cd = u.cost_details
             inp = (cd.upstream_inference_prompt_cost if cd else None) or 0.0

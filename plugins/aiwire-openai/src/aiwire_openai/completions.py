@@ -44,6 +44,7 @@ class CompletionsCodec(BaseCodec):
     api = API
     # thinking_budgets: Chat Completions takes an effort level, never a token budget.
     supported_options = CODEC_OPTIONS - {"thinking_budgets"}
+    embedding_api = "openai-embeddings"  # models outside the catalog (a local server's ids) embed here
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True

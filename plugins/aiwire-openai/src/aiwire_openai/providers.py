@@ -21,6 +21,9 @@ _OPENAI_WIRE = {
     "strict_tools": True,
     "prompt_cache_key": True,
     "structured_output": True,
+    "embeddings_base64": True,
+    # Flex costs half of standard, priority about twice (as pi-ai prices them).
+    "service_tiers": {"flex": 0.5, "priority": 2.0},
 }
 # vLLM, llama.cpp, LM Studio and Ollama all take response_format json_schema.
 _LOCAL = {"open_catalog": True, "structured_output": True}
@@ -155,5 +158,58 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         base_url="http://localhost:1234/v1",
         auth="none",
         compat={**_LOCAL, "reasoning_format": "none"},
+    ),
+)
+
+# pi-ai's other hosts, each on its OpenAI-compatible endpoint (their catalogs
+# come from models.dev; see scripts/generate_catalog.py).
+PROVIDERS += (
+    ProviderSpec(
+        id="vercel-ai-gateway",
+        name="Vercel AI Gateway",
+        api=COMPLETIONS,
+        base_url="https://ai-gateway.vercel.sh/v1",
+        env=("AI_GATEWAY_API_KEY",),
+        docs="Models of every vendor as vendor/model (anthropic/claude-sonnet-4.5, openai/gpt-5...).",
+    ),
+    ProviderSpec(
+        id="zai",
+        name="Z.ai (GLM)",
+        api=COMPLETIONS,
+        base_url="https://api.z.ai/api/paas/v4",
+        env=("ZAI_API_KEY", "ZHIPU_API_KEY"),
+        compat={"reasoning_format": "thinking_type"},
+    ),
+    ProviderSpec(
+        id="minimax",
+        name="MiniMax",
+        api=COMPLETIONS,
+        base_url="https://api.minimax.io/v1",
+        env=("MINIMAX_API_KEY",),
+        compat={"reasoning_format": "none", "max_tokens_field": "max_completion_tokens"},
+    ),
+    ProviderSpec(
+        id="minimax-cn",
+        name="MiniMax (China)",
+        api=COMPLETIONS,
+        base_url="https://api.minimaxi.com/v1",
+        env=("MINIMAX_CN_API_KEY", "MINIMAX_API_KEY"),
+        compat={"reasoning_format": "none", "max_tokens_field": "max_completion_tokens"},
+    ),
+    ProviderSpec(
+        id="moonshotai",
+        name="Moonshot AI (Kimi)",
+        api=COMPLETIONS,
+        base_url="https://api.moonshot.ai/v1",
+        env=("MOONSHOT_API_KEY", "KIMI_API_KEY"),
+        compat={"reasoning_format": "none"},
+    ),
+    ProviderSpec(
+        id="opencode",
+        name="OpenCode Zen",
+        api=COMPLETIONS,
+        base_url="https://opencode.ai/zen/v1",
+        env=("OPENCODE_API_KEY",),
+        docs="OpenCode Zen's OpenAI-compatible models (GPT models through its Responses endpoint).",
     ),
 )

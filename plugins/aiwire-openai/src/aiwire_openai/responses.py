@@ -48,6 +48,7 @@ class ResponsesCodec(BaseCodec):
 
     api = API
     supported_options = CODEC_OPTIONS - {"stop"}
+    embedding_api = "openai-embeddings"  # models outside the catalog embed here
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
