@@ -32,7 +32,7 @@ class RequestContext:
     (whether the response is read as a stream) and ``request`` (the request
     about to be sent; hooks may edit it in place or return a replacement).
     ``call_id`` is the same for every hook and attempt of one call. ``kind``
-    is what the caller asked for (``stream``, ``complete`` or ``images``),
+    is what the caller asked for (``stream``, ``complete``, ``images`` or ``embeddings``),
     ``started_at`` the call's start and ``first_chunk_at`` when the first
     framed event of the response arrived (``time.time()`` seconds; ``None``
     until then, and for replies that are not streamed). ``parent_id`` is the
