@@ -57,6 +57,8 @@ _PLUGIN_HINTS = {
     "lmstudio": "aiwire-openai",
     "google": "aiwire-google",
     "google-vertex": "aiwire-google",
+    "cohere": "aiwire-cohere",
+    "voyage": "aiwire-voyage",
     "github-copilot": "aiwire-oauth-github-copilot",
     "openai-codex": "aiwire-oauth-openai-codex",
     "google-gemini-cli": "aiwire-oauth-google",
