@@ -35,6 +35,7 @@ from aiwire.types import (
 )
 
 __version__ = "0.1.0"
+"""The version of the aiwire core distribution."""
 
 if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events

@@ -373,6 +373,7 @@ class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):
 
 
 Message = UserMessage | AssistantMessage | ToolResultMessage
+"""Any conversation message: user, assistant or tool result."""
 
 # -- tools and context ---------------------------------------------------------
 

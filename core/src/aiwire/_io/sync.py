@@ -367,6 +367,7 @@ class SyncAssistantStream:
         self._run.abort()
 
     def result(self) -> AssistantMessage:
+        """The final message; runs the stream to its end first if iteration has not started."""
         if not self._started:
             for _ in self:
                 pass
@@ -401,9 +402,11 @@ class AbortHandle:
 
     @property
     def aborted(self) -> bool:
+        """Whether :meth:`abort` was called."""
         return self._aborted
 
     def abort(self) -> None:
+        """End every call using this handle now, and any later call before it sends (thread-safe)."""
         with self._lock:
             self._aborted = True
             runs = list(self._runs)

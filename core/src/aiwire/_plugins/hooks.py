@@ -52,7 +52,9 @@ __all__ = [
 ]
 
 hookspec = pluggy.HookspecMarker("aiwire")
+"""Marks a hook specification of the ``aiwire`` project (core use)."""
 hookimpl = pluggy.HookimplMarker("aiwire")
+"""Marks a plugin function as an implementation of an ``aiwire`` hook."""
 
 
 class ApiSpec(msgspec.Struct, frozen=True, kw_only=True):

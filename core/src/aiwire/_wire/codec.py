@@ -239,9 +239,13 @@ class ErrorInfo(msgspec.Struct, frozen=True):
 class Framer(Protocol):
     """Splits a response body into ``(event_name, data)`` pairs."""
 
-    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]: ...
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return the complete events in them, in order."""
+        ...
 
-    def close(self) -> list[tuple[str, bytes]]: ...
+    def close(self) -> list[tuple[str, bytes]]:
+        """The body ended: return a last complete event; one cut short is dropped (the decoder reports the unfinished stream)."""
+        ...
 
 
 class Codec(Protocol):
@@ -259,15 +263,25 @@ class Codec(Protocol):
         credentials: Credentials,
         *,
         stream: bool = True,
-    ) -> Request: ...
+    ) -> Request:
+        """The HTTP request for one call: no I/O; ``stream`` says whether the core will stream the response."""
+        ...
 
-    def decoder(self, model: Model, options: Options) -> StreamDecoder: ...
+    def decoder(self, model: Model, options: Options) -> StreamDecoder:
+        """A fresh decoder for one streamed response."""
+        ...
 
-    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage: ...
+    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
+        """Decode a whole 2xx body (``complete()`` without streaming) into the final message."""
+        ...
 
-    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable: the vendor's message and error type."""
+        ...
 
-    def tool_call_id(self, id: str) -> str: ...
+    def tool_call_id(self, id: str) -> str:
+        """Map a tool-call id from another provider to one this api accepts (used by handoff)."""
+        ...
 
     # Optional: ``structured_output(model, schema, name) -> Mapping | None``
     # (see BaseCodec.structured_output); the core looks it up with getattr.
@@ -315,18 +329,23 @@ class BaseCodec:
         *,
         stream: bool = True,
     ) -> Request:
+        """The HTTP request for one call (required). Pure: no I/O; ``stream`` says whether the core will stream the response."""
         raise NotImplementedError
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
+        """A fresh :class:`StreamDecoder` for one streamed response (required for streaming)."""
         raise NotImplementedError
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
+        """Decode a whole 2xx body into the final message. Default: not supported, so ``complete()`` streams instead."""
         raise NotImplementedError(f"{type(self).__name__} does not support complete() without streaming")
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable. Default: the ``error.message``/``message`` field of a JSON body, else the text."""
         return generic_error_info(status, body)
 
     def tool_call_id(self, id: str) -> str:
+        """Map a foreign tool-call id to one this api accepts. Default: ``[A-Za-z0-9_-]{1,64}`` without collisions."""
         return normalize_tool_call_id(id)
 
     def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -398,6 +417,7 @@ class StreamDecoder:
     # -- blocks ----------------------------------------------------------------
 
     def open_text(self, text: str = "") -> int:
+        """Start a text block (with optional first text); emit ``text_start``; return its content index."""
         i = len(self.message.content)
         self.message.content.append(TextContent(text=""))
         self._open[i] = _Open("text")
@@ -407,10 +427,12 @@ class StreamDecoder:
         return i
 
     def add_text(self, index: int, delta: str) -> None:
+        """Append to open text block ``index`` and emit ``text_delta``."""
         self._open[index].parts.append(delta)
         self.events.append(ev.TextDelta(content_index=index, delta=delta))
 
     def open_thinking(self, text: str = "", *, signature: str | None = None, redacted: bool = False) -> int:
+        """Start a thinking block (optionally signed or redacted); emit ``thinking_start``; return its index."""
         i = len(self.message.content)
         self.message.content.append(ThinkingContent(thinking="", signature=signature, redacted=redacted))
         self._open[i] = _Open("thinking")
@@ -420,10 +442,12 @@ class StreamDecoder:
         return i
 
     def add_thinking(self, index: int, delta: str) -> None:
+        """Append to open thinking block ``index`` and emit ``thinking_delta``."""
         self._open[index].parts.append(delta)
         self.events.append(ev.ThinkingDelta(content_index=index, delta=delta))
 
     def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
+        """Start a tool call; emit ``toolcall_start``; return its content index."""
         i = len(self.message.content)
         self.message.content.append(ToolCall(id=id, name=name, signature=signature))
         self._open[i] = _Open("tool")
@@ -431,6 +455,7 @@ class StreamDecoder:
         return i
 
     def add_tool_arguments(self, index: int, fragment: str) -> None:
+        """Append a fragment of a tool call's JSON arguments; emit ``toolcall_delta`` with the partial object."""
         block = self._open[index]
         block.parts.append(fragment)
         assert block.partial is not None
@@ -455,9 +480,11 @@ class StreamDecoder:
         return i
 
     def block(self, index: int) -> AssistantContent:
+        """The content block at ``index`` of the message being built."""
         return self.message.content[index]
 
     def is_open(self, index: int) -> bool:
+        """Whether block ``index`` was opened and not yet closed."""
         return index in self._open
 
     def close_block(self, index: int) -> None:
@@ -479,6 +506,7 @@ class StreamDecoder:
             self.events.append(ev.ToolCallEnd(content_index=index, tool_call=block))
 
     def close_all(self) -> None:
+        """Close every open block, in content order."""
         for i in sorted(self._open):
             self.close_block(i)
 
@@ -543,6 +571,7 @@ class StreamDecoder:
         self.events.append(ev.Error(reason=reason, message=m))
 
     def drain(self) -> list[ev.Event]:
+        """Hand over the events produced so far and start a new list (the core calls it once per network read)."""
         out = self.events
         self.events = []
         return out
@@ -609,12 +638,15 @@ class WrappedDecoder(StreamDecoder):
         self.inner = inner
 
     def feed(self, event: str, data: bytes) -> None:
+        """Pass one framed event to the inner decoder (override to transform it first)."""
         self.inner.feed(event, data)
 
     def end_of_stream(self) -> None:
+        """The body ended: delegate to the inner decoder."""
         self.inner.end_of_stream()
 
     def finish(self, stop_reason: Literal["stop", "length", "tool_use"]) -> None:
+        """The provider said the turn is complete: delegate to the inner decoder."""
         self.inner.finish(stop_reason)
 
     def fail(
@@ -625,12 +657,15 @@ class WrappedDecoder(StreamDecoder):
         error_type: str | None = None,
         aborted: bool = False,
     ) -> None:
+        """End the turn with an error or abort: delegate to the inner decoder."""
         self.inner.fail(message, status=status, error_type=error_type, aborted=aborted)
 
     def drain(self) -> list[ev.Event]:
+        """The inner decoder's events so far."""
         return self.inner.drain()
 
     def snapshot(self) -> AssistantMessage:
+        """The inner decoder's partial message."""
         return self.inner.snapshot()
 
 
@@ -687,7 +722,9 @@ class ImageCodec(Protocol):
         ``stop_reason="error"`` and the provider's reason, not an exception."""
         ...
 
-    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable: the vendor's message and error type."""
+        ...
 
 
 def image_prompt(context: Context) -> tuple[str, list[ImageContent]]:

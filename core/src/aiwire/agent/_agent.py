@@ -311,6 +311,7 @@ class Agent:
         self._follow_ups.append(_as_message(message))
 
     def clear_queues(self) -> None:
+        """Drop queued steering and follow-up messages."""
         self._steering.clear()
         self._follow_ups.clear()
 
@@ -326,12 +327,15 @@ class Agent:
         self.state.model = _model(model)
 
     def set_reasoning(self, level: ReasoningLevel | None) -> None:
+        """Use this reasoning level (``None``: the model's default) from the next turn on."""
         self.state.reasoning = level
 
     def set_tools(self, tools: Iterable[AgentTool]) -> None:
+        """Offer these tools from the next turn on."""
         self.state.tools = list(tools)
 
     def set_system_prompt(self, system_prompt: str | None) -> None:
+        """Use this system prompt from the next turn on."""
         self.state.system_prompt = system_prompt
 
     def set_messages(self, messages: Iterable[AgentMessage]) -> None:

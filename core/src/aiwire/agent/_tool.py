@@ -95,7 +95,9 @@ class AgentTool(Protocol):
 
     async def execute(
         self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
-    ) -> AgentToolResult: ...
+    ) -> AgentToolResult:
+        """Run the tool for one call; honour ``cancel`` and report progress through ``on_update``."""
+        ...
 
 
 class FunctionTool:
@@ -136,6 +138,7 @@ class FunctionTool:
     async def execute(
         self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
     ) -> AgentToolResult:
+        """Call the wrapped function with the arguments (and ``cancel``/``on_update`` if it takes them)."""
         kwargs = dict(args)
         if "cancel" in self._accepts:
             kwargs["cancel"] = cancel

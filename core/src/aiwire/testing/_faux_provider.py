@@ -19,14 +19,17 @@ _ids = itertools.count(1)
 
 
 def text(value: str) -> TextContent:
+    """A text block for a faux reply."""
     return TextContent(text=value)
 
 
 def thinking(value: str, *, signature: str | None = None, redacted: bool = False) -> ThinkingContent:
+    """A thinking block for a faux reply (optionally signed or redacted)."""
     return ThinkingContent(thinking=value, signature=signature, redacted=redacted)
 
 
 def tool_call(name: str, arguments: dict[str, Any] | None = None, *, id: str | None = None) -> ToolCall:
+    """A tool call for a faux reply; the id is generated unless given."""
     return ToolCall(id=id or f"faux_call_{next(_ids)}", name=name, arguments=arguments or {})
 
 
@@ -125,6 +128,7 @@ class FauxProvider:
         return item if isinstance(item, FauxReply) else item(body)
 
     def close(self) -> None:
+        """Unregister the faux provider (``with FauxProvider(...)`` does it on exit)."""
         _plugins.unregister_plugin(self._name)
 
     def __enter__(self) -> FauxProvider:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 __all__ = ["SCRUBBED", "scrub_request", "scrub_response", "vcr_config"]
 
 SCRUBBED = "REDACTED"
+"""What a scrubbed secret is replaced with in a cassette."""
 
 SECRET_HEADERS = frozenset(
     {
