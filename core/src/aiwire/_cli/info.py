@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import msgspec
 
 from aiwire.errors import AiwireError
+from aiwire.types import Model
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -24,6 +25,7 @@ def models(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="aiwire models", description="List catalog models.")
     p.add_argument("--provider", "-p", help="only this provider")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--embeddings", action="store_true", help="only embedding models, with their vector sizes")
     args = p.parse_args(argv)
     import aiwire
 
@@ -32,6 +34,11 @@ def models(argv: list[str]) -> int:
     except AiwireError as exc:
         print(f"aiwire models: {exc}", file=sys.stderr)
         return 2
+    if args.embeddings:
+        found = [m for m in found if "embedding" in m.output]
+        if not args.json:
+            print(_embedding_table(found))
+            return 0
     if args.json:
         sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
         return 0
@@ -53,6 +60,21 @@ def models(argv: list[str]) -> int:
     if local and not args.provider:
         print(f"\nLocal providers take any model id: {', '.join(local)} (e.g. -m {local[0]}/<model>)")
     return 0
+
+
+def _embedding_table(found: Sequence[Model]) -> str:
+    rows = [["model", "context", "dimensions", "$/M in"]]
+    for m in found:
+        dims = m.compat.get("dimension_options") or [m.compat.get("dimensions")]
+        rows.append(
+            [
+                m.ref,
+                f"{m.context_window:,}" if m.context_window else "-",
+                "/".join(str(d) for d in dims if d) or "-",
+                _price(m.cost.input),
+            ]
+        )
+    return _table(rows)
 
 
 def plugins(argv: list[str]) -> int:
