@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from _embedding_recordings import body, load, needs, recordings, replay, sent_json
+from _embedding_recordings import CONFORMANCE, body, load, needs, recordings, replay, sent_json
 
 import aiwire
 from aiwire.plugin import Credentials, EmbeddingOptions
+from aiwire.testing.contract import EmbeddingContract, embedding_recordings
 from aiwire_cohere.codec import INPUT_TYPES, CohereEmbedCodec
 
 FILES = recordings("cohere-embed")
@@ -141,3 +142,9 @@ def test_missing_key_names_the_variables(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("COHERE_API_KEY", raising=False)
     with pytest.raises(aiwire.errors.MissingCredentialsError, match=r"\$CO_API_KEY or \$COHERE_API_KEY"):
         aiwire.embed_sync("cohere/embed-v4.0", "x")
+
+
+class TestCohereEmbeddingsContract(EmbeddingContract):
+    api = "cohere-embed"
+    recordings = embedding_recordings(CONFORMANCE, "cohere-embed")
+    model = aiwire.custom_model("embed-v4.0", provider="cohere")

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from _embedding_recordings import body, load, needs, recordings, replay, sent_json, serve
+from _embedding_recordings import CONFORMANCE, body, load, needs, recordings, replay, sent_json, serve
 
 import aiwire
 from aiwire.plugin import Credentials, EmbeddingOptions
+from aiwire.testing.contract import EmbeddingContract, embedding_recordings
 from aiwire_voyage.codec import VoyageEmbeddingsCodec
 
 FILES = recordings("voyage-embeddings")
@@ -122,3 +123,9 @@ def test_token_budget_splits_requests() -> None:
 def test_input_types_it_does_not_have_are_refused() -> None:
     with pytest.raises(aiwire.errors.BadOptionsError, match="Voyage takes input_type query or document"):
         aiwire.embed_sync("voyage/voyage-3.5", "x", input_type="clustering", api_key="k")
+
+
+class TestVoyageEmbeddingsContract(EmbeddingContract):
+    api = "voyage-embeddings"
+    recordings = embedding_recordings(CONFORMANCE, "voyage-embeddings")
+    model = aiwire.custom_model("voyage-3.5", provider="voyage")

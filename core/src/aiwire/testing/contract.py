@@ -42,6 +42,12 @@ from aiwire._plugins.registry import get_registry
 from aiwire._wire.codec import Credentials, Options, Request, is_embedding_codec, is_image_codec
 from aiwire._wire.exchange import ResponseInfo
 from aiwire.handoff import transform_context
+from aiwire.testing._embedding_contract import (
+    EmbeddingContract,
+    EmbeddingRecording,
+    check_embeddings,
+    embedding_recordings,
+)
 from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
 from aiwire.types import (
     AssistantMessage,
@@ -59,10 +65,14 @@ from aiwire.types import (
 
 __all__ = [
     "CodecContract",
+    "EmbeddingContract",
+    "EmbeddingRecording",
     "Recording",
+    "check_embeddings",
     "check_message",
     "check_stream",
     "decode",
+    "embedding_recordings",
     "from_cassettes",
     "from_conformance",
     "from_sse_files",
