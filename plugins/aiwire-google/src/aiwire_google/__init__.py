@@ -1,16 +1,18 @@
 """aiwire plugin for Google's Gemini models: the ``google-generative-ai`` api.
 
 Providers: ``google`` (the Gemini API, key in ``GEMINI_API_KEY`` or
-``GOOGLE_API_KEY``) and ``google-vertex`` (Vertex AI in express mode, key in
-``GOOGLE_CLOUD_API_KEY``; point ``base_url`` at a project endpoint and pass an
-access token for project-based Vertex AI).
+``GOOGLE_API_KEY``) and ``google-vertex`` (Vertex AI: express mode with a key
+in ``GOOGLE_CLOUD_API_KEY``, else Google credentials, ADC or a service
+account, with the project and location from ``GOOGLE_CLOUD_PROJECT`` /
+``GOOGLE_CLOUD_LOCATION``; see :mod:`aiwire_google.vertex`).
 
 This module only registers names; the codec loads on first use.
 """
 
 from __future__ import annotations
 
-from aiwire.plugin import ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
+from aiwire.plugin import Credentials, ProviderSpec, RegisterApi, RegisterModels, RegisterProvider, hookimpl
+from aiwire.types import Model
 
 AIWIRE_PLUGIN_API = 2
 
@@ -53,3 +55,13 @@ def register_providers(register: RegisterProvider) -> None:
 @hookimpl
 def register_models(register: RegisterModels) -> None:
     register("aiwire_google")  # catalog.json, loaded on first lookup
+
+
+@hookimpl
+def resolve_credentials(provider: ProviderSpec, model: Model) -> Credentials | None:
+    """Vertex AI without an express-mode key: Google credentials (see :mod:`aiwire_google.vertex`)."""
+    if provider.id not in ("google-vertex", "google-vertex-anthropic"):
+        return None
+    from .vertex import vertex_credentials
+
+    return vertex_credentials(provider, model)
