@@ -19,12 +19,15 @@ AIWIRE_PLUGIN_API = 2
 API = "google-generative-ai"
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 VERTEX_BASE_URL = "https://aiplatform.googleapis.com/v1/publishers/google"
+# Replaced by the project endpoint once Google credentials are resolved.
+VERTEX_ANTHROPIC_BASE_URL = "https://aiplatform.googleapis.com/v1/publishers/anthropic"
 
 
 @hookimpl
 def register_apis(register: RegisterApi) -> None:
     register(API, "aiwire_google.codec:GoogleCodec")
     register("google-embeddings", "aiwire_google.embeddings:GoogleEmbeddingsCodec")
+    register("vertex-anthropic", "aiwire_google.vertex_anthropic:VertexAnthropicCodec")
 
 
 @hookimpl
@@ -47,7 +50,16 @@ def register_providers(register: RegisterProvider) -> None:
             api=API,
             base_url=VERTEX_BASE_URL,
             env=("GOOGLE_CLOUD_API_KEY",),
-            docs="Gemini models on Vertex AI: express-mode key, or a project endpoint with an access token.",
+            docs="Gemini models on Vertex AI: express-mode key, or Google credentials (ADC, service accounts).",
+        )
+    )
+    register(
+        ProviderSpec(
+            id="google-vertex-anthropic",
+            name="Claude on Vertex AI",
+            api="vertex-anthropic",
+            base_url=VERTEX_ANTHROPIC_BASE_URL,
+            docs="Anthropic's Claude models on Vertex AI, with Google credentials (needs aiwire-anthropic).",
         )
     )
 
