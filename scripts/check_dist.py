@@ -68,6 +68,26 @@ def run(*cmd: str | Path, cwd: Path | None = None, env: dict[str, str] | None = 
     return out.stdout
 
 
+# aiwire-otel on its own: the offline demo call, traced by the OpenTelemetry
+# SDK's in-memory exporter, must produce one span per the GenAI conventions.
+OTEL_SMOKE = r"""
+import aiwire, aiwire_otel
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+aiwire_otel.configure(tracer_provider=provider)
+with aiwire.stream_sync("demo/aiwire-demo", "hi") as s:
+    list(s)
+[span] = exporter.get_finished_spans()
+assert span.name == "chat aiwire-demo" and span.attributes["gen_ai.operation.name"] == "chat", span
+assert span.attributes["gen_ai.response.time_to_first_chunk"] >= 0
+print(span.name)
+"""
+
+
 def packages() -> list[Path]:
     found = [ROOT / "core"]
     for parent in ("plugins", "docs/examples"):
@@ -189,6 +209,10 @@ def main() -> int:
                 else:
                     how = verdict["replayed"] or "no cassettes: import and discovery only"
                     print(f"ok     {name} alone: plugin {ep!r} listed, apis {verdict['apis']}, replayed {how}")
+            if name == "aiwire-otel":
+                run("uv", "pip", "install", "--quiet", "--python", py, "opentelemetry-sdk")
+                span = run(py, "-c", OTEL_SMOKE).strip().splitlines()[-1]
+                print(f"ok     {name}: the offline demo call was traced ({span!r}) with the SDK's in-memory exporter")
             if (pkg / "tests").is_dir() and pkg.parent.name == "examples":
                 failures += example_suite(tmp, pkg, core, wheel, base, bodies)
     finally:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import aiwire
 from aiwire._plugins import registry as _plugins
 from aiwire._wire.codec import (
+    CODEC_OPTIONS,
     BaseCodec,
     Credentials,
     Options,
@@ -40,6 +41,7 @@ class ShortIds(BaseCodec):
     """A codec whose ids are 9 alphanumerics, like Mistral's: truncation would collide."""
 
     api = "short"
+    supported_options = CODEC_OPTIONS
 
     def tool_call_id(self, id: str) -> str:
         return "".join(c for c in id if c.isalnum())[:9]

@@ -16,11 +16,14 @@ order. ``done`` and ``error`` carry the final :class:`AssistantMessage`; an
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
 from aiwire.types import AssistantMessage, ToolCall
+
+if TYPE_CHECKING:
+    from aiwire.errors import ProviderError
 
 __all__ = [
     "Done",
@@ -148,6 +151,16 @@ class Error(_Event, tag="error"):
 
     reason: Literal["error", "aborted"]
     message: AssistantMessage
+
+    def exception(self) -> ProviderError:
+        """The typed exception for this failure (``RateLimitError``,
+        ``ContextOverflowError``...): raise it, or match on its class."""
+        msg = self.message
+        if msg.stop_reason != self.reason:  # a hand-built event whose message says otherwise
+            msg = msgspec.structs.replace(msg, stop_reason=self.reason)
+        exc = msg.exception()
+        assert exc is not None
+        return exc
 
 
 Event = (

@@ -24,9 +24,13 @@ from aiwire._plugins.hooks import (
     ApiSpec,
     CodecContext,
     CodecFactory,
+    CommandSpec,
+    InstallHint,
     OAuthSpec,
     ProviderSpec,
     RegisterApi,
+    RegisterCommand,
+    RegisterInstallHint,
     RegisterModels,
     RegisterOAuth,
     RegisterProvider,
@@ -61,7 +65,7 @@ from aiwire._wire.codec import (
     vector_from_base64,
     vector_from_floats,
 )
-from aiwire._wire.exchange import RequestContext, ResponseInfo
+from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 
@@ -117,12 +121,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "API_VERSION",
+    "AgentRunContext",
     "ApiSpec",
     "BaseCodec",
     "CODEC_OPTIONS",
     "Codec",
     "CodecContext",
     "CodecFactory",
+    "CommandSpec",
     "Credentials",
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
@@ -138,6 +144,7 @@ __all__ = [
     "ImageCodec",
     "ImageOptions",
     "InputType",
+    "InstallHint",
     "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
@@ -147,6 +154,8 @@ __all__ = [
     "Options",
     "ProviderSpec",
     "RegisterApi",
+    "RegisterCommand",
+    "RegisterInstallHint",
     "RegisterModels",
     "RegisterOAuth",
     "RegisterProvider",

@@ -13,9 +13,12 @@ lets a mixed list decode back into the right classes.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from aiwire.errors import ProviderError
 
 __all__ = [
     "AssistantContent",
@@ -253,12 +256,20 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
         return [b for b in self.content if isinstance(b, ToolCall)]
 
     def raise_for_error(self) -> AssistantMessage:
-        """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
-        if self.stop_reason in ("error", "aborted"):
-            from aiwire.errors import ProviderError
-
-            raise ProviderError(self)
+        """Raise :meth:`exception` if the turn failed; else return the message."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed turn
+        (``RateLimitError``, ``ContextOverflowError``...), or ``None``."""
+        if self.stop_reason not in ("error", "aborted"):
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
 
 
 ImageStopReason = Literal["stop", "error", "aborted"]
@@ -290,12 +301,20 @@ class ImageResult(_Base):
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
     def raise_for_error(self) -> ImageResult:
-        """Raise :class:`~aiwire.errors.ProviderError` if the generation failed."""
-        if self.stop_reason != "stop":
-            from aiwire.errors import ProviderError
-
-            raise ProviderError(self)
+        """Raise :meth:`exception` if the generation failed; else return the result."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed
+        generation, or ``None``."""
+        if self.stop_reason == "stop":
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
 
 
 class EmbeddingResult(_Base):
@@ -389,12 +408,33 @@ class Tool(_Base):
         _check_str("Tool", "name", self.name)
         _check_str("Tool", "description", self.description)
         if not isinstance(self.parameters, dict):
+            self._from_type()
+
+    def _from_type(self) -> None:
+        # A Pydantic model, dataclass, TypedDict or Struct stands for its JSON Schema.
+        from aiwire._typeschema import TypeSchemaError, is_schema_type, shape_of
+
+        if not is_schema_type(self.parameters):
             raise _bad(
                 "Tool.parameters",
-                "a JSON Schema object (a dict)",
+                "a JSON Schema object (a dict) or a Pydantic model, dataclass, TypedDict or msgspec Struct class",
                 self.parameters,
-                "for a Pydantic model pass Model.model_json_schema(), or use aiwire.agent.FunctionTool",
+                "for a function use aiwire.agent.FunctionTool(fn)",
             )
+        try:
+            shape = shape_of(self.parameters)
+        except TypeSchemaError as exc:
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: {exc}") from None
+        if shape.schema.get("type") != "object":
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: parameters must describe an object, not {shape.name}")
+        shape.schema.pop("title", None)
+        self.parameters = shape.schema
+        if not self.description:
+            self.description = shape.description
 
 
 class Context(_Base):

@@ -46,16 +46,25 @@ _ALL_DEFAULT = {lvl: "default" for lvl in ("minimal", "low", "medium", "high", "
 
 def model_compat(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Per-model compat overrides (documented in the README)."""
+    out = _structured_output(provider, raw)
     mid = str(raw.get("id", ""))
     if provider in ("openai", "azure"):
         m = _GPT5.match(mid)
         if m:
             # "off": gpt-5 takes "minimal" as its lowest effort, gpt-5.1 and later take "none".
-            return {"reasoning_effort_map": {"off": "none" if m.group(1) else "minimal"}}
+            out["reasoning_effort_map"] = {"off": "none" if m.group(1) else "minimal"}
     if provider == "groq" and mid.startswith("qwen/qwen3"):
         # Groq's Qwen 3 accepts only "none" and "default".
-        return {"reasoning_effort_map": {**_ALL_DEFAULT, "off": "none"}}
-    return {}
+        out["reasoning_effort_map"] = {**_ALL_DEFAULT, "off": "none"}
+    return out
+
+
+def _structured_output(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """models.dev's ``structured_output``, where it differs from the provider row's default."""
+    known = raw.get("structured_output")
+    spec = next((p for p in PROVIDERS if p.id == provider), None)
+    default = bool(spec.compat.get("structured_output")) if spec is not None else False
+    return {"structured_output": known} if isinstance(known, bool) and known != default else {}
 
 
 def _keep_azure(raw: Mapping[str, Any]) -> bool:

@@ -36,17 +36,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def pick_model(ref: str | None) -> Model:
-    """The model to use: ``-m``, then ``$AIWIRE_MODEL``, then the first
-    provider with a key set that declares a default model, then the demo."""
-    import aiwire
+    """The model to use (see :func:`aiwire._api.models.choose_model`)."""
+    from aiwire._api.models import choose_model
 
-    ref = ref or os.environ.get("AIWIRE_MODEL")
-    if ref:
-        return aiwire.get_model(ref)
-    for spec in aiwire.providers():
-        if spec.default_model and any(os.environ.get(v) for v in spec.env):
-            return aiwire.get_model(spec.id, spec.default_model)
-    return aiwire.get_model("demo", "aiwire-demo")
+    return choose_model(ref)
 
 
 class Printer:

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 
 from aiwire._wire.codec import (
+    CODEC_OPTIONS,
     EMBEDDING_OPTIONS,
     IMAGE_OPTIONS,
     BaseCodec,
@@ -280,6 +281,7 @@ class FauxCodec(BaseCodec):
     """Codec of the ``faux`` api. The request body carries the whole context."""
 
     api = "faux"
+    supported_options = CODEC_OPTIONS  # every option is echoed into the request body
     image_options = IMAGE_OPTIONS
     embedding_options = EMBEDDING_OPTIONS
     max_batch = 2048

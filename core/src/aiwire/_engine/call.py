@@ -13,12 +13,14 @@ import decimal
 import math
 import os
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, final
 
 import msgspec
 
+from aiwire._plugins.endpoints import override_base_url
 from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
@@ -34,7 +36,7 @@ from aiwire._wire.codec import (
     Request,
     StreamDecoder,
 )
-from aiwire._wire.exchange import RequestContext
+from aiwire._wire.exchange import RequestContext, current_parent
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 from aiwire.errors import (
@@ -317,6 +319,12 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         value = os.environ.get(var)
         if value:
             return Credentials(value, source=f"${var}")
+    if spec.auth != "none":  # then a key stored with `aiwire keys set`
+        from aiwire.auth.store import default_store
+
+        stored = (store or default_store()).key(spec.id)
+        if stored:
+            return Credentials(stored, source=f"aiwire keys set {spec.id}")
     if spec.auth == "required":
         where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
         from aiwire.auth.resolve import login_for
@@ -325,7 +333,8 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         login_id = spec.login or (flow.id if flow else None)
         login = f", or log in with `aiwire login {login_id}`" if login_id else ""
         raise MissingCredentialsError(
-            f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
+            f"no credentials for provider {spec.id!r}: set {where}{login}, "
+            f"store a key with `aiwire keys set {spec.id}`, or pass api_key=..."
         )
     return Credentials(kind="none", source="none needed")
 
@@ -374,15 +383,18 @@ class PreparedCall:
         "context",
         "credentials",
         "embedding_options",
+        "first_chunk_at",
         "image_options",
         "inputs",
         "kind",
         "model",
         "options",
+        "parent_id",
         "registry",
         "request",
         "sent_context",
         "spec",
+        "started_at",
         "wire_stream",
     )
 
@@ -401,6 +413,9 @@ class PreparedCall:
     ) -> None:
         self.registry = registry
         self.call_id = uuid.uuid4().hex[:16]
+        self.started_at = time.time()
+        self.first_chunk_at: float | None = None  # set by the exchange when the first framed event arrives
+        self.parent_id = current_parent.get()
         self.kind = kind
         self.context = context
         self.options = options
@@ -409,10 +424,17 @@ class PreparedCall:
         self.inputs = inputs
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
+        if self.spec is not None:  # the user's endpoint: env, config file (docs/configuration.md)
+            url = override_base_url(self.spec, model.base_url)
+            if url != model.base_url:
+                model = msgspec.structs.replace(model, base_url=url)
         if kind in ("stream", "complete"):
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
-        self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        self.wire_stream = kind == "stream" or (
+            kind == "complete"
+            and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
+        )
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
@@ -422,6 +444,7 @@ class PreparedCall:
         )
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
+        registry.notify("on_call_start", model=model, call=self.context_for(self.request))
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
@@ -436,7 +459,9 @@ class PreparedCall:
             req = codec.build_embedding_request(model, self.inputs, self.embedding_options, credentials)
         else:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
-        req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)
+        # aiwire's User-Agent first, so that the model, codec, credentials or caller may set their own.
+        ua = {"user-agent": self.registry.user_agent(model.api)}
+        req.headers = merge_headers(ua, model.headers, req.headers, credentials.headers, self.options.headers)
         ctx = self.context_for(req, credentials, attempt)
         req = self.registry.run_prepare_request(ctx)
         if self.options.on_payload is not None:
@@ -456,6 +481,11 @@ class PreparedCall:
             attempt=attempt,
             stream=self.wire_stream,
             call_id=self.call_id,
+            kind=self.kind,
+            started_at=self.started_at,
+            first_chunk_at=self.first_chunk_at,
+            parent_id=self.parent_id,
+            context=self.sent_context,
         )
 
     def encode(self, request: Request) -> bytes | None:

@@ -25,10 +25,12 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiwire import events as ev
+from aiwire._engine import observe
 from aiwire._engine.retry import decide
 from aiwire._wire.codec import Credentials, Request, StreamDecoder, generic_error_info
 from aiwire._wire.exchange import ResponseInfo
@@ -55,6 +57,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("aiwire")
+_http_log = observe.http_log
+_DEBUG = logging.DEBUG
 
 
 # -- actions: what the driver does next -------------------------------------------
@@ -203,6 +207,7 @@ class Exchange:
         "prefix",
         "request",
         "result",
+        "sent_at",
         "started",
     )
 
@@ -220,6 +225,7 @@ class Exchange:
         self.attempt = 0
         self.content = False  # events of the current turn reached the caller: never retried
         self.started = False
+        self.sent_at = 0.0
 
     # -- the hot path ------------------------------------------------------------
 
@@ -276,10 +282,16 @@ class Exchange:
             refreshed = True
         while True:
             req = self.request
-            outcome = yield Send(req, call.encode(req), self.attempt, opts.timeout, idle)
+            body = call.encode(req)
+            self.sent_at = time.time()
+            if _http_log.isEnabledFor(_DEBUG):
+                observe.request(self, req, body, self.attempt)
+            outcome = yield Send(req, body, self.attempt, opts.timeout, idle)
             reason: str
             if isinstance(outcome, Responded):
                 info = outcome.info
+                if _http_log.isEnabledFor(_DEBUG):
+                    observe.response(self, info, self.sent_at)
                 try:
                     self._observe(info)
                 except Exception as exc:
@@ -293,11 +305,13 @@ class Exchange:
                     if isinstance(got, Aborted):
                         self._fail("aborted", aborted=True)
                         return
+                    if isinstance(got, Body) and _http_log.isEnabledFor(_DEBUG):
+                        observe.body(self, got.data)
                     if not isinstance(got, Body):
                         reason = f"reading the error response failed: {self._why(got)}"
                     elif status == 401 and not refreshed and self.credentials.refresher is not None:
                         refreshed = True
-                        log.info("%s answered 401; refreshing the login once", call.model.ref)
+                        log.info("call %s: %s answered 401; refreshing the login once", call.call_id, call.model.ref)
                         if not self._refreshed((yield Refresh(True)), self.attempt):
                             return
                         continue
@@ -327,6 +341,8 @@ class Exchange:
                 else:
                     got = yield _READ
                     if isinstance(got, Body):
+                        if _http_log.isEnabledFor(_DEBUG):
+                            observe.body(self, got.data)
                         self._parse(got.data)
                         return
                     if isinstance(got, Aborted):
@@ -408,13 +424,19 @@ class Exchange:
         call = self.call
         opts = call.options
         log.info(
-            "retrying %s (attempt %d of %d) in %.2fs: %s",
+            "call %s: retrying %s (attempt %d of %d) in %.2fs: %s",
+            call.call_id,
             call.model.ref,
             self.attempt + 1,
             opts.max_retries + 1,
             delay,
             reason,
-            extra={"aiwire_attempt": self.attempt, "aiwire_delay": delay, "aiwire_reason": reason},
+            extra={
+                "aiwire_call_id": call.call_id,
+                "aiwire_attempt": self.attempt,
+                "aiwire_delay": delay,
+                "aiwire_reason": reason,
+            },
         )
         if opts.on_retry is not None:
             try:
@@ -438,6 +460,7 @@ class Exchange:
             self._fail(f"the {call.codec.api} codec could not start decoding: {describe(exc)}")
             self.framer = _NoFramer()
             return
+        self.framer = observe.FirstChunk(self.framer, self)  # notes the time, then steps aside
         self._start(self.decoder.message)
 
     def _eof(self) -> None:
@@ -518,6 +541,8 @@ class Exchange:
         message = info.message
         if status == 401:
             message = f"{message}; {self._auth_hint()}"
+        elif status in (404, 405):  # most often a wrong base URL: say where the request went
+            message = f"{message} (HTTP {status} from {self.request.url}; check the base URL)"
         self._fail(_with_note(message, note), status=status, error_type=info.type)
 
     def _auth_hint(self) -> str:
@@ -530,6 +555,8 @@ class Exchange:
             return f"check {cred.source}"
         if cred.source == "api_key option":
             return "check the api_key option"
+        if cred.source.startswith("aiwire keys"):
+            return f"check the stored key (replace it with `{cred.source}`)"
         login = spec.login if spec is not None else None
         if cred.kind == "oauth":
             return f"log in again with `aiwire login {login}`" if login else "log in again"
@@ -572,6 +599,8 @@ class Exchange:
             result.error_message = self.redact(result.error_message)
         self.result = result
         call = self.call
+        if _http_log.isEnabledFor(_DEBUG):
+            observe.end(self, result)
         ctx = call.context_for(self.request, self.credentials, self.attempt)
         if isinstance(result, ImageResult):
             call.registry.run_on_images_end(ctx, result)

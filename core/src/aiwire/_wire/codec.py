@@ -314,11 +314,20 @@ def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[st
 
 
 class BaseCodec:
-    """Defaults for a :class:`Codec`: SSE framing, generic error parsing."""
+    """Defaults for a :class:`Codec`: SSE framing, generic error parsing.
+
+    A subclass must declare ``supported_options``, the subset of
+    :data:`CODEC_OPTIONS` it honours (there is no default: an option a codec
+    silently dropped would be a bug nobody sees); the registry refuses a chat
+    codec (one implementing ``build_request`` or ``decoder``) without it. ``stream_only = True`` says the api has no
+    non-streamed reply: ``complete()`` then streams and collects, and the
+    contract suite does not ask for ``parse_response``.
+    """
 
     api: ClassVar[str] = ""
     framing: ClassVar[str | Callable[[], Framer]] = "sse"
-    supported_options: ClassVar[frozenset[str]] = CODEC_OPTIONS
+    supported_options: ClassVar[frozenset[str]]
+    stream_only: ClassVar[bool] = False
 
     def build_request(
         self,

@@ -39,6 +39,7 @@ def register_providers(register: RegisterProvider) -> None:
             api=API,
             base_url=GEMINI_BASE_URL,
             env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            base_url_env={"GOOGLE_GEMINI_BASE_URL": "/v1beta"},  # google-genai's variable: the host only
             default_model="gemini-2.5-flash",
             docs="Gemini models through the Gemini API (AI Studio keys).",
         )

@@ -56,7 +56,7 @@ def endpoint(model: Model, compat: Compat, own: Mapping[str, Any], path: str) ->
     """``(url, model name for the body)``; for Azure, the deployment and api-version."""
     if not compat.azure:
         return f"{model.base_url}{path}", model.id
-    base = own.get("azure_base_url") or os.environ.get("AZURE_OPENAI_BASE_URL") or model.base_url
+    base = own.get("azure_base_url") or model.base_url  # the core applied AZURE_OPENAI_BASE_URL
     if "{resource}" in base:
         resource = own.get("azure_resource") or os.environ.get("AZURE_OPENAI_RESOURCE_NAME")
         if not resource:

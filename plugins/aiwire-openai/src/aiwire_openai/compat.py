@@ -112,6 +112,12 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     api_version: str | None = None
     """Azure ``api-version`` query parameter (omitted for the v1 API)."""
 
+    structured_output: bool = False
+    """``aiwire.extract`` uses native JSON output: ``response_format``
+    json_schema on Chat Completions, ``text.format`` on Responses (the
+    catalog sets it per model from the models.dev data); otherwise it forces
+    a tool call."""
+
     embeddings_base64: bool = False
     """Embeddings: send ``encoding_format: "base64"`` and read float32 bytes
     (OpenAI, Azure); otherwise vectors come as JSON numbers."""

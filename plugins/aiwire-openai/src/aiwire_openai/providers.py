@@ -20,9 +20,11 @@ _OPENAI_WIRE = {
     "store": True,
     "strict_tools": True,
     "prompt_cache_key": True,
+    "structured_output": True,
     "embeddings_base64": True,
 }
-_LOCAL = {"open_catalog": True}
+# vLLM, llama.cpp, LM Studio and Ollama all take response_format json_schema.
+_LOCAL = {"open_catalog": True, "structured_output": True}
 
 PROVIDERS: tuple[ProviderSpec, ...] = (
     ProviderSpec(
@@ -31,6 +33,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         api=RESPONSES,
         base_url="https://api.openai.com/v1",
         env=("OPENAI_API_KEY",),
+        base_url_env={"OPENAI_BASE_URL": ""},
         compat=dict(_OPENAI_WIRE),
         default_model="gpt-5-mini",
         docs="Responses API by default; Chat Completions with api='openai-completions'.",
@@ -41,6 +44,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         api=RESPONSES,
         base_url="https://{resource}.openai.azure.com/openai/v1",
         env=("AZURE_OPENAI_API_KEY",),
+        base_url_env={"AZURE_OPENAI_BASE_URL": ""},
         compat={**_OPENAI_WIRE, "azure": True, "prompt_cache_key": False},
         docs="Set AZURE_OPENAI_RESOURCE_NAME or AZURE_OPENAI_BASE_URL; deployments via "
         "AZURE_OPENAI_DEPLOYMENT_NAME_MAP or compat/provider_options.",
@@ -59,7 +63,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         api=COMPLETIONS,
         base_url="https://openrouter.ai/api/v1",
         env=("OPENROUTER_API_KEY",),
-        compat={"reasoning_format": "openrouter", "reported_cost": True},
+        compat={"reasoning_format": "openrouter", "reported_cost": True, "structured_output": True},
     ),
     ProviderSpec(
         id="deepseek",
@@ -125,6 +129,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         name="Ollama (local)",
         api=COMPLETIONS,
         base_url="http://localhost:11434/v1",
+        base_url_env={"OLLAMA_HOST": "/v1"},  # host[:port] or a URL, as Ollama itself reads it
         auth="none",
         compat=dict(_LOCAL),
     ),
