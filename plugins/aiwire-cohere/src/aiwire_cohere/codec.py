@@ -10,7 +10,7 @@ Sans-IO; :func:`aiwire.embed` drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import msgspec
 
@@ -66,6 +66,7 @@ class CohereEmbedCodec(BaseCodec):
     """Cohere's ``/v2/embed``: float vectors, billed input tokens."""
 
     api = "cohere-embed"
+    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 96  # texts per call
 

@@ -10,7 +10,7 @@ token total (``compat["max_batch_tokens"]``: 120K to 1M). Sans-IO;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import msgspec
 
@@ -56,6 +56,7 @@ class VoyageEmbeddingsCodec(BaseCodec):
     """Voyage AI text embeddings."""
 
     api = "voyage-embeddings"
+    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 1000
     max_batch_tokens = 120_000  # the smallest per-request total of Voyage's models; the catalog raises it per model
