@@ -160,3 +160,14 @@ def test_the_installed_command(server: _Server) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["vectors"] == [_vector("hello", 8)]
+
+
+def test_openai_base_url_points_embed_at_the_server(
+    server: _Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the command, as written: no flag, the endpoint from $OPENAI_BASE_URL
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    assert main(["embed", "-m", "openai/text-embedding-3-small", "hello"]) == 0
+    assert json.loads(capsys.readouterr().out)["vectors"] == [_vector("hello", 8)]
+    assert server.requests[0][1]["input"] == ["hello"]
