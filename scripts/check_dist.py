@@ -42,8 +42,8 @@ reg = __import__("aiwire._plugins.registry", fromlist=["get_registry"]).get_regi
 apis = sorted(a.id for a in reg.apis.values() if a.plugin == plugin)
 verdict["apis"] = apis
 done = None
-from aiwire._wire.codec import is_image_codec
-chat_apis = [a for a in apis if not is_image_codec(reg.codec(a))]
+from aiwire._wire.codec import is_embedding_codec, is_image_codec
+chat_apis = [a for a in apis if not (is_image_codec(reg.codec(a)) or is_embedding_codec(reg.codec(a)))]
 for name in bodies:
     for api in chat_apis:
         model = aiwire.custom_model("smoke", api=api, base_url=f"{server}/{name}")

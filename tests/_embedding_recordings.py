@@ -52,3 +52,46 @@ def sent_json(request: httpx.Request) -> Any:
 
 def ids(paths: list[Path]) -> Callable[[Path], str]:
     return lambda p: p.stem.split("__")[-1]
+
+
+class serve:
+    """A loopback HTTP server answering every POST with the recorded response,
+    for SDKs that do not take an httpx transport. ``bodies`` keeps what came in."""
+
+    def __init__(self, rec: dict[str, Any]) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[Any] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                outer.bodies.append(json.loads(raw) if raw else None)
+                payload = body(rec)
+                self.send_response(rec["response"]["status"])
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> serve:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

@@ -156,7 +156,7 @@ def test_models_search_and_json(home: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["models", "-q", "demo", "-q", "no-such-text"]) == 1
     assert main(["models", "-q", "aiwire-demo", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["id"] for r in rows] == ["aiwire-demo", "aiwire-demo-image"]
+    assert [r["id"] for r in rows] == ["aiwire-demo", "aiwire-demo-embed", "aiwire-demo-image"]
 
 
 def test_login_at_end_of_input_is_a_message_not_a_traceback(home: Path) -> None:

@@ -21,6 +21,7 @@ from aiwire.types import Model
 API = "google-generative-ai"
 GEMINI = "https://generativelanguage.googleapis.com/v1beta"
 VERTEX = "https://aiplatform.googleapis.com/v1/publishers/google"
+VERTEX_ANTHROPIC = "https://aiplatform.googleapis.com/v1/publishers/anthropic"
 
 
 def _keep(raw: Mapping[str, Any]) -> bool:
@@ -77,6 +78,15 @@ def main() -> None:
     models = from_models_dev(data, "google", api=API, base_url=GEMINI, keep=_keep)
     models += from_models_dev(data, "google-vertex", api=API, base_url=VERTEX, keep=_keep)
     models += embedding_models(data)
+    claude = from_models_dev(
+        data,
+        "google-vertex-anthropic",
+        api="vertex-anthropic",
+        base_url=VERTEX_ANTHROPIC,
+        keep=lambda raw: bool(raw.get("tool_call")) and raw.get("status") != "deprecated",
+    )
+    # models.dev writes "@default" for models Vertex AI names without a version suffix.
+    models += [msgspec.structs.replace(m, id=m.id.removesuffix("@default")) for m in claude]
     out = Path(__file__).resolve().parent.parent / "src" / "aiwire_google" / "catalog.json"
     write_catalog(models, out)
     print(f"wrote {len(models)} models to {out}")

@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from _embedding_recordings import body, load, needs, recordings, replay, sent_json
+from _embedding_recordings import CONFORMANCE, body, load, needs, recordings, replay, sent_json
 
 import aiwire
 from aiwire.plugin import Credentials, EmbeddingOptions
+from aiwire.testing.contract import EmbeddingContract, embedding_recordings
 from aiwire_google.embeddings import TASK_TYPES, GoogleEmbeddingsCodec
 
 FILES = recordings("google-embeddings")
@@ -172,3 +173,36 @@ def test_truncate_is_refused_on_the_gemini_api() -> None:
 def test_a_gemini_chat_model_is_not_an_embedding_model() -> None:
     with pytest.raises(aiwire.errors.BadOptionsError, match="is not an embedding model"):
         aiwire.embed_sync("google/gemini-2.5-flash", "x", api_key="k")
+
+
+_ALL = embedding_recordings(CONFORMANCE, "google-embeddings")
+_VERTEX = {"TestGoogle.test_vertex_query": "predict", "test_google_task_prefix_vertex": "embedContent"}
+
+
+class TestGeminiEmbeddingsContract(EmbeddingContract):
+    api = "google-embeddings"
+    recordings = [r for r in _ALL if r.name not in _VERTEX]
+    model = aiwire.custom_model("gemini-embedding-001", provider="google", api="google-embeddings")
+
+
+class TestVertexPredictContract(EmbeddingContract):
+    api = "google-embeddings"
+    recordings = [r for r in _ALL if _VERTEX.get(r.name) == "predict"]
+    model = aiwire.custom_model(
+        "gemini-embedding-001",
+        provider="google-vertex",
+        api="google-embeddings",
+        base_url="https://aiplatform.googleapis.com/v1beta1/projects/p/locations/global/publishers/google",
+    )
+
+
+class TestVertexEmbedContentContract(EmbeddingContract):
+    api = "google-embeddings"
+    recordings = [r for r in _ALL if _VERTEX.get(r.name) == "embedContent"]
+    model = aiwire.custom_model(
+        "gemini-embedding-2",
+        provider="google-vertex",
+        api="google-embeddings",
+        base_url="https://aiplatform.googleapis.com/v1beta1/projects/p/locations/global/publishers/google",
+        compat={"vertex_method": "embedContent", "max_batch": 1},
+    )

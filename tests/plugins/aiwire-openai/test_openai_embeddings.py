@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from _embedding_recordings import body, load, needs, recordings, replay, sent_json
+from _embedding_recordings import CONFORMANCE, body, load, needs, recordings, replay, sent_json
 
 import aiwire
 from aiwire.plugin import Credentials, EmbeddingOptions
+from aiwire.testing.contract import EmbeddingContract, embedding_recordings
 from aiwire_openai.embeddings import OpenAIEmbeddingsCodec
 
 FILES = recordings("openai-embeddings")
@@ -164,3 +165,9 @@ def test_catalog_rows() -> None:
 def test_a_chat_call_on_an_embedding_model_says_what_to_do() -> None:
     with pytest.raises(aiwire.errors.BadOptionsError, match="is an embedding model: call aiwire.embed"):
         aiwire.complete_sync("openai/text-embedding-3-small", "hi", api_key="sk-test")
+
+
+class TestOpenAIEmbeddingsContract(EmbeddingContract):
+    api = "openai-embeddings"
+    recordings = embedding_recordings(CONFORMANCE, "openai-embeddings")
+    model = aiwire.custom_model("text-embedding-3-small", provider="openai", api="openai-embeddings")

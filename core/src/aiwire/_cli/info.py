@@ -54,6 +54,7 @@ def models(argv: list[str]) -> int:
         help="only models whose id or name has TEXT (repeat to narrow)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--embeddings", action="store_true", help="only embedding models, with their vector sizes")
     args = p.parse_args(argv)
     import aiwire
 
@@ -65,6 +66,11 @@ def models(argv: list[str]) -> int:
     terms = [t.lower() for t in args.query]
     if terms:
         found = [m for m in found if all(t in f"{m.ref} {m.name}".lower() for t in terms)]
+    if args.embeddings:
+        found = [m for m in found if "embedding" in m.output]
+        if not args.json:
+            print(_embedding_table(found))
+            return 0
     if args.json:
         shown = [_without_secrets(m) for m in found]
         sys.stdout.write(msgspec.json.encode(shown).decode() + "\n")
@@ -92,6 +98,21 @@ def models(argv: list[str]) -> int:
     if local and not args.provider and not terms:
         print(f"\nLocal providers take any model id: {', '.join(local)} (e.g. -m {local[0]}/<model>)")
     return 0
+
+
+def _embedding_table(found: Sequence[Model]) -> str:
+    rows = [["model", "context", "dimensions", "$/M in"]]
+    for m in found:
+        dims = m.compat.get("dimension_options") or [m.compat.get("dimensions")]
+        rows.append(
+            [
+                m.ref,
+                f"{m.context_window:,}" if m.context_window else "-",
+                "/".join(str(d) for d in dims if d) or "-",
+                _price(m.cost.input),
+            ]
+        )
+    return _table(rows)
 
 
 def plugins(argv: list[str]) -> int:

@@ -12,6 +12,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("aiwire._cli.chat:main", "stream a conversation with a model (offline demo without a key)"),
     "image": ("aiwire._cli.image:main", "generate images and write them to files (offline demo without a key)"),
+    "embed": ("aiwire._cli.embed:main", "embed texts and print the vectors (offline demo without a key)"),
     "login": ("aiwire._cli.auth:login", "log in to a subscription (lists the logins when given none)"),
     "logout": ("aiwire._cli.auth:logout", "forget a stored login"),
     "auth": ("aiwire._cli.auth:auth", "`auth status`: which logins are stored and when they expire"),

@@ -227,10 +227,14 @@ FIRST_PARTY = (
     ),
     InstallHint(
         package="aiwire-google",
-        providers=("google", "google-vertex"),
-        apis=("google-generative-ai", "google-embeddings"),
+        providers=("google", "google-vertex", "google-vertex-anthropic"),
+        apis=("google-generative-ai", "google-embeddings", "vertex-anthropic"),
         env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     ),
+    InstallHint(
+        package="aiwire-cohere", providers=("cohere",), apis=("cohere-embed",), env=("CO_API_KEY", "COHERE_API_KEY")
+    ),
+    InstallHint(package="aiwire-voyage", providers=("voyage",), apis=("voyage-embeddings",), env=("VOYAGE_API_KEY",)),
     InstallHint(package="aiwire-oauth-github-copilot", providers=("github-copilot",)),
     InstallHint(package="aiwire-oauth-openai-codex", providers=("openai-codex",)),
     InstallHint(package="aiwire-oauth-google", providers=("google-gemini-cli",)),

@@ -295,6 +295,10 @@ class Registry:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
 
+    def run_on_embeddings_end(self, ctx: RequestContext, result: EmbeddingResult) -> None:
+        """Tell every ``on_embeddings_end`` observer; a failing one is only logged."""
+        self._observe("on_embeddings_end", ctx, result=result)
+
     def notify(self, hook: str, **kwargs: Any) -> None:
         """Tell every implementation of the observer ``hook`` (agent and call
         start hooks); a failing one is only logged. Costs one lookup when
@@ -317,10 +321,6 @@ class Registry:
                 ua += f" {info.distribution}/{info.version}"
             self._user_agents[api] = ua
         return ua
-
-    def run_on_embeddings_end(self, ctx: RequestContext, result: EmbeddingResult) -> None:
-        """Tell every ``on_embeddings_end`` observer; a failing one is only logged."""
-        self._observe("on_embeddings_end", ctx, result=result)
 
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a

@@ -862,7 +862,9 @@ class EmbeddingCodec(Protocol):
         """Decode a 2xx response body for ``count`` inputs into one vector per input, in order."""
         ...
 
-    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """The vendor's error body as :class:`ErrorInfo` (as for chat)."""
+        ...
 
 
 _BIG_ENDIAN = sys.byteorder == "big"

@@ -48,6 +48,12 @@ from aiwire._plugins.registry import get_registry
 from aiwire._wire.codec import CODEC_OPTIONS, Credentials, Options, Request, is_embedding_codec, is_image_codec
 from aiwire._wire.exchange import ResponseInfo
 from aiwire.handoff import transform_context
+from aiwire.testing._embedding_contract import (
+    EmbeddingContract,
+    EmbeddingRecording,
+    check_embeddings,
+    embedding_recordings,
+)
 from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
 from aiwire.types import (
     AssistantMessage,
@@ -65,11 +71,15 @@ from aiwire.types import (
 
 __all__ = [
     "CodecContract",
+    "EmbeddingContract",
+    "EmbeddingRecording",
     "Recording",
+    "check_embeddings",
     "check_message",
     "check_deltas_come_from",
     "check_stream",
     "decode",
+    "embedding_recordings",
     "from_cassettes",
     "from_conformance",
     "from_sse_files",

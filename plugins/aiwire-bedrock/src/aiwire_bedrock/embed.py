@@ -12,7 +12,7 @@ drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 from urllib.parse import quote
 
 import msgspec
@@ -70,6 +70,7 @@ class BedrockEmbeddingsCodec(BaseCodec):
     """``POST {base}/model/{id}/invoke`` with the family's own body."""
 
     api = EMBED_API
+    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     # Titan and Nova take one text per request; Cohere rows raise it to 96 in the catalog.
     max_batch = 1

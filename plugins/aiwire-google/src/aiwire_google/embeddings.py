@@ -20,7 +20,7 @@ prefix Google documents (``task: search result | query: ...``, ``title: none
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import msgspec
 
@@ -104,6 +104,7 @@ class GoogleEmbeddingsCodec(BaseCodec):
     """Gemini and Vertex AI text embeddings."""
 
     api = "google-embeddings"
+    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 100  # batchEmbedContents: "at most 100 requests can be in one batch"
 

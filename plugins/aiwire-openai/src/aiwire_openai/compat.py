@@ -123,6 +123,7 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     json_schema on Chat Completions, ``text.format`` on Responses (the
     catalog sets it per model from the models.dev data); otherwise it forces
     a tool call."""
+
     embeddings_base64: bool = False
     """Embeddings: send ``encoding_format: "base64"`` and read float32 bytes
     (OpenAI, Azure); otherwise vectors come as JSON numbers."""

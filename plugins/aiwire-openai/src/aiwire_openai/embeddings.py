@@ -11,7 +11,7 @@ anyway is read the same way. :func:`aiwire.embed` drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import msgspec
 
@@ -60,6 +60,7 @@ class OpenAIEmbeddingsCodec(BaseCodec):
     """``POST {base_url}/embeddings`` with ``input`` as a list of strings."""
 
     api = "openai-embeddings"
+    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "provider_options"})
     max_batch = 2048
     max_batch_tokens = 300_000  # OpenAI's cap on the tokens of one request, summed over its inputs
