@@ -61,7 +61,7 @@ def test_every_public_name_and_method_has_a_docstring(package: griffe.Module, mo
 def test_the_site_builds_and_lists_every_public_name(tmp_path: Path) -> None:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -69,6 +69,7 @@ def test_the_site_builds_and_lists_every_public_name(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "not included in the" not in proc.stderr, f"a page is missing from mkdocs.yml's nav:\n{proc.stderr}"
     pages = {"aiwire": "aiwire", "aiwire.plugin": "plugin", "aiwire.agent": "agent", "aiwire.testing": "testing"}
     pages |= {"aiwire.events": "events", "aiwire.errors": "errors"}
     for module, page in pages.items():

@@ -105,6 +105,7 @@ class EventStreamFramer:
         self._names: dict[bytes, str] = {}
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return each complete, CRC-checked frame as ``(event, payload)``."""
         if self._error is not None:
             raise self._error
         if not chunk:
