@@ -16,6 +16,8 @@ CASSETTES = from_cassettes(ROOT / "cassettes" / "aiwire-bedrock", streaming_only
 class TestBedrockContract(CodecContract):
     api = API
     recordings = [*CASSETTES, *SHARED]
+    # Converse (not streamed) replies: complete() without streaming parses these.
+    responses = from_conformance(CONFORMANCE, API, responses_only=True)
 
 
 def test_the_cassette_is_in_the_suite() -> None:

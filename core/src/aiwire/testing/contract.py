@@ -46,7 +46,9 @@ from aiwire._engine.call import prepare
 from aiwire._engine.exchange import Ended, Exchange, Responded
 from aiwire._plugins.registry import get_registry
 from aiwire._wire.codec import CODEC_OPTIONS, Credentials, Options, Request, is_embedding_codec, is_image_codec
+from aiwire._wire.eventstream import EventStreamFramer
 from aiwire._wire.exchange import ResponseInfo
+from aiwire._wire.framing import FramingError
 from aiwire.handoff import transform_context
 from aiwire.testing._embedding_contract import (
     EmbeddingContract,
@@ -207,10 +209,21 @@ def _body_text(body: bytes) -> str:
     """The body's JSON string values (in SSE data lines, NDJSON lines or one
     document), joined by NUL, plus the raw text."""
     out = [body.decode("utf-8", "replace")]
-    for m in _JSON_STRING.finditer(body):
-        with contextlib.suppress(msgspec.DecodeError):
-            out.append(msgspec.json.decode(m.group()))
+    for part in _payloads(body):
+        for m in _JSON_STRING.finditer(part):
+            with contextlib.suppress(msgspec.DecodeError):
+                out.append(msgspec.json.decode(m.group()))
     return "\0".join(out)
+
+
+def _payloads(body: bytes) -> list[bytes]:
+    """An AWS event stream's frame payloads (a quote byte in a binary prelude
+    would pair with one in the JSON), else the body itself."""
+    if b":message-type" in body[:512]:
+        framer = EventStreamFramer()
+        with contextlib.suppress(FramingError):
+            return [payload for _, payload in framer.feed(body) + framer.close()]
+    return [body]
 
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
