@@ -9,7 +9,7 @@
   response head at once (``stream_sync``, and its ``result()``, the
   abortable blocking ``complete``);
 - 6: ten sequential calls to one host reuse one connection, on every wire
-  api with the sync driver (the async one closes at the last event: xfail);
+  api with both drivers, and on both async transports;
 - 7: a 200 whose body is not the stream names the content type and the
   server's message (the fault matrix runs it everywhere; here the wording);
 - 11: a 401 on ``anthropic-messages`` from a third-party host names that
@@ -187,19 +187,12 @@ def test_sync_abort_wakes_a_reused_connection_waiting_for_the_head(server: Count
 # -- 6: connection reuse ---------------------------------------------------------------------------
 
 
-# The async driver closes a response at its last event again (draining there
-# doubled the CPU per event of 1,000 concurrent streams on httpx's own pool; left
-# for the transport work): a body that still has bytes after the last event
-# (the terminator, ``[DONE]``) costs a new connection per call. Gemini's ends there.
-_ASYNC_CLOSES = pytest.mark.xfail(
-    strict=True, reason="the async driver closes at the last event (no drain); see the transport work"
-)
+# Both drivers read the body's short rest after the last event (the chunked
+# terminator, ``[DONE]``), so the connection goes back to the pool.
 REUSE = [
     *(pytest.param(api, "sync", id=f"{api}-sync") for api in WIRES),
-    *(
-        pytest.param(api, "async", id=f"{api}-async", marks=() if api == "google-generative-ai" else _ASYNC_CLOSES)
-        for api in WIRES
-    ),
+    *(pytest.param(api, "async", id=f"{api}-async") for api in WIRES),
+    *(pytest.param(api, "async-httpx", id=f"{api}-async-httpx") for api in WIRES),
 ]
 
 
@@ -207,8 +200,8 @@ REUSE = [
 async def test_ten_sequential_calls_reuse_one_connection(api: str, driver: str, server: CountingServer) -> None:
     server.script(*[ok(api) for _ in range(10)])
     m = aiwire.custom_model("m", api=api, base_url=server.url)
-    if driver == "async":
-        async with aiwire.AsyncClient() as client:
+    if driver.startswith("async"):
+        async with aiwire.AsyncClient(transport="httpx" if driver == "async-httpx" else None) as client:
             for _ in range(10):
                 events: list[ev.Event] = [e async for e in client.stream(m, "hi", api_key="k")]
                 msg = check_events(events)

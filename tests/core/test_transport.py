@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
@@ -85,6 +87,26 @@ class Server:
         for event in TEXT:
             await self._chunk(writer, event)
         await self._chunk(writer, b"")
+
+    async def _gzip(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # A proxy compressing SSE: every event flushed as its own piece of one gzip stream.
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        z = zlib.compressobj(wbits=31)
+        for event in TEXT:
+            await self._chunk(writer, z.compress(event) + z.flush(zlib.Z_SYNC_FLUSH))
+        await self._chunk(writer, z.flush())
+        await self._chunk(writer, b"")
+
+    async def _gziperror(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        body = gzip.compress(b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}')
+        writer.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
 
     async def _error(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         body = b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}'
@@ -167,6 +189,19 @@ async def test_http_error_carries_vendor_message(server: Server) -> None:
 
     msg = await both(one)
     assert (msg.stop_reason, msg.error_status, msg.error_type) == ("error", 400, "invalid_request_error")
+
+
+@pytest.mark.parametrize("entry", ["httpx", "aiohttp", "sync"])
+async def test_gzip_stream_and_gzip_error_body_are_decompressed(entry: str, server: Server) -> None:
+    if entry == "sync":
+        msg = await asyncio.to_thread(lambda: aiwire.stream_sync(model(server, "gzip"), "hi").result())
+        err = await asyncio.to_thread(aiwire.complete_sync, model(server, "gziperror"), "hi", max_retries=0)
+    else:
+        _, msg = await run(server, "gzip", entry)
+        _, err = await run(server, "gziperror", entry)
+    assert msg.stop_reason == "stop", msg.error_message
+    assert msg.text == "".join(f"w{i} " for i in range(50))
+    assert (err.error_status, err.error_message) == (400, "max_tokens: too large")
 
 
 async def test_connection_cut_mid_stream(server: Server) -> None:
@@ -265,12 +300,13 @@ async def test_task_cancel_and_early_break(server: Server) -> None:
 
 
 async def test_default_transport_from_env_and_function(monkeypatch: pytest.MonkeyPatch, server: Server) -> None:
-    assert _transport.default_transport() == "httpx"
-    monkeypatch.setenv("AIWIRE_TRANSPORT", "aiohttp")
-    assert _transport.default_transport() == "aiohttp"
+    monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
+    assert _transport.default_transport() == "aiohttp"  # the fast one, with no extra and no option
     s = aiwire.stream(model(server, "ok"), "hi")
     assert (await s).stop_reason == "stop"
     assert "aiohttp" in default_client()._pool._loops[asyncio.get_running_loop()][0]
+    monkeypatch.setenv("AIWIRE_TRANSPORT", "httpx")
+    assert _transport.default_transport() == "httpx"
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
     with pytest.raises(BadOptionsError, match="carrier-pigeon"):
         _transport.default_transport()
@@ -292,9 +328,12 @@ def test_sync_calls_use_httpx_for_any_name() -> None:
     pool.close()
 
 
-def test_missing_fast_extra_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
+def test_missing_aiohttp_is_explained_and_the_default_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
 
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
-    with pytest.raises(BadOptionsError, match=r"aiwire\[fast\]"):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a))
+    monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
+    with pytest.raises(BadOptionsError, match=r"needs aiohttp.*pip install aiohttp"):
         aiwire.set_default_transport("aiohttp")
+    assert _transport.default_transport() == "httpx"  # a stripped install still works

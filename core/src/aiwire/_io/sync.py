@@ -37,7 +37,16 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
-from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
+from aiwire._io.aio import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    NET_ERRORS,
+    body_chunks,
+    describe_io,
+    from_final,
+    http_request,
+    response_info,
+)
 from aiwire._io.transport import Pool
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, ImageResult, Model
@@ -211,7 +220,7 @@ class _SyncRun:
                     assert resp is not None
                     idle = action.idle
                     self._clamp_reads(idle)
-                    raw = resp.iter_raw()
+                    raw = body_chunks(resp, aio=False)
                     try:
                         for chunk in raw:
                             if self.aborted.is_set():
