@@ -55,6 +55,7 @@ __all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
 
 _NEVER = float("inf")
+monotonic = time.monotonic
 
 # The run whose request this thread is sending: the network streams of the
 # pool's own clients tell it which socket a blocked read waits on, so that
@@ -221,6 +222,8 @@ class _SyncRun:
                     idle = action.idle
                     self._clamp_reads(idle)
                     raw = body_chunks(resp, aio=False)
+                    # With the reads clamped, an event only moves the deadline (a float store).
+                    light = idle if self.clamped is not None else None
                     try:
                         for chunk in raw:
                             if self.aborted.is_set():
@@ -233,7 +236,9 @@ class _SyncRun:
                                     outcome = Ended()
                                     self._drain(raw)
                                     break
-                                if idle:
+                                if light:
+                                    self.deadline = self.read_by = monotonic() + light
+                                elif idle:
                                     self._arm(idle)
                             elif idle:
                                 left = self.deadline - time.monotonic()
