@@ -153,20 +153,71 @@ def test_sync_abort_wakes_a_call_waiting_for_the_head(how: str, server: Counting
     server.script(Reply(ops=[("hold", 10)]))
     m = aiwire.custom_model("m", api="faux", base_url=server.url)
     s = aiwire.stream_sync(m, "hi", idle_timeout=30, max_retries=0)
-    timer = threading.Timer(0.2, s.abort)
+    # Abort once the server holds the request (an abort before the connect
+    # now ends the call without connecting: nothing would be left to close).
+    aborted_at: list[float] = []
+    timer = threading.Thread(target=lambda: _when(lambda: server.requests, s.abort, aborted_at))
     timer.start()
-    t0 = time.monotonic()
     try:
         if how == "iterate":
             msg = check_events(list(s))
         else:
             msg = s.result()  # the abortable blocking complete
     finally:
-        timer.cancel()
-    took = time.monotonic() - t0
+        timer.join()
+    took = time.monotonic() - aborted_at[0]
     assert msg.stop_reason == "aborted", msg.error_message
     assert took < 1.0, f"took {took:.2f} s"
     assert server.client_gone.wait(2)  # and the connection was closed
+
+
+def _when(ready: Any, then: Any, at: list[float], wait: float = 10) -> None:
+    deadline = time.monotonic() + wait
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    at.append(time.monotonic())
+    then()
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose connects hang: its listener's accept queue is full, so
+    the kernel drops further SYNs (as a firewalled host does)."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fill = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        fill.append(c)
+    time.sleep(0.1)
+    yield port
+    for c in fill:
+        c.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("how", ["stream_sync", "complete_sync"])
+def test_sync_abort_wakes_a_call_still_connecting(how: str, unanswered_port: int) -> None:
+    m = aiwire.custom_model("m", api="faux", base_url=f"http://127.0.0.1:{unanswered_port}")
+    handle = aiwire.AbortHandle()
+    s = aiwire.stream_sync(m, "hi", idle_timeout=30, max_retries=0)
+    timer = threading.Timer(0.3, s.abort if how == "stream_sync" else handle.abort)
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        msg = s.result() if how == "stream_sync" else aiwire.complete_sync(m, "hi", max_retries=0, abort=handle)
+    finally:
+        timer.cancel()
+    took = time.monotonic() - t0
+    assert msg.stop_reason == "aborted", msg.error_message
+    assert took < 2.0, f"took {took:.2f} s"
 
 
 def test_sync_abort_wakes_a_reused_connection_waiting_for_the_head(server: CountingServer) -> None:
