@@ -71,6 +71,7 @@ def _complete_end(s: str, i: int) -> int:
         i = skip(s, i).end()  # type: ignore[union-attr]
     return -1
 
+
 # Scanner modes.
 _VALUE, _KEY, _COLON, _AFTER, _STRING, _ATOM_MODE, _DONE, _BROKEN = range(8)
 
