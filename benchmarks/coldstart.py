@@ -70,7 +70,8 @@ def to_first_bytes(argv: list[str], listeners: list[socket.socket]) -> float:
     for s in listeners:
         sel.register(s, selectors.EVENT_READ)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stdin closed: `aiwire chat` reads further turns from it until its end.
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         ready = sel.select(timeout=30)
         if not ready:
@@ -94,7 +95,7 @@ def to_first_bytes(argv: list[str], listeners: list[socket.socket]) -> float:
 
 def wall(argv: list[str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     return (time.perf_counter() - t0) * 1000
 
 

@@ -197,6 +197,9 @@ def main() -> int:
                             file=sys.stderr,
                         )
         imports = import_times()
+        out = HERE / "results"
+        out.mkdir(exist_ok=True)  # the streams' figures first: cold start and scale run long
+        (out / "streams.json").write_text(json.dumps({"imports": imports, "raw": raw}, indent=1))
         import coldstart
         import scale
 
