@@ -117,6 +117,8 @@ def render(
     def table(title: str, scenario: str, columns: list[tuple[str, Column]]) -> list[str]:
         # Tool rows sort by size, then format and client.
         keys = sorted((k for k in g if k[0] == scenario), key=lambda k: (int(k[1].split("-")[1]), k[2], k[3]))
+        if not keys:  # a scenario left out of this run (--only)
+            return []
         rows = [[col(k, g[k]) for _, col in columns] for k in keys]
         return [f"### {title}", _table([name for name, _ in columns], rows)]
 
