@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
@@ -60,9 +61,16 @@ def describe_io(exc: BaseException) -> str:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+            if hasattr(cause, "reason"):  # the ssl module's own (aiohttp's wrappers lack it)
+                return f"{kind}: {cause}"
+            cause = cause.__cause__ or cause.__context__
+            continue
         if isinstance(cause, OSError) and cause.errno:
             return f"{kind}: {os.strerror(cause.errno)}"
         for arg in cause.args:  # httpcore wraps the OSError as an argument
+            if isinstance(arg, ssl.SSLError):
+                return f"{kind}: {arg}"
             if isinstance(arg, OSError) and arg.errno:
                 return f"{kind}: {os.strerror(arg.errno)}"
         cause = cause.__cause__ or cause.__context__
