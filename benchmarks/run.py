@@ -243,7 +243,7 @@ def _cpu_model() -> str:
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
-    names = ["aiwire", "httpx", "httpx-sse", "httpx-aiohttp", "aiohttp", "msgspec", "openai", "anthropic"]
+    names = ["aiwire", "httpx", "httpx-sse", "aiohttp", "msgspec", "openai", "anthropic"]
     names += sorted(d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].startswith("aiwire-"))
     out = {}
     for n in names:
