@@ -333,8 +333,10 @@ def test_sync_calls_use_httpx_for_any_name() -> None:
 
 def test_missing_aiohttp_is_explained_and_the_default_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
+    import sys
 
     real = importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # not imported, and not installed:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a))
     monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
     with pytest.raises(BadOptionsError, match=r"needs aiohttp.*pip install aiohttp"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import urllib.request
 import weakref
@@ -56,8 +57,11 @@ def check_transport(name: str, origin: str) -> TransportName:
 
 
 def _has_aiohttp() -> bool:
-    # find_spec, not import: importing aiohttp costs ~100 ms (it builds SSL
-    # contexts at import), paid by the first call instead of by this check.
+    # Once imported (by the first call), a dict lookup; before, find_spec, not
+    # import: importing aiohttp costs ~100 ms (it builds SSL contexts at import),
+    # paid by the first call instead of by this check.
+    if sys.modules.get("aiohttp") is not None:
+        return True
     import importlib.util
 
     return importlib.util.find_spec("aiohttp") is not None
