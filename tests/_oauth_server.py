@@ -154,6 +154,8 @@ class OAuthTestServer:
         # Answers given to the next refresh requests before the grant is run:
         # (status, JSON payload or raw text, headers).
         self.refresh_failures: list[tuple[int, Any, dict[str, str]]] = []
+        # Answers given to the next token requests of any grant, likewise.
+        self.token_failures: list[tuple[int, Any, dict[str, str]]] = []
         self.expires_in = 3600
         self.device_approve_after = 2
         self.device_interval = 5
@@ -355,6 +357,10 @@ class OAuthTestServer:
         self.token_requests.append(dict(data))
         if data.get("grant_type") == "refresh_token" and self.refresh_delay:
             time.sleep(self.refresh_delay)
+        if self.token_failures:
+            status, payload, headers = self.token_failures.pop(0)
+            _send(handler, status, payload, headers)
+            return
         if data.get("grant_type") == "refresh_token" and self.refresh_failures:
             status, payload, headers = self.refresh_failures.pop(0)
             _send(handler, status, payload, headers)

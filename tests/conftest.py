@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _request_capture import (  # the request differential over the whole run (see its docstring)
+    pytest_configure,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 from aiwire._plugins import registry as _plugins
 
@@ -15,8 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 
 
+__all__ = ["pytest_configure", "pytest_runtest_setup", "pytest_sessionfinish", "pytest_terminal_summary"]
+
+
 @pytest.fixture()
 def _fresh_registry() -> Iterator[None]:
     _plugins.reset()
     yield
     _plugins.reset()
+
+
+@pytest.fixture(autouse=True)
+def _private_aiwire_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aiwire chat` logs conversations in AIWIRE_HOME: never in the user's
+    own folder during tests (subprocesses inherit the variable)."""
+    import os
+
+    if "AIWIRE_HOME" not in os.environ:
+        monkeypatch.setenv("AIWIRE_HOME", str(tmp_path_factory.mktemp("aiwire-home")))

@@ -9,9 +9,11 @@ constructors and the call options of every entry point.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -307,3 +309,116 @@ def test_no_bad_input_escapes_as_a_plain_python_error(context: Any, opts: dict[s
         event("worked")
     except AiwireError as exc:
         event(f"raised {type(exc).__name__}")
+
+
+# -- clients, transports, typed tools and extract ----------------------------------
+
+
+class _SyncOnly(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": {"message": "offline test transport"}})
+
+
+class _AsyncOnly(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": {"message": "offline test transport"}})
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+    y: int
+
+
+class _Plain:
+    pass
+
+
+def _typed(a: int, b: str = "x") -> str:
+    return b * a
+
+
+def _untyped(a, b):  # type: ignore[no-untyped-def]
+    return a
+
+
+types_and_junk = st.one_of(
+    st.sampled_from([_Point, _Plain, _typed, int, list[int], dict[str, int], {"type": "object"}, {"type": "string"}]),
+    junk,
+)
+CLIENT_ARGS: dict[str, Any] = {
+    "transport": st.one_of(st.sampled_from(["httpx", "curl"]), st.builds(_SyncOnly), st.builds(_AsyncOnly), junk),
+    "http_client": st.one_of(st.sampled_from(["sync", "async"]), junk),
+    "base_urls": st.one_of(st.dictionaries(st.sampled_from(["demo", "x"]), st.text(max_size=5), max_size=1), junk),
+    "options": st.one_of(options(), junk),
+    "plugins": st.one_of(st.lists(junk, max_size=1), st.none()),
+}
+
+
+@st.composite
+def client_args(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(sorted(CLIENT_ARGS)), max_size=3, unique=True))
+    return {name: draw(CLIENT_ARGS[name]) for name in names}
+
+
+@pytest.mark.filterwarnings("ignore:aiwire plugin .* was not loaded:RuntimeWarning")  # junk given as plugins
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["Client", "AsyncClient"]),
+    kwargs=client_args(),
+    call=st.sampled_from(["complete", "stream", "extract", "tool", "function_tool"]),
+    opts=options(),
+    target=types_and_junk,
+)
+def test_no_bad_input_escapes_the_clients_tools_or_extract(
+    kind: str, kwargs: dict[str, Any], call: str, opts: dict[str, Any], target: Any
+) -> None:
+    """Clients built with any arguments (a transport or httpx client of the
+    wrong kind included), tools from any type, extract into any type: it works
+    or an AiwireError is raised; no other exception escapes."""
+    sync_http, async_http = httpx.Client(transport=_SyncOnly()), httpx.AsyncClient(transport=_AsyncOnly())
+    kwargs = dict(kwargs)
+    if kwargs.get("http_client") in ("sync", "async"):
+        kwargs["http_client"] = sync_http if kwargs["http_client"] == "sync" else async_http
+    try:
+        if call == "tool":
+            safe(lambda: Tool(name="t", parameters=target))
+            return
+        if call == "function_tool":
+            from aiwire.agent import FunctionTool
+
+            safe(lambda: FunctionTool(target))
+            safe(lambda: FunctionTool(_untyped))
+            return
+        if kind == "Client":
+            client = safe(lambda: aiwire.Client(**kwargs))
+            if client is None:
+                return
+            with client:
+                if call == "extract":
+                    safe(lambda: client.extract(DEMO, "hi", target, retries=0, **opts))
+                elif call == "stream":
+                    safe(lambda: list(client.stream(DEMO, "hi", **opts)))
+                else:
+                    safe(lambda: client.complete(DEMO, "hi", **opts))
+        else:
+
+            async def run() -> None:
+                client = safe(lambda: aiwire.AsyncClient(**kwargs))
+                if client is None:
+                    return
+                async with client:
+                    try:
+                        if call == "extract":
+                            await client.extract(DEMO, "hi", target, retries=0, **opts)
+                        elif call == "stream":
+                            await client.stream(DEMO, "hi", **opts).result()
+                        else:
+                            await client.complete(DEMO, "hi", **opts)
+                    except AiwireError:
+                        pass
+
+            asyncio.run(run())
+    finally:
+        sync_http.close()
+        asyncio.run(async_http.aclose())

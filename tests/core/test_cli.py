@@ -34,10 +34,12 @@ def test_chat_demo_runs_a_tool(capsys: pytest.CaptureFixture[str], monkeypatch: 
     monkeypatch.delenv("AIWIRE_MODEL", raising=False)
     assert main(["chat", "-m", "demo/aiwire-demo", "what is 6 times 7?"]) == 0
     cap = capsys.readouterr()
-    assert "[thinking]" in cap.out
-    assert '-> calculate({"expression":"6 * 7"})' in cap.out
-    assert "<- calculate: 42" in cap.out
+    # The answer alone on stdout; thinking, tool traces and notices on stderr.
+    assert "[thinking]" in cap.err and "[thinking]" not in cap.out
+    assert '-> calculate({"expression":"6 * 7"})' in cap.err
+    assert "<- calculate: 42" in cap.err
     assert "The calculate tool says: 42" in cap.out
+    assert "calculate(" not in cap.out
     assert "offline demo model" in cap.err
 
 

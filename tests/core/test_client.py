@@ -263,6 +263,7 @@ async def test_idle_timeout_counts_from_the_last_event_not_the_last_ping(driver:
             msg = client.stream(faux(server), "hi", idle_timeout=0.5, max_retries=0).result()
     took = time.monotonic() - t0
     assert msg.stop_reason == "error" and "stalled" in (msg.error_message or ""), msg.error_message
+    assert isinstance(msg.exception(), aiwire.errors.ProviderTimeoutError)
     assert msg.text == "part" and 0.45 < took < 0.85, took  # not 0.4 s + another 0.5 s after the ping
 
 

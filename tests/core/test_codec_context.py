@@ -14,6 +14,7 @@ from aiwire._demo.builtin import DEMO_MODEL, _demo_transport
 from aiwire._plugins.registry import get_registry
 from aiwire.errors import PluginError, UnknownApiError
 from aiwire.plugin import (
+    CODEC_OPTIONS,
     BaseCodec,
     Codec,
     CodecContext,
@@ -42,6 +43,7 @@ class ShoutDecoder(WrappedDecoder):
 
 class ShoutCodec(BaseCodec):
     api = "shout"
+    supported_options = CODEC_OPTIONS
 
     def __init__(self, context: CodecContext) -> None:
         self.context = context
@@ -166,6 +168,7 @@ def test_plain_codec_objects_and_classes_still_register() -> None:
 
     class NoArgs(BaseCodec):
         api = "no-args"
+        supported_options = CODEC_OPTIONS
 
         def __init__(self) -> None:
             built.append(self)

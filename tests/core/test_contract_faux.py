@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,9 +61,105 @@ RECORDINGS = [
 ]
 
 
+RESPONSES = [
+    Recording(
+        name="whole-reply",
+        body=json.dumps(
+            {
+                "content": [{"type": "text", "text": "Hello in one piece."}],
+                "stop_reason": "stop",
+                "usage": {"input": 3, "output": 4},
+            }
+        ).encode(),
+        stop_reason="stop",
+        usage=True,
+        text="Hello in one piece.",
+    )
+]
+
+
 class TestFauxContract(CodecContract):
     api = "faux"
     recordings = RECORDINGS
+    responses = RESPONSES
+
+
+def test_contract_fails_a_decoder_that_never_finishes_and_corrupts_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: a decoder patched never to call ``finish()`` and to corrupt its
+    text passed the suite (the stream ended in an error, deltas matched the
+    corrupted content)."""
+    from aiwire._demo.faux import FauxDecoder
+
+    suite = TestFauxContract()
+    real_add = FauxDecoder.add_text
+    never_finishes = ("finish", lambda self, *a, **k: None)
+    corrupts = ("add_text", lambda self, i, delta: real_add(self, i, delta.upper()))
+    for patches, error in (
+        ([never_finishes], "ended in Error"),
+        ([corrupts], "not in the response body"),
+        ([never_finishes, corrupts], "not in the response body|ended in Error"),
+    ):
+        with monkeypatch.context() as m:
+            for name, fn in patches:
+                m.setattr(FauxDecoder, name, fn)
+            for rec in RECORDINGS[:3]:
+                with pytest.raises(AssertionError, match=error):
+                    suite.test_stream_invariants(rec)
+    for rec in RECORDINGS[:3]:
+        suite.test_stream_invariants(rec)  # and the real decoder passes
+
+
+def test_contract_asks_for_parse_response_or_stream_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiwire._demo.faux import FauxCodec
+
+    suite = TestFauxContract()
+    with pytest.raises(AssertionError, match="declare stream_only"):
+        suite.test_parse_response(None)
+    monkeypatch.setattr(FauxCodec, "stream_only", True, raising=False)
+    suite.test_parse_response(None)
+    monkeypatch.setattr(FauxCodec, "parse_response", lambda self, m, o, body: _corrupt(m))
+    with pytest.raises(AssertionError, match="not in the response body"):
+        suite.test_parse_response(RESPONSES[0])
+
+
+def _corrupt(model: object) -> object:
+    from aiwire.types import AssistantMessage
+
+    return AssistantMessage(content=[TextContent(text="HELLO IN ONE PIECE.")], stop_reason="stop")
+
+
+def test_an_undeclared_supported_options_is_refused_at_registration() -> None:
+    from aiwire.errors import PluginError
+    from aiwire.plugin import BaseCodec, hookimpl
+    from aiwire.testing import use_plugin
+
+    class Silent(BaseCodec):  # a chat codec that forgot supported_options
+        api = "silent"
+
+        def build_request(self, *args: object, **kwargs: object) -> Any:
+            raise NotImplementedError
+
+    class ImagesOnly(BaseCodec):  # no chat methods: nothing to declare
+        api = "images-only"
+
+        def build_image_request(self, *args: object) -> Any:
+            raise NotImplementedError
+
+    class plugin:
+        AIWIRE_PLUGIN_API = 2
+
+        @staticmethod
+        @hookimpl
+        def register_apis(register: object) -> None:
+            register("silent", Silent)  # type: ignore[operator]
+            register("images-only", ImagesOnly)  # type: ignore[operator]
+
+    from aiwire._plugins.registry import get_registry
+
+    with use_plugin(plugin, "silent-plugin"):
+        with pytest.raises(PluginError, match="does not declare supported_options"):
+            get_registry().codec("silent")
+        assert isinstance(get_registry().codec("images-only"), ImagesOnly)
 
 
 def test_contract_catches_a_split_sensitive_decoder(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,7 +41,7 @@ from aiwire._engine.exchange import (
 )
 from aiwire._wire.exchange import ResponseInfo
 from aiwire.auth import LoginExpiredError
-from aiwire.plugin import BaseCodec, Credentials, Options, Request, StreamDecoder
+from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, Options, Request, StreamDecoder
 from aiwire.types import AssistantMessage, Context, Model, TextContent
 
 API = "engine-test"
@@ -73,6 +73,7 @@ class _Codec(BaseCodec):
     """The key travels in a header and, like Google's ``?key=``, in the URL."""
 
     api = API
+    supported_options = CODEC_OPTIONS
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True

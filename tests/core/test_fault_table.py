@@ -38,6 +38,7 @@ import aiwire
 from aiwire import events as ev
 from aiwire.errors import ProviderError
 from aiwire.plugin import (
+    CODEC_OPTIONS,
     IMAGE_OPTIONS,
     BaseCodec,
     Credentials,
@@ -93,6 +94,7 @@ class FaultTableCodec(BaseCodec):
     generic ``{"error": {...}}`` error bodies."""
 
     api = API
+    supported_options = CODEC_OPTIONS
     image_options = IMAGE_OPTIONS
 
     def build_request(

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 import aiwire
 from aiwire._plugins import registry as _plugins
-from aiwire._wire.codec import BaseCodec, Credentials, Options, is_image_codec, normalize_tool_call_id
+from aiwire._wire.codec import (
+    CODEC_OPTIONS,
+    BaseCodec,
+    Credentials,
+    Options,
+    is_embedding_codec,
+    is_image_codec,
+    normalize_tool_call_id,
+)
 from aiwire.handoff import IMAGE_PLACEHOLDER, NO_RESULT, sanitize_text, transform_context
 from aiwire.types import (
     AssistantMessage,
@@ -33,6 +41,7 @@ class ShortIds(BaseCodec):
     """A codec whose ids are 9 alphanumerics, like Mistral's: truncation would collide."""
 
     api = "short"
+    supported_options = CODEC_OPTIONS
 
     def tool_call_id(self, id: str) -> str:
         return "".join(c for c in id if c.isalnum())[:9]
@@ -328,7 +337,7 @@ def _api_pairs() -> list[tuple[str, str]]:
     """Every pair of chat apis (image-generation apis take no conversation)."""
     _plugins.reset()
     reg = _plugins.get_registry()
-    apis = sorted(a for a in reg.apis if not is_image_codec(reg.codec(a)))
+    apis = sorted(a for a in reg.apis if not (is_image_codec(reg.codec(a)) or is_embedding_codec(reg.codec(a))))
     return [(a, b) for a in apis for b in apis]
 
 

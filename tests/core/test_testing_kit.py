@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from aiwire.testing import SCRUBBED, scrub_request, scrub_response, vcr_config
+from aiwire.testing import SCRUBBED, remember_secret, scrub_request, scrub_response, vcr_config
 
 
 def test_request_scrubbing_covers_headers_query_and_oauth_bodies() -> None:
@@ -28,10 +28,37 @@ def test_response_scrubbing_removes_tokens_and_cookies() -> None:
     assert resp["headers"]["Set-Cookie"] == [SCRUBBED]
 
 
-def test_vcr_config_replays_only() -> None:
+def test_vcr_config_leaves_the_record_mode_to_pytest_recording() -> None:
+    """Issue 16: a ``record_mode`` in ``vcr_config`` beat ``--record-mode``, so recording never recorded."""
     cfg = vcr_config()
-    assert cfg["record_mode"] == "none"
-    assert ("authorization", SCRUBBED) in cfg["filter_headers"]
+    assert "record_mode" not in cfg
+    assert cfg["before_record_request"] is scrub_request and cfg["before_record_response"] is scrub_response
+
+
+def test_credentials_are_scrubbed_by_value_everywhere() -> None:
+    remember_secret("Bearer sk-given-to-the-call")
+    req = SimpleNamespace(
+        headers={"x-zephyr-key": "sk-given-to-the-call", "Authorization": "Bearer sk-given-to-the-call"},
+        uri="https://h.invalid/v1?auth=sk-given-to-the-call&alt=sse",
+        body=json.dumps({"apiKey": "other-secret", "note": "key sk-given-to-the-call"}).encode(),
+    )
+    scrub_request(req)
+    dumped = json.dumps([req.headers, req.uri, req.body.decode()])
+    assert "sk-given" not in dumped and "other-secret" not in dumped
+    assert "alt=sse" in req.uri and req.headers["x-zephyr-key"] == SCRUBBED
+    resp = {
+        "headers": {"x-echo": ["sk-given-to-the-call"]},
+        "body": {"string": b'{"error": "bad key sk-given-to-the-call"}'},
+    }
+    scrub_response(resp)
+    assert b"sk-given" not in resp["body"]["string"] and resp["headers"]["x-echo"] == [SCRUBBED]
+
+
+def test_a_secret_header_value_is_scrubbed_from_the_response_too() -> None:
+    req = SimpleNamespace(headers={"x-api-key": "sk-ant-header-only"}, uri="https://h.invalid/", body=None)
+    scrub_request(req)
+    resp = {"headers": {}, "body": {"string": "Invalid key: sk-ant-header-only"}}
+    assert "sk-ant" not in scrub_response(resp)["body"]["string"]
 
 
 def test_json_body_keys_are_matched_without_case_or_separator() -> None:

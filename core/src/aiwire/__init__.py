@@ -16,6 +16,7 @@ from aiwire.types import (
     AssistantMessage,
     Context,
     Cost,
+    EmbeddingResult,
     ImageContent,
     ImageResult,
     Message,
@@ -34,12 +35,22 @@ from aiwire.types import (
 )
 
 __version__ = "0.1.0"
+"""The version of the aiwire core distribution."""
 
 if _typing.TYPE_CHECKING:
     from aiwire import agent, errors, events
     from aiwire._api.calls import complete, complete_sync, stream, stream_sync
     from aiwire._api.client import AsyncClient, Client, set_default_transport
-    from aiwire._api.extract import ExtractError, extract, extract_sync
+    from aiwire._api.embed import embed, embed_sync
+    from aiwire._api.extract import (
+        ExtractError,
+        ExtractStream,
+        SyncExtractStream,
+        extract,
+        extract_stream,
+        extract_stream_sync,
+        extract_sync,
+    )
     from aiwire._api.images import generate_images, generate_images_sync
     from aiwire._api.models import custom_model, get_model, get_provider, models, providers
     from aiwire._io.aio import AssistantStream, ImageJob
@@ -48,6 +59,19 @@ if _typing.TYPE_CHECKING:
     from aiwire._plugins.registry import PluginInfo, register_plugin, unregister_plugin
     from aiwire._wire.codec import Credentials, ImageOptions, Options, Request
     from aiwire.classify import is_auth_error, is_context_overflow, is_rate_limited
+    from aiwire.errors import (
+        AbortedError,
+        AuthenticationError,
+        BadRequestError,
+        ContextOverflowError,
+        NotFoundError,
+        PermissionDeniedError,
+        ProviderConnectionError,
+        ProviderError,
+        ProviderTimeoutError,
+        RateLimitError,
+        ServerError,
+    )
     from aiwire.handoff import transform_context
     from aiwire.tools import CheckedCall, ToolArgumentsError, validate_tool_call
 
@@ -59,6 +83,8 @@ _LAZY = {
     "ImageJob": "._io.aio",
     "generate_images": "._api.images",
     "generate_images_sync": "._api.images",
+    "embed": "._api.embed",
+    "embed_sync": "._api.embed",
     "AssistantStream": "._io.aio",
     "SyncAssistantStream": "._io.sync",
     "AbortHandle": "._io.sync",
@@ -87,6 +113,21 @@ _LAZY = {
     "ExtractError": "._api.extract",
     "extract": "._api.extract",
     "extract_sync": "._api.extract",
+    "ExtractStream": "._api.extract",
+    "SyncExtractStream": "._api.extract",
+    "extract_stream": "._api.extract",
+    "extract_stream_sync": "._api.extract",
+    "AbortedError": ".errors",
+    "AuthenticationError": ".errors",
+    "BadRequestError": ".errors",
+    "ContextOverflowError": ".errors",
+    "NotFoundError": ".errors",
+    "PermissionDeniedError": ".errors",
+    "ProviderConnectionError": ".errors",
+    "ProviderError": ".errors",
+    "ProviderTimeoutError": ".errors",
+    "RateLimitError": ".errors",
+    "ServerError": ".errors",
     "is_auth_error": ".classify",
     "is_context_overflow": ".classify",
     "is_rate_limited": ".classify",
@@ -122,16 +163,22 @@ def plugins() -> "list[PluginInfo]":
 
 __all__ = [
     "AbortHandle",
+    "AbortedError",
     "ApiSpec",
     "AssistantMessage",
     "AssistantStream",
     "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
     "CheckedCall",
     "Client",
     "Context",
+    "ContextOverflowError",
     "Cost",
     "Credentials",
+    "EmbeddingResult",
     "ExtractError",
+    "ExtractStream",
     "ImageContent",
     "ImageJob",
     "ImageOptions",
@@ -139,13 +186,21 @@ __all__ = [
     "Message",
     "Model",
     "ModelCost",
+    "NotFoundError",
     "OAuthSpec",
     "Options",
+    "PermissionDeniedError",
     "PluginInfo",
+    "ProviderConnectionError",
     "ProviderContent",
+    "ProviderError",
     "ProviderSpec",
+    "ProviderTimeoutError",
+    "RateLimitError",
     "Request",
+    "ServerError",
     "SyncAssistantStream",
+    "SyncExtractStream",
     "TextContent",
     "ThinkingContent",
     "Tool",
@@ -160,9 +215,13 @@ __all__ = [
     "complete_sync",
     "custom_model",
     "dumps",
+    "embed",
+    "embed_sync",
     "errors",
     "events",
     "extract",
+    "extract_stream",
+    "extract_stream_sync",
     "extract_sync",
     "generate_images",
     "generate_images_sync",

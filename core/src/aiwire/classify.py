@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from aiwire.types import AssistantMessage
+from aiwire import errors
+from aiwire.types import AssistantMessage, ImageResult
 
-__all__ = ["ErrorKind", "is_auth_error", "is_context_overflow", "is_rate_limited"]
+__all__ = ["ErrorKind", "error_class", "is_auth_error", "is_context_overflow", "is_rate_limited", "provider_error"]
 
 ErrorKind = Literal["context_overflow", "rate_limited", "auth"]
 
@@ -64,6 +65,14 @@ _AUTH = re.compile(
 _AUTH_TYPES = frozenset(
     {"authentication_error", "permission_error", "invalid_api_key", "unauthenticated", "permission_denied"}
 )
+
+
+_NETWORK = re.compile(r"^(?:request to \S+ failed|the connection failed mid-stream): ")
+_TIMEOUT = re.compile(r"^the stream stalled: |Timeout\b|timed out", re.IGNORECASE)
+_SERVER_TYPES = frozenset(
+    {"overloaded_error", "api_error", "server_error", "internal", "unavailable", "internal_error"}
+)
+_PERMISSION_TYPES = frozenset({"permission_error", "permission_denied"})
 
 
 class _Failure:
@@ -140,3 +149,48 @@ def is_auth_error(message_or_error: Any) -> bool:
     if isinstance(message_or_error, MissingCredentialsError):
         return True
     return "auth" in _plugin_kinds(f)
+
+
+def error_class(result: AssistantMessage | ImageResult) -> type[errors.ProviderError]:
+    """The :class:`~aiwire.errors.ProviderError` subclass that a failed turn (or
+    image generation) raises, from the same classification as the functions above."""
+    if result.stop_reason == "aborted":
+        return errors.AbortedError
+    if isinstance(result, ImageResult):  # the text, status and type only
+        result = AssistantMessage(
+            content=[],
+            api=result.api,
+            provider=result.provider,
+            model=result.model,
+            stop_reason="error",
+            error_message=result.error_message,
+            error_status=result.error_status,
+            error_type=result.error_type,
+        )
+    status = result.error_status
+    kind = (result.error_type or "").lower()
+    text = result.error_message or ""
+    if is_context_overflow(result):
+        return errors.ContextOverflowError
+    if is_rate_limited(result):
+        return errors.RateLimitError
+    if is_auth_error(result):
+        if status == 403 or kind in _PERMISSION_TYPES:
+            return errors.PermissionDeniedError
+        return errors.AuthenticationError
+    if status == 408 or (status is None and _TIMEOUT.search(text)):
+        return errors.ProviderTimeoutError
+    if status == 404:
+        return errors.NotFoundError
+    if (status is not None and status >= 500) or kind in _SERVER_TYPES:
+        return errors.ServerError
+    if status in (400, 422):
+        return errors.BadRequestError
+    if status is None and _NETWORK.search(text):
+        return errors.ProviderConnectionError
+    return errors.ProviderError
+
+
+def provider_error(result: AssistantMessage | ImageResult) -> errors.ProviderError:
+    """The exception for a failed turn or image generation, of its class."""
+    return error_class(result)(result)

@@ -16,11 +16,14 @@ order. ``done`` and ``error`` carry the final :class:`AssistantMessage`; an
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
 from aiwire.types import AssistantMessage, ToolCall
+
+if TYPE_CHECKING:
+    from aiwire.errors import ProviderError
 
 __all__ = [
     "Done",
@@ -52,11 +55,15 @@ class Start(_Event, tag="start"):
 
 
 class TextStart(_Event, tag="text_start"):
+    """A text block opened at ``content_index``."""
+
     type: ClassVar[str] = "text_start"
     content_index: int
 
 
 class TextDelta(_Event, tag="text_delta"):
+    """More text for the block at ``content_index``."""
+
     type: ClassVar[str] = "text_delta"
     content_index: int
     delta: str
@@ -72,17 +79,23 @@ class TextEnd(_Event, tag="text_end"):
 
 
 class ThinkingStart(_Event, tag="thinking_start"):
+    """A thinking block opened at ``content_index``."""
+
     type: ClassVar[str] = "thinking_start"
     content_index: int
 
 
 class ThinkingDelta(_Event, tag="thinking_delta"):
+    """More thinking for the block at ``content_index``."""
+
     type: ClassVar[str] = "thinking_delta"
     content_index: int
     delta: str
 
 
 class ThinkingEnd(_Event, tag="thinking_end"):
+    """The thinking block closed: ``content`` is its whole text (empty when ``redacted``)."""
+
     type: ClassVar[str] = "thinking_end"
     content_index: int
     content: str
@@ -90,6 +103,8 @@ class ThinkingEnd(_Event, tag="thinking_end"):
 
 
 class ToolCallStart(_Event, tag="toolcall_start"):
+    """A tool call opened: its ``id`` and tool ``name``."""
+
     type: ClassVar[str] = "toolcall_start"
     content_index: int
     id: str
@@ -114,12 +129,16 @@ class ToolCallDelta(_Event, tag="toolcall_delta"):
 
 
 class ToolCallEnd(_Event, tag="toolcall_end"):
+    """The tool call closed: ``tool_call`` has the parsed arguments."""
+
     type: ClassVar[str] = "toolcall_end"
     content_index: int
     tool_call: ToolCall
 
 
 class Done(_Event, tag="done"):
+    """The turn ended normally (``reason``: stop, length or tool_use); ``message`` is final."""
+
     type: ClassVar[str] = "done"
     reason: Literal["stop", "length", "tool_use"]
     message: AssistantMessage
@@ -132,6 +151,16 @@ class Error(_Event, tag="error"):
 
     reason: Literal["error", "aborted"]
     message: AssistantMessage
+
+    def exception(self) -> ProviderError:
+        """The typed exception for this failure (``RateLimitError``,
+        ``ContextOverflowError``...): raise it, or match on its class."""
+        msg = self.message
+        if msg.stop_reason != self.reason:  # a hand-built event whose message says otherwise
+            msg = msgspec.structs.replace(msg, stop_reason=self.reason)
+        exc = msg.exception()
+        assert exc is not None
+        return exc
 
 
 Event = (
@@ -148,3 +177,4 @@ Event = (
     | Done
     | Error
 )
+"""Any stream event; match on the class or on ``event.type``."""

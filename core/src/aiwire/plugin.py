@@ -7,8 +7,11 @@ hooks (:data:`hookimpl`, typed ``register`` callbacks :class:`RegisterApi`,
 a login plugin implements an :class:`OAuthFlow`. A codec that wraps another
 api's codec is registered as a :class:`CodecFactory`: it receives a
 :class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
-that are not server-sent events use :class:`JSONArrayFramer` or
-:class:`NDJSONFramer` (or any :class:`Framer`).
+that are not server-sent events use :class:`JSONArrayFramer`,
+:class:`NDJSONFramer`, :class:`EventStreamFramer` (AWS binary event streams)
+or any :class:`Framer`. A codec that embeds implements
+:class:`EmbeddingCodec` and decodes vectors with :func:`vector_from_base64` /
+:func:`vector_from_floats`.
 
 Nothing outside this module (and the data types and errors of
 :mod:`aiwire`, :mod:`aiwire.types`, :mod:`aiwire.events`,
@@ -22,9 +25,13 @@ from aiwire._plugins.hooks import (
     ApiSpec,
     CodecContext,
     CodecFactory,
+    CommandSpec,
+    InstallHint,
     OAuthSpec,
     ProviderSpec,
     RegisterApi,
+    RegisterCommand,
+    RegisterInstallHint,
     RegisterModels,
     RegisterOAuth,
     RegisterProvider,
@@ -34,15 +41,20 @@ from aiwire._plugins.hooks import (
 from aiwire._wire.codec import (
     API_VERSION,
     CODEC_OPTIONS,
+    EMBEDDING_OPTIONS,
     IMAGE_OPTIONS,
     SUPPORTED_API_VERSIONS,
     BaseCodec,
     Codec,
     Credentials,
+    EmbeddingBatch,
+    EmbeddingCodec,
+    EmbeddingOptions,
     ErrorInfo,
     Framer,
     ImageCodec,
     ImageOptions,
+    InputType,
     Options,
     Request,
     StreamDecoder,
@@ -51,8 +63,11 @@ from aiwire._wire.codec import (
     image_prompt,
     make_usage,
     normalize_tool_call_id,
+    vector_from_base64,
+    vector_from_floats,
 )
-from aiwire._wire.exchange import RequestContext, ResponseInfo
+from aiwire._wire.eventstream import EventStreamFramer
+from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
 
@@ -108,22 +123,31 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "API_VERSION",
+    "AgentRunContext",
     "ApiSpec",
     "BaseCodec",
     "CODEC_OPTIONS",
     "Codec",
     "CodecContext",
     "CodecFactory",
+    "CommandSpec",
     "Credentials",
     "DEFAULT_MAX_SIZE",
     "DeviceCode",
+    "EMBEDDING_OPTIONS",
+    "EmbeddingBatch",
+    "EmbeddingCodec",
+    "EmbeddingOptions",
     "ErrorInfo",
+    "EventStreamFramer",
     "Framer",
     "FramingError",
     "Headers",
     "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "InputType",
+    "InstallHint",
     "JSONArrayFramer",
     "LoginCallbacks",
     "LoginError",
@@ -133,6 +157,8 @@ __all__ = [
     "Options",
     "ProviderSpec",
     "RegisterApi",
+    "RegisterCommand",
+    "RegisterInstallHint",
     "RegisterModels",
     "RegisterOAuth",
     "RegisterProvider",
@@ -160,4 +186,6 @@ __all__ = [
     "poll_device_token",
     "refresh_grant",
     "tokens_to_login",
+    "vector_from_base64",
+    "vector_from_floats",
 ]

@@ -13,15 +13,19 @@ lets a mixed list decode back into the right classes.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from aiwire.errors import ProviderError
 
 __all__ = [
     "AssistantContent",
     "AssistantMessage",
     "Context",
     "Cost",
+    "EmbeddingResult",
     "ImageContent",
     "ImageResult",
     "ImageStopReason",
@@ -252,12 +256,20 @@ class AssistantMessage(_Base, tag_field="role", tag="assistant"):
         return [b for b in self.content if isinstance(b, ToolCall)]
 
     def raise_for_error(self) -> AssistantMessage:
-        """Raise :class:`~aiwire.errors.ProviderError` if the turn failed."""
-        if self.stop_reason in ("error", "aborted"):
-            from aiwire.errors import ProviderError
-
-            raise ProviderError(self)
+        """Raise :meth:`exception` if the turn failed; else return the message."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed turn
+        (``RateLimitError``, ``ContextOverflowError``...), or ``None``."""
+        if self.stop_reason not in ("error", "aborted"):
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
 
 
 ImageStopReason = Literal["stop", "error", "aborted"]
@@ -289,7 +301,71 @@ class ImageResult(_Base):
     timestamp: int = msgspec.field(default_factory=_now_ms)
 
     def raise_for_error(self) -> ImageResult:
-        """Raise :class:`~aiwire.errors.ProviderError` if the generation failed."""
+        """Raise :meth:`exception` if the generation failed; else return the result."""
+        exc = self.exception()
+        if exc is not None:
+            raise exc
+        return self
+
+    def exception(self) -> ProviderError | None:
+        """The :class:`~aiwire.errors.ProviderError` subclass for a failed
+        generation, or ``None``."""
+        if self.stop_reason == "stop":
+            return None
+        from aiwire.classify import provider_error
+
+        return provider_error(self)
+
+
+class EmbeddingResult(_Base):
+    """The outcome of one :func:`aiwire.embed` call: one vector per input, in input order.
+
+    Each vector is an ``array('f')`` (float32) by default, ``bytes``
+    (little-endian float32) with ``vector_format="bytes"``, or a list of
+    floats with ``vector_format="list"`` (the only form that round-trips
+    through ``msgspec.json``). ``dimensions`` is the length of each vector.
+    ``usage`` sums every request's usage (``None`` when the provider reported
+    none); ``requests`` is how many requests the inputs took. A failed call
+    has ``stop_reason`` error and no vectors.
+    """
+
+    vectors: list[Any] = msgspec.field(default_factory=list)
+    dimensions: int = 0
+    api: str = ""
+    provider: str = ""
+    model: str = ""
+    usage: Usage | None = None
+    requests: int = 0
+    stop_reason: ImageStopReason = "stop"
+    error_message: str | None = None
+    error_status: int | None = None
+    error_type: str | None = None
+    provider_data: dict[str, Any] | None = None
+    timestamp: int = msgspec.field(default_factory=_now_ms)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def to_bytes(self) -> bytes:
+        """Every vector as one little-endian float32 buffer (rows in input order),
+        for ``numpy.frombuffer(result.to_bytes(), "<f4").reshape(len(result), -1)``."""
+        import sys
+        from array import array
+
+        out = array("f")
+        for v in self.vectors:
+            if isinstance(v, (bytes, bytearray, memoryview)):
+                out.frombytes(bytes(v))
+            else:
+                out.extend(v)
+        if sys.byteorder == "big":
+            if any(isinstance(v, (bytes, bytearray, memoryview)) for v in self.vectors[:1]):
+                return bytes(out)  # the bytes were little-endian already
+            out.byteswap()
+        return out.tobytes()
+
+    def raise_for_error(self) -> EmbeddingResult:
+        """Raise :class:`~aiwire.errors.ProviderError` if the call failed."""
         if self.stop_reason != "stop":
             from aiwire.errors import ProviderError
 
@@ -316,6 +392,7 @@ class ToolResultMessage(_Base, tag_field="role", tag="tool_result"):
 
 
 Message = UserMessage | AssistantMessage | ToolResultMessage
+"""Any conversation message: user, assistant or tool result."""
 
 # -- tools and context ---------------------------------------------------------
 
@@ -331,12 +408,33 @@ class Tool(_Base):
         _check_str("Tool", "name", self.name)
         _check_str("Tool", "description", self.description)
         if not isinstance(self.parameters, dict):
+            self._from_type()
+
+    def _from_type(self) -> None:
+        # A Pydantic model, dataclass, TypedDict or Struct stands for its JSON Schema.
+        from aiwire._typeschema import TypeSchemaError, is_schema_type, shape_of
+
+        if not is_schema_type(self.parameters):
             raise _bad(
                 "Tool.parameters",
-                "a JSON Schema object (a dict)",
+                "a JSON Schema object (a dict) or a Pydantic model, dataclass, TypedDict or msgspec Struct class",
                 self.parameters,
-                "for a Pydantic model pass Model.model_json_schema(), or use aiwire.agent.FunctionTool",
+                "for a function use aiwire.agent.FunctionTool(fn)",
             )
+        try:
+            shape = shape_of(self.parameters)
+        except TypeSchemaError as exc:
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: {exc}") from None
+        if shape.schema.get("type") != "object":
+            from aiwire.errors import InvalidToolError
+
+            raise InvalidToolError(f"tool {self.name!r}: parameters must describe an object, not {shape.name}")
+        shape.schema.pop("title", None)
+        self.parameters = shape.schema
+        if not self.description:
+            self.description = shape.description
 
 
 class Context(_Base):

@@ -36,7 +36,26 @@ SOURCES = {
     "together": "togetherai",
     "fireworks": "fireworks-ai",
     "huggingface": "huggingface",
+    "vercel-ai-gateway": "vercel",
+    "zai": "zai",
+    "minimax": "minimax",
+    "minimax-cn": "minimax-cn",
+    "moonshotai": "moonshotai",
+    "opencode": "opencode",
 }
+# models.dev names another SDK for some of a host's models: OpenCode Zen serves
+# GPT models on its Responses endpoint, Claude and Gemini on their own wires
+# (which this plugin does not speak: those models are left out).
+_MODEL_APIS = {"@ai-sdk/openai": "openai-responses"}
+
+
+def model_api(default: str, raw: Mapping[str, Any]) -> str | None:
+    """The api of one model: the host's, unless models.dev names another SDK for it."""
+    npm = (raw.get("provider") or {}).get("npm")
+    if npm is None or npm == "@ai-sdk/openai-compatible":
+        return default
+    return _MODEL_APIS.get(npm)
+
 
 # Azure's catalog also lists other vendors' models (Foundry); only OpenAI's speak Responses.
 _AZURE_OPENAI = re.compile(r"^(gpt-|o\d|codex)")
@@ -46,16 +65,25 @@ _ALL_DEFAULT = {lvl: "default" for lvl in ("minimal", "low", "medium", "high", "
 
 def model_compat(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Per-model compat overrides (documented in the README)."""
+    out = _structured_output(provider, raw)
     mid = str(raw.get("id", ""))
     if provider in ("openai", "azure"):
         m = _GPT5.match(mid)
         if m:
             # "off": gpt-5 takes "minimal" as its lowest effort, gpt-5.1 and later take "none".
-            return {"reasoning_effort_map": {"off": "none" if m.group(1) else "minimal"}}
+            out["reasoning_effort_map"] = {"off": "none" if m.group(1) else "minimal"}
     if provider == "groq" and mid.startswith("qwen/qwen3"):
         # Groq's Qwen 3 accepts only "none" and "default".
-        return {"reasoning_effort_map": {**_ALL_DEFAULT, "off": "none"}}
-    return {}
+        out["reasoning_effort_map"] = {**_ALL_DEFAULT, "off": "none"}
+    return out
+
+
+def _structured_output(provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """models.dev's ``structured_output``, where it differs from the provider row's default."""
+    known = raw.get("structured_output")
+    spec = next((p for p in PROVIDERS if p.id == provider), None)
+    default = bool(spec.compat.get("structured_output")) if spec is not None else False
+    return {"structured_output": known} if isinstance(known, bool) and known != default else {}
 
 
 def _keep_azure(raw: Mapping[str, Any]) -> bool:
@@ -107,6 +135,38 @@ def image_models(data: Mapping[str, Any], specs: Mapping[str, Any]) -> list[Mode
     return out
 
 
+# -- embedding models (see docs/embeddings.md) -------------------------------------------
+
+# Vector sizes from the vendors' model pages (models.dev's ``limit.output`` is
+# not a vector size for every entry). ``dimension_options`` pins models that
+# take no ``dimensions`` (or only some); the others shorten to any size.
+EMBEDDINGS: dict[str, dict[str, Any]] = {
+    "text-embedding-3-small": {"dimensions": 1536},
+    "text-embedding-3-large": {"dimensions": 3072},
+    "text-embedding-ada-002": {"dimensions": 1536, "dimension_options": [1536]},
+    "mistral-embed": {"dimensions": 1024, "dimension_options": [1024]},
+}
+_EMBEDDING_SOURCES = ("openai", "azure", "mistral")
+
+
+def embedding_models(data: Mapping[str, Any], specs: Mapping[str, Any]) -> list[Model]:
+    """The ``/embeddings`` models of OpenAI, Azure and Mistral (api ``openai-embeddings``)."""
+    out: list[Model] = []
+    for provider in _EMBEDDING_SOURCES:
+        spec = specs[provider]
+        found = from_models_dev(
+            data,
+            SOURCES[provider],
+            provider=provider,
+            api="openai-embeddings",
+            base_url=spec.base_url,
+            keep=lambda raw: raw.get("id") in EMBEDDINGS and raw.get("status") != "deprecated",
+            compat=lambda raw: dict(EMBEDDINGS[str(raw["id"])]),
+        )
+        out += [msgspec.structs.replace(m, output=("embedding",), max_tokens=0) for m in found]
+    return out
+
+
 def _merge(chat: list[Model], images: list[Model]) -> list[Model]:
     # A chat model that also draws keeps its chat entry and gains the image api.
     by_key = {(m.provider, m.id): m for m in chat}
@@ -129,12 +189,12 @@ def build(data: Mapping[str, Any]) -> list[Model]:
             data,
             key,
             provider=provider,
-            api=spec.api,
+            api=lambda raw, a=spec.api: model_api(a, raw),  # type: ignore[misc]
             base_url=spec.base_url,
             compat=lambda raw, p=provider: model_compat(p, raw),  # type: ignore[misc]
             keep=_keep_azure if provider == "azure" else None,
         )
-    return _merge(models, image_models(data, specs))
+    return _merge(models, image_models(data, specs)) + embedding_models(data, specs)
 
 
 def main(argv: list[str]) -> None:

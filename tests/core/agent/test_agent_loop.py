@@ -127,13 +127,23 @@ async def test_tool_exception_becomes_error_result(faux: FauxProvider, recorder:
 
 async def test_tool_returning_garbage_is_an_error_result(faux: FauxProvider) -> None:
     async def weird() -> object:
-        return 42
+        return object()
 
     faux.reply(tool_call("weird"))
     faux.reply(text("hm"))
     agent = Agent(faux.model, tools=[tool_of(weird)])
     await agent.prompt("go")
-    assert "return a str, content blocks or an AgentToolResult" in result_texts(sent(faux))[0]
+    assert "return a str, content blocks, an AgentToolResult or a JSON-encodable value" in result_texts(sent(faux))[0]
+
+
+async def test_tool_returning_a_json_value_sends_it_as_json(faux: FauxProvider) -> None:
+    async def numbers() -> dict[str, int]:
+        return {"n": 42}
+
+    faux.reply(tool_call("numbers"))
+    faux.reply(text("ok"))
+    await Agent(faux.model, tools=[numbers]).prompt("go")
+    assert result_texts(sent(faux))[0] == '{"n":42}'
 
 
 async def test_terminate_stops_after_batch(faux: FauxProvider) -> None:

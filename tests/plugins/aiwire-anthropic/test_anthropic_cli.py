@@ -15,9 +15,9 @@ def test_chat_command_streams_from_anthropic(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-    assert main(["chat", "-m", "anthropic/claude-sonnet-4-5", "Say hello"]) == 0
+    assert main(["chat", "-u", "-m", "anthropic/claude-sonnet-4-5", "Say hello"]) == 0
     cap = capsys.readouterr()
-    assert "Hello! How can I help?" in cap.out
+    assert cap.out == "Hello! How can I help?\n"
     assert "[anthropic/claude-sonnet-4-5: 12 in, 9 out" in cap.err
 
 

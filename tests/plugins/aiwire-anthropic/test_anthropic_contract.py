@@ -32,6 +32,10 @@ SHARED = from_conformance(CONFORMANCE, API)
 class TestAnthropicContract(CodecContract):
     api = API
     recordings = [*CASSETTES, *SHARED]
+    responses = [
+        *from_cassettes(ROOT / "cassettes" / "aiwire-anthropic", responses_only=True),
+        *from_conformance(CONFORMANCE, API, responses_only=True),
+    ]
 
 
 def test_expectations_name_real_recordings() -> None:

@@ -191,14 +191,16 @@ def test_thinking_is_replayed_only_for_the_same_model() -> None:
 
 def test_provider_blocks_round_trip_to_this_api_only() -> None:
     server = ProviderContent(
-        api="anthropic-messages", kind="server_tool_use", data={"type": "server_tool_use", "id": "s"}
+        api="anthropic-messages",
+        kind="server_tool_use",
+        data={"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"query": "q"}},
     )
     foreign = ProviderContent(api="openai-responses", kind="web_search_call", data={"x": 1}, text="searched the web")
     hidden = ProviderContent(api="google-generative-ai", kind="x", data={"y": 1})
     ctx = Context(messages=[UserMessage(content="q"), mine(server, foreign, hidden, TextContent(text="ok"))])
     blocks = build(ctx).json["messages"][1]["content"]
     assert blocks == [
-        {"type": "server_tool_use", "id": "s"},
+        {"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"query": "q"}},
         {"type": "text", "text": "searched the web"},
         {"type": "text", "text": "ok"},
     ]

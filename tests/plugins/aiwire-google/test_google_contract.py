@@ -29,6 +29,10 @@ SHARED = from_conformance(CONFORMANCE, "google-gemini")
 class TestGoogleContract(CodecContract):
     api = "google-generative-ai"
     recordings = [*CASSETTES, *SHARED]
+    responses = [
+        *from_cassettes(ROOT / "cassettes" / "aiwire-google", responses_only=True),
+        *from_conformance(CONFORMANCE, "google-gemini", responses_only=True),
+    ]
 
 
 def test_expectations_name_real_recordings() -> None:

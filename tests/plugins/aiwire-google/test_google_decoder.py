@@ -205,3 +205,12 @@ def test_parse_response_reads_a_whole_body() -> None:
     msg = GoogleCodec().parse_response(model(), aiwire.Options(), body)
     assert msg.text == "whole" and msg.content[0].signature == "WFla"  # type: ignore[union-attr]
     assert msg.stop_reason == "stop" and msg.usage is not None
+
+
+def test_usage_without_prompt_token_count_still_gives_output_and_reasoning() -> None:
+    # Every usageMetadata field is optional in the documented UsageMetadata
+    # type; a final chunk with only candidates and thoughts counts must count.
+    usage = {"candidatesTokenCount": 5, "thoughtsTokenCount": 3}
+    msg, _ = decode(sse(chunk({"text": "x"}, finish="STOP", usage=usage)))
+    assert msg.usage is not None
+    assert (msg.usage.input, msg.usage.output, msg.usage.reasoning, msg.usage.total) == (0, 8, 3, 8)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import logging
 
 import msgspec
 import pytest
@@ -318,9 +320,16 @@ def test_missing_key_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> No
         aiwire.stream_sync("google/gemini-2.5-flash", "hi")
 
 
-def test_unsupported_options_are_reported() -> None:
-    with pytest.raises(aiwire.errors.BadOptionsError, match="session_id"):
-        aiwire.stream_sync("google/gemini-2.5-flash", "hi", api_key="test-key", session_id="s1")
+def test_hints_gemini_cannot_use_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    # session_id and cache_retention are hints: one rule for every provider (docs/concepts.md).
+    from aiwire._engine.call import prepare
+
+    options = {"api_key": "test-key", "session_id": "s1", "cache_retention": "long"}
+    with caplog.at_level(logging.DEBUG, logger="aiwire.options"):
+        call = prepare(aiwire.get_model("google/gemini-2.5-flash"), "hi", options)
+    assert call.options.session_id is None and call.options.cache_retention == "short"
+    assert "s1" not in json.dumps(call.request.json)
+    assert "session_id is a hint this backend cannot use" in caplog.text
 
 
 _text = st.text(max_size=20)

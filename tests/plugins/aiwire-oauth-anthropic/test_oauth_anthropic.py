@@ -134,3 +134,26 @@ def test_api_key_requests_are_left_alone(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert req.headers["x-api-key"] == "sk-ant-api" and "authorization" not in req.headers
     assert "x-app" not in req.headers and "anthropic-beta" not in req.headers
     assert [b["text"] for b in req.json["system"]] == ["Be brief."]
+
+
+def _coding_tools() -> list[Tool]:
+    schema = {"type": "object", "properties": {}}
+    return [Tool(name=n, description="d", parameters=schema) for n in ("read", "todowrite", "lookup", "Bash")]
+
+
+def test_subscription_requests_use_claude_code_tool_casing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    default_store().put("anthropic", StoredLogin(access="sk-ant-oat-test", refresh="r", expires=time.time() + 3600))
+    model = aiwire.custom_model("claude-sonnet-4-5", provider="anthropic")
+    history = aiwire.AssistantMessage(
+        content=[aiwire.ToolCall(id="toolu_1", name="read", arguments={})], stop_reason="tool_use"
+    )
+    result = aiwire.ToolResultMessage(tool_call_id="toolu_1", tool_name="read", content=[aiwire.TextContent(text="x")])
+    ctx = Context(messages=[UserMessage(content="q"), history, result], tools=_coding_tools())
+    body = prepare(model, ctx, {"tool_choice": "todowrite"}).request.json
+    assert [t["name"] for t in body["tools"]] == ["Read", "TodoWrite", "lookup", "Bash"]
+    assert body["tool_choice"] == {"type": "tool", "name": "TodoWrite"}
+    assert body["messages"][1]["content"][0]["name"] == "Read"
+    # With an api key nothing is renamed: the casing is the subscription backend's.
+    body = prepare(model, ctx, {"api_key": "sk-ant-api"}).request.json
+    assert [t["name"] for t in body["tools"]] == ["read", "todowrite", "lookup", "Bash"]

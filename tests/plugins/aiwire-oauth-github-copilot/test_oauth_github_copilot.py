@@ -17,7 +17,7 @@ from aiwire.auth import LoginDenied, LoginError, LoginExpiredError, StoredLogin,
 from aiwire.auth.grants import TokenError
 from aiwire.testing import scrub_request, scrub_response
 from aiwire.types import Context, ImageContent, UserMessage
-from aiwire_oauth_github_copilot.flow import CopilotFlow, base_url_from_token, normalize_domain
+from aiwire_oauth_github_copilot.flow import CopilotFlow, base_url_from_token, catalog_model_ids, normalize_domain
 from aiwire_oauth_github_copilot.rewrite import initiator
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -52,6 +52,8 @@ def server(oauth_server: OAuthTestServer, monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
     oauth_server.add_client("copilot-test")
     oauth_server.routes["/copilot_internal/v2/token"] = _exchange(oauth_server)
+    for model_id in catalog_model_ids():  # the post-login step: each model's policy, accepted
+        oauth_server.routes[f"/models/{model_id}/policy"] = lambda h, b: (200, {})
     flow_env(
         monkeypatch,
         "github-copilot",
@@ -60,6 +62,7 @@ def server(oauth_server: OAuthTestServer, monkeypatch: pytest.MonkeyPatch, tmp_p
         token_url="/token",
         copilot_token_url="/copilot_internal/v2/token",
         client_id="copilot-test",
+        api_url=oauth_server.base_url,
     )
     return oauth_server
 
@@ -71,8 +74,8 @@ def test_device_login_then_copilot_token(server: OAuthTestServer) -> None:
     assert cb.devices[0].user_code and cb.sleeps == [5, 5, 5]
     assert login.access == TOKEN and login.refresh in server.access_tokens
     assert login.extra == {"domain": "github.com", "plan": "test"}
-    creds = CopilotFlow().to_credentials(login, None, None)  # type: ignore[arg-type]
-    assert creds.base_url == "https://api.business.githubcopilot.com"
+    creds = CopilotFlow().to_credentials(login, None, get_registry().models[("github-copilot", "gpt-4.1")])  # type: ignore[arg-type]
+    assert creds.base_url == server.base_url  # AIWIRE_OAUTH_GITHUB_COPILOT_API_URL wins over the token's host
     assert creds.headers["Editor-Version"].startswith("vscode/") and creds.headers["Copilot-Integration-Id"]
 
 
@@ -107,7 +110,7 @@ def test_cli_login_with_device_code(
     model = get_registry().models[("github-copilot", "claude-sonnet-4.5")]
     assert model.api == "anthropic-messages" and spec.login == "github-copilot"
     creds = resolve_credentials(get_registry(), model, make_options({}))
-    assert creds.kind == "oauth" and creds.base_url == "https://api.business.githubcopilot.com"
+    assert creds.kind == "oauth" and creds.base_url == server.base_url + "/v1"  # Claude: Copilot's /v1/messages
 
 
 @pytest.mark.network
@@ -129,7 +132,7 @@ def test_expired_copilot_token_is_renewed_with_the_github_token(server: OAuthTes
 
 @pytest.mark.vcr
 def test_copilot_token_exchange_cassette(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("COPILOT_TOKEN_URL", "DOMAIN"):
+    for key in ("COPILOT_TOKEN_URL", "DOMAIN", "API_URL"):
         monkeypatch.delenv(f"AIWIRE_OAUTH_GITHUB_COPILOT_{key}", raising=False)
     login = CopilotFlow().refresh(StoredLogin(access="x", refresh="gho_test", extra={"domain": "github.com"}))
     assert login.expires == 1893456000 and login.refresh == "gho_test"

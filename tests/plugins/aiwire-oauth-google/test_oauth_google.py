@@ -17,10 +17,10 @@ from _oauth_server import Browser, OAuthTestServer, ScriptedCallbacks, flow_env,
 import aiwire
 from aiwire._plugins import registry as _plugins
 from aiwire._wire.codec import Credentials, Options
-from aiwire.auth import LoginError, StoredLogin
+from aiwire.auth import LoginCancelled, StoredLogin
 from aiwire.types import Context, Model
 from aiwire_oauth_google.codec import CloudCodeAssistCodec
-from aiwire_oauth_google.flow import GeminiCliFlow, discover_project
+from aiwire_oauth_google.flow import CLIENT_ID, CLIENT_SECRET, GeminiCliFlow, discover_project
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -107,10 +107,42 @@ def test_refresh_keeps_the_refresh_token(server: OAuthTestServer) -> None:
     assert new.refresh == old.refresh and new.extra == {"project_id": "p"} and new.access != "a"
 
 
-def test_missing_client_secret_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CLIENT_SECRET", raising=False)
-    with pytest.raises(LoginError, match="CLIENT_SECRET"):
-        GeminiCliFlow().login(ScriptedCallbacks())
+class _StopAtUrl(ScriptedCallbacks):
+    """Shows the authorization URL, then cancels: what a user closing the tab does."""
+
+    def show_url(self, url: str, instructions: str = "") -> None:
+        super().show_url(url, instructions)
+        self.cancel()
+
+
+def test_login_reaches_google_with_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CLIENT_ID", "CLIENT_SECRET", "AUTHORIZE_URL", "TOKEN_URL"):
+        monkeypatch.delenv(f"AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_{name}", raising=False)
+    monkeypatch.setenv("AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CALLBACK_PORT", "0")  # 8085 may be taken on this machine
+    cb = _StopAtUrl()
+    with pytest.raises(LoginCancelled):
+        GeminiCliFlow().login(cb)
+    (url,) = cb.urls
+    assert url.startswith("https://accounts.google.com/o/oauth2/v2/auth?")
+    assert f"client_id={CLIENT_ID}" in url and "code_challenge_method=S256" in url
+    assert GeminiCliFlow().endpoint("client_secret") == CLIENT_SECRET
+
+
+def test_the_shipped_client_is_what_the_token_endpoint_gets(
+    oauth_server: OAuthTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No client id or secret in the environment: Gemini CLI's own are sent.
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    oauth_server.add_client(CLIENT_ID, secret=CLIENT_SECRET)
+    _code_assist(oauth_server, tier=True)
+    flow_env(
+        monkeypatch, "google-gemini-cli", oauth_server, authorize_url="/authorize", token_url="/token",
+        userinfo_url="/userinfo", code_assist_url=oauth_server.base_url, callback_port="0",
+    )  # fmt: skip
+    login = GeminiCliFlow().login(ScriptedCallbacks(Browser()))
+    sent = oauth_server.token_requests[0]
+    assert (sent["client_id"], sent["client_secret"]) == (CLIENT_ID, CLIENT_SECRET)
+    assert login.extra["project_id"] == "proj-1"
 
 
 @pytest.mark.vcr
@@ -172,3 +204,25 @@ def test_envelope_stream_end_to_end(gemini: None, tmp_path: Path, monkeypatch: p
     assert msg.stop_reason == "stop" and msg.text == "Hello", msg.error_message
     body = json.loads(seen[0].content)
     assert body["project"] == "p9" and seen[0].headers["authorization"] == "Bearer ya29.t"
+
+
+def test_cli_login_reaches_google_with_no_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from aiwire._cli import auth as cli
+
+    monkeypatch.setenv("AIWIRE_HOME", str(tmp_path))
+    for name in ("CLIENT_ID", "CLIENT_SECRET", "AUTHORIZE_URL"):
+        monkeypatch.delenv(f"AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_{name}", raising=False)
+    monkeypatch.setenv("AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CALLBACK_PORT", "0")  # 8085 may be taken on this machine
+    shown = cli.TerminalCallbacks.show_url
+
+    def show_then_close(self: Any, url: str, instructions: str = "") -> None:
+        shown(self, url, instructions)
+        self.cancel()  # the user closes the tab: the login ends at its next wait
+
+    monkeypatch.setattr(cli.TerminalCallbacks, "show_url", show_then_close)
+    assert cli.login(["google-gemini-cli", "--no-browser"]) != 0
+    out, err = capsys.readouterr()
+    assert f"https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id={CLIENT_ID}" in out + err
+    assert "CLIENT_SECRET" not in out + err

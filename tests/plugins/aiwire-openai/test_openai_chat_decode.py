@@ -225,3 +225,50 @@ def test_parse_error_appends_openrouter_upstream_detail() -> None:
         400, {}, b'{"error":{"message":"Provider returned error","code":400,"metadata":{"raw":"bad"}}}'
     )
     assert info.message == "Provider returned error: bad" and info.type == "400"
+
+
+def _choice_chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {"id": "chatcmpl-n", "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+
+
+def test_several_choices_are_not_interleaved_the_message_is_choice_0() -> None:
+    # With n=2 the documented stream sends each choice's deltas in chunks of
+    # their own, told apart by "index"; choice 1 must not leak into the text,
+    # its tool calls or its finish reason.
+    body = sse(
+        _choice_chunk(0, {"role": "assistant", "content": ""}),
+        _choice_chunk(1, {"role": "assistant", "content": ""}),
+        _choice_chunk(0, {"content": "Hel"}),
+        _choice_chunk(1, {"content": "Bon"}),
+        _choice_chunk(1, {"tool_calls": [{"index": 0, "id": "call_b", "function": {"name": "f", "arguments": "{}"}}]}),
+        _choice_chunk(0, {"content": "lo"}),
+        _choice_chunk(0, {}, "stop"),
+        _choice_chunk(1, {"content": "jour"}, "length"),
+        usage(prompt=4, completion=6),
+    )
+    msg = decode(codec, model(API), body).message
+    assert msg.text == "Hello" and msg.stop_reason == "stop" and not msg.tool_calls
+    assert msg.usage is not None and msg.usage.output == 6  # usage covers every choice, as the vendor bills it
+
+
+def test_one_chunk_holding_several_choices_reads_index_0_wherever_it_is() -> None:
+    two = {"id": "c", "choices": [
+        {"index": 1, "delta": {"content": "B"}, "finish_reason": None},
+        {"index": 0, "delta": {"content": "A"}, "finish_reason": "stop"},
+    ]}  # fmt: skip
+    msg = decode(codec, model(API), sse(two)).message
+    assert msg.text == "A" and msg.stop_reason == "stop"
+
+
+def test_groq_usage_only_in_x_groq_on_the_final_chunk_is_read() -> None:
+    # Groq's documented stream: no top-level "usage"; the last chunk carries
+    # x_groq.usage with OpenAI's field names plus Groq's timings.
+    groq_usage = {
+        "queue_time": 0.02, "prompt_tokens": 18, "prompt_time": 0.001, "completion_tokens": 7,
+        "completion_time": 0.01, "total_tokens": 25, "total_time": 0.011,
+    }  # fmt: skip
+    last = {**chunk(finish="stop"), "x_groq": {"id": "req_01", "usage": groq_usage}}
+    body = sse({**chunk({"content": "Hi"}), "x_groq": {"id": "req_01"}}, last)
+    msg = decode(codec, model(API, provider="groq"), body).message
+    assert msg.text == "Hi" and msg.usage is not None
+    assert (msg.usage.input, msg.usage.output, msg.usage.total) == (18, 7, 25)

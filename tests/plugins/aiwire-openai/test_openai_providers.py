@@ -14,7 +14,7 @@ from aiwire_openai.compat import Compat, resolve_compat
 from aiwire_openai.providers import PROVIDERS
 
 README = Path(__file__).resolve().parents[3] / "plugins" / "aiwire-openai" / "README.md"
-EXPECTED = {
+EXPECTED: dict[str, str | tuple[str, ...]] = {
     "openai": "OPENAI_API_KEY",
     "azure": "AZURE_OPENAI_API_KEY",
     "groq": "GROQ_API_KEY",
@@ -26,6 +26,12 @@ EXPECTED = {
     "together": "TOGETHER_API_KEY",
     "fireworks": "FIREWORKS_API_KEY",
     "huggingface": "HF_TOKEN",
+    "vercel-ai-gateway": "AI_GATEWAY_API_KEY",
+    "zai": ("ZAI_API_KEY", "ZHIPU_API_KEY"),
+    "minimax": "MINIMAX_API_KEY",
+    "minimax-cn": ("MINIMAX_CN_API_KEY", "MINIMAX_API_KEY"),
+    "moonshotai": ("MOONSHOT_API_KEY", "KIMI_API_KEY"),
+    "opencode": "OPENCODE_API_KEY",
 }
 LOCAL = {"ollama": 11434, "vllm": 8000, "llamacpp": 8080, "lmstudio": 1234}
 
@@ -34,7 +40,7 @@ def test_every_provider_is_registered_with_its_key_variable() -> None:
     got = {p.id: p for p in aiwire.providers() if p.plugin == "openai"}
     assert set(got) == set(EXPECTED) | set(LOCAL)
     for pid, var in EXPECTED.items():
-        assert got[pid].env == (var,) and got[pid].auth == "required"
+        assert got[pid].env == (var if isinstance(var, tuple) else (var,)) and got[pid].auth == "required"
     for pid, port in LOCAL.items():
         assert got[pid].auth == "none" and got[pid].base_url == f"http://localhost:{port}/v1"
         assert aiwire.get_model(f"{pid}/any-model:7b").api == "openai-completions"
@@ -73,3 +79,35 @@ def test_readme_lists_every_provider_variable_and_compat_flag() -> None:
             assert var in text
     for flag in Compat.__struct_fields__:
         assert f"`{flag}`" in text, flag
+
+
+@pytest.mark.parametrize(
+    ("ref", "api", "wire"),
+    [
+        ("vercel-ai-gateway/anthropic/claude-sonnet-4.5", "openai-completions", {}),
+        ("zai/glm-4.7", "openai-completions", {"thinking": {"type": "enabled"}}),
+        ("minimax/MiniMax-M2", "openai-completions", {}),
+        ("moonshotai/kimi-k2-thinking", "openai-completions", {}),
+        ("opencode/gpt-5.1-codex", "openai-responses", {}),
+    ],
+)
+def test_pi_ai_hosts_are_data_rows_with_catalogs(ref: str, api: str, wire: dict[str, object]) -> None:
+    """Each host's catalog comes from models.dev, priced; requests go to its endpoint."""
+    import httpx
+
+    model = aiwire.get_model(ref)
+    assert model.api == api and model.cost.input > 0
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500, json={"error": {"message": "stop here"}})
+
+    aiwire.complete_sync(
+        model, "hi", api_key="k", reasoning="high", max_retries=0, transport=httpx.MockTransport(handler)
+    )
+    spec = {p.id: p for p in aiwire.providers()}[model.provider]
+    assert str(sent[0].url).startswith(spec.base_url)
+    body = __import__("json").loads(sent[0].content)
+    for key, value in wire.items():
+        assert body[key] == value

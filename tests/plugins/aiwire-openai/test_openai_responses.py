@@ -154,7 +154,7 @@ def test_truncated_stream_is_an_error_keeping_text() -> None:
 
 
 def test_server_tool_items_become_provider_content_and_go_back_verbatim() -> None:
-    ws = {"id": "ws_1", "type": "web_search_call", "status": "completed", "action": {"query": "q"}}
+    ws = {"id": "ws_1", "type": "web_search_call", "status": "completed", "action": {"type": "search", "query": "q"}}
     body = sse(
         e("response.output_item.added", item=ws), e("response.output_item.done", item=ws), completed(), done=False
     )

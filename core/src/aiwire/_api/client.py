@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import msgspec
 
 from aiwire._api.images import check_image_call, split_options
@@ -25,7 +26,7 @@ from aiwire._io.sync import AbortHandle, SyncAssistantStream, scomplete, sgenera
 from aiwire._io.transport import Pool, check_transport
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import BadOptionsError
-from aiwire.types import AssistantMessage, Context, ImageResult, Model
+from aiwire.types import AssistantMessage, Context, EmbeddingResult, ImageResult, Model
 
 if TYPE_CHECKING:
     from aiwire.auth.store import AuthStore
@@ -47,6 +48,52 @@ def _registry(plugins: Iterable[Any] | None) -> Registry:
     return reg
 
 
+def _check_args(plugins: Any, base_urls: Any, options: Any) -> None:
+    name = "aiwire client"
+    if plugins is not None and (isinstance(plugins, (str, bytes)) or not isinstance(plugins, Iterable)):
+        raise BadOptionsError(
+            f"{name}: plugins must be a list of plugin modules or objects, not {type(plugins).__name__}"
+        )
+    if base_urls is not None and not (
+        isinstance(base_urls, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in base_urls.items())
+    ):
+        raise BadOptionsError(
+            f"{name}: base_urls must map provider ids to URLs ({{'openai': 'https://...'}}), "
+            f"not {type(base_urls).__name__}"
+        )
+    if options is not None and not (isinstance(options, Mapping) and all(isinstance(k, str) for k in options)):
+        raise BadOptionsError(
+            f"{name}: options must be a dict of call options ({{'max_tokens': 500}}), not {type(options).__name__}"
+        )
+
+
+def _check_io(transport: Any, http_client: Any, *, sync: bool) -> None:
+    """Refuse an httpx transport or client of the other kind (sync for an
+    async call, or the reverse) before anything is sent, naming the fix."""
+    if sync:
+        if isinstance(http_client, httpx.AsyncClient):
+            raise BadOptionsError(
+                "aiwire.Client (blocking) got an httpx.AsyncClient as http_client; pass an httpx.Client, "
+                "or use aiwire.AsyncClient"
+            )
+        if hasattr(transport, "handle_async_request") and not hasattr(transport, "handle_request"):
+            raise BadOptionsError(
+                f"transport {type(transport).__name__} is async-only (an httpx.AsyncBaseTransport); blocking "
+                "calls need an httpx.BaseTransport such as httpx.HTTPTransport(), or a transport name"
+            )
+    else:
+        if isinstance(http_client, httpx.Client):
+            raise BadOptionsError(
+                "aiwire.AsyncClient got a blocking httpx.Client as http_client; pass an httpx.AsyncClient, "
+                "or use aiwire.Client"
+            )
+        if hasattr(transport, "handle_request") and not hasattr(transport, "handle_async_request"):
+            raise BadOptionsError(
+                f"transport {type(transport).__name__} is sync-only (an httpx.BaseTransport); async calls "
+                "need an httpx.AsyncBaseTransport such as httpx.AsyncHTTPTransport(), or a transport name"
+            )
+
+
 class _BaseClient:
     def __init__(
         self,
@@ -58,7 +105,10 @@ class _BaseClient:
         base_urls: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
+        _check_args(plugins, base_urls, options)
         self._registry = None if plugins is None and type(self) is _DefaultClient else _registry(plugins)
+        if type(self) is not _DefaultClient:  # the default client serves both kinds of call
+            _check_io(transport, http_client, sync=isinstance(self, Client))
         self._pool = Pool(transport, http_client=http_client)
         self.auth_store = auth_store
         self.base_urls = dict(base_urls or {})
@@ -103,11 +153,13 @@ class _BaseClient:
     def _prepare(self, model: Model | str, context: ContextLike, options: Mapping[str, Any], kind: Any) -> PreparedCall:
         self._check_open()
         opts = {**self.options, **options} if self.options else options
+        _check_io(opts.get("transport"), None, sync=isinstance(self, Client))
         return prepare(self._model(model), context, opts, kind=kind, registry=self.registry, store=self.auth_store)
 
     def _prepare_images(self, model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> PreparedCall:
         self._check_open()
         opts = {**self.options, **options} if self.options else options
+        _check_io(opts.get("transport"), None, sync=isinstance(self, Client))
         core, image = split_options(opts)
         ctx = as_context(context)
         m = check_image_call(self.registry, self._model(model), ctx, image)
@@ -145,11 +197,30 @@ class AsyncClient(_BaseClient):
         """See :func:`aiwire.generate_images`."""
         return ImageJob(self._prepare_images(model, context, options), self._pool, check=check)
 
-    async def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+    async def embed(
+        self, model: Model | str, inputs: str | Sequence[str], *, check: bool = True, **options: Any
+    ) -> EmbeddingResult:
+        """See :func:`aiwire.embed`."""
+        from aiwire._api.embed import run_embed
+
+        result = await run_embed(self, model, inputs, options)
+        return result.raise_for_error() if check else result
+
+    async def extract(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
         """See :func:`aiwire.extract`."""
         from aiwire._api.extract import run_extract
 
-        return await run_extract(self, model, context, type, retries, options)
+        return await run_extract(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
+
+    def extract_stream(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
+        """See :func:`aiwire.extract_stream`."""
+        from aiwire._api.extract import ExtractStream
+
+        return ExtractStream(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""
@@ -192,11 +263,30 @@ class Client(_BaseClient):
         result = sgenerate(self._prepare_images(model, context, options), self._pool)
         return result.raise_for_error() if check else result
 
-    def extract(self, model: Model | str, context: Any, type: Any, *, retries: int = 2, **options: Any) -> Any:
+    def embed(
+        self, model: Model | str, inputs: str | Sequence[str], *, check: bool = True, **options: Any
+    ) -> EmbeddingResult:
+        """See :func:`aiwire.embed_sync`."""
+        from aiwire._api.embed import run_embed_sync
+
+        result = run_embed_sync(self, model, inputs, options)
+        return result.raise_for_error() if check else result
+
+    def extract(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
         """See :func:`aiwire.extract_sync`."""
         from aiwire._api.extract import run_extract_sync
 
-        return run_extract_sync(self, model, context, type, retries, options)
+        return run_extract_sync(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
+
+    def extract_stream(
+        self, model: Model | str, context: Any, type: Any, *, retries: int = 2, mode: str = "auto", **options: Any
+    ) -> Any:
+        """See :func:`aiwire.extract_stream_sync`."""
+        from aiwire._api.extract import SyncExtractStream
+
+        return SyncExtractStream(self, model, context, type, retries, options, mode)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Close every connection this client opened (not a user's http_client)."""

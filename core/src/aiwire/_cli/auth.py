@@ -13,13 +13,19 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from aiwire.auth.errors import LoginCancelled
 from aiwire.auth.oauth import DeviceCode, LoginCallbacks
 
 if TYPE_CHECKING:
     from aiwire._plugins.hooks import OAuthSpec
     from aiwire._plugins.registry import Registry
 
-__all__ = ["TerminalCallbacks", "auth", "login", "logout"]
+__all__ = ["InputEnded", "TerminalCallbacks", "auth", "login", "logout"]
+
+
+class InputEnded(LoginCancelled):
+    """A prompt reached the end of its input (stdin closed or not a
+    terminal): ``aiwire login`` stops with exit status 2."""
 
 
 class TerminalCallbacks(LoginCallbacks):
@@ -55,7 +61,10 @@ class TerminalCallbacks(LoginCallbacks):
         hint = f" [{placeholder}]" if placeholder else ""
         while True:
             self.check()
-            text = (getpass.getpass if secret else input)(f"{message}{hint} ").strip()
+            try:
+                text = (getpass.getpass if secret else input)(f"{message}{hint} ").strip()
+            except EOFError:
+                raise InputEnded(f"no answer to {message.strip().rstrip(':')!r}: the input ended") from None
             if text or allow_empty:
                 return text
             self._say("Please enter a value (Ctrl-C cancels).")
@@ -144,6 +153,11 @@ def login(argv: list[str]) -> int:
         callbacks.cancel()
         print("\naiwire login: cancelled", file=sys.stderr)
         return 130
+    except (InputEnded, EOFError) as exc:
+        callbacks.cancel()
+        why = str(exc) if isinstance(exc, InputEnded) else "a prompt got no answer: the input ended"
+        print(f"\naiwire login {spec.id}: {why}; run it in a terminal to answer the prompts", file=sys.stderr)
+        return 2
     except (LoginError, AiwireError, OSError) as exc:
         print(f"aiwire login {spec.id}: {exc}", file=sys.stderr)
         return 1

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("aiwire._cli.chat:main", "stream a conversation with a model (offline demo without a key)"),
     "image": ("aiwire._cli.image:main", "generate images and write them to files (offline demo without a key)"),
+    "embed": ("aiwire._cli.embed:main", "embed texts and print the vectors (offline demo without a key)"),
     "login": ("aiwire._cli.auth:login", "log in to a subscription (lists the logins when given none)"),
     "logout": ("aiwire._cli.auth:logout", "forget a stored login"),
     "auth": ("aiwire._cli.auth:auth", "`auth status`: which logins are stored and when they expire"),
-    "models": ("aiwire._cli.info:models", "list catalog models"),
+    "logs": ("aiwire._cli.logs:main", "list, show and export logged conversations; turn the log on or off"),
+    "models": ("aiwire._cli.info:models", "list and search models; `models default` shows or sets the default"),
+    "aliases": ("aiwire._cli.settings:aliases", "short names for models (set, list, remove)"),
+    "keys": ("aiwire._cli.settings:keys", "store API keys in the auth store (set, list, remove)"),
     "plugins": ("aiwire._cli.info:plugins", "list installed plugins, their hooks and status"),
 }
 """name -> ("module:function", help). Each function takes ``argv`` and returns an exit code."""
@@ -26,18 +31,45 @@ One streaming API to every LLM provider.
 commands:
 {commands}
 
-Run `aiwire COMMAND --help` for a command's options.
+Run `aiwire COMMAND --help` for a command's options{more}.
 """
 
 
-def _usage() -> str:
-    width = max(len(n) for n in COMMANDS)
-    lines = "\n".join(f"  {name.ljust(width)}  {help}" for name, (_, help) in COMMANDS.items())
-    return USAGE.format(commands=lines)
+def _usage(plugin_commands: dict[str, str] | None = None) -> str:
+    """The usage text; plugin commands are listed only when given (finding
+    them means loading every plugin, which ``aiwire --help`` does not do)."""
+    table = {name: help for name, (_, help) in COMMANDS.items()}
+    table.update(plugin_commands or {})
+    width = max(len(n) for n in table)
+    lines = "\n".join(f"  {name.ljust(width)}  {help}" for name, help in table.items())
+    more = "" if plugin_commands is not None else ", `aiwire help --all` to include plugins' commands"
+    return USAGE.format(commands=lines, more=more)
+
+
+def _plugin_commands() -> dict[str, str]:
+    from aiwire._plugins.registry import get_registry
+
+    return {
+        name: f"{spec.help} (plugin {spec.plugin})".lstrip()
+        for name, spec in sorted(get_registry().commands.items())
+        if name not in COMMANDS
+    }
+
+
+def _plugin_handler(name: str) -> Any:
+    """The function of a plugin's command ``name``, or ``None``."""
+    if name.startswith("-"):
+        return None
+    from aiwire._plugins.registry import get_registry
+
+    return None if name in COMMANDS else get_registry().command(name)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    if args[:2] == ["help", "--all"]:
+        print(_usage(_plugin_commands()), end="")
+        return 0
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage(), end="")
         return 0
@@ -47,21 +79,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aiwire {__version__}")
         return 0
     entry = COMMANDS.get(args[0])
-    if entry is None:
-        import difflib
+    if entry is not None:
+        module, _, func = entry[0].partition(":")
+        handler = getattr(importlib.import_module(module), func)
+    else:
+        try:
+            handler = _plugin_handler(args[0])
+        except Exception as exc:  # a broken config or plugin: one line
+            print(f"aiwire: {exc}", file=sys.stderr)
+            return 2
+        if handler is None:
+            import difflib
 
-        near = difflib.get_close_matches(args[0], COMMANDS, n=1)
-        hint = f" Did you mean `aiwire {near[0]}`?" if near else ""
-        print(f"aiwire: unknown command {args[0]!r}.{hint}\n", file=sys.stderr)
-        print(_usage(), end="", file=sys.stderr)
-        return 2
-    module, _, func = entry[0].partition(":")
-    handler = getattr(importlib.import_module(module), func)
+            near = difflib.get_close_matches(args[0], COMMANDS, n=1)
+            hint = f" Did you mean `aiwire {near[0]}`?" if near else ""
+            print(f"aiwire: unknown command {args[0]!r}.{hint}\n", file=sys.stderr)
+            print(_usage(), end="", file=sys.stderr)
+            return 2
     try:
-        code: int = handler(args[1:])
+        code: int = int(handler(args[1:]) or 0)
     except KeyboardInterrupt:
         print("\naiwire: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from aiwire.errors import AiwireError
+
+        if not isinstance(exc, AiwireError):
+            raise
+        # A setup problem (a bad config.toml, an unknown model...): one line, exit 2.
+        print(f"aiwire {args[0]}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`aiwire chat --json | head`): stop quietly.
         import os

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire._plugins.hooks import ProviderSpec, hookimpl
+from aiwire._plugins.hooks import InstallHint, ProviderSpec, hookimpl
 from aiwire.types import Model, ModelCost, TextContent, ThinkingContent, ToolCall, Usage
 
 AIWIRE_PLUGIN_API = 2
@@ -50,6 +50,9 @@ def _tokens(text: str) -> int:
 def demo_responder(request: Mapping[str, Any]) -> Any:
     from aiwire._demo.faux import FauxReply
 
+    if request.get("kind") == "embeddings":
+        inputs = request.get("inputs", [])
+        return FauxReply(usage=Usage(input=sum(_tokens(t) for t in inputs)))
     if request.get("kind") == "images":
         from aiwire._demo.image import demo_image_reply
 
@@ -148,6 +151,18 @@ DEMO_IMAGE_MODEL = Model(
 )
 
 
+DEMO_EMBED_MODEL = Model(
+    id="aiwire-demo-embed",
+    name="aiwire offline demo (embeddings)",
+    provider="demo",
+    api="faux",
+    base_url=DEMO_MODEL.base_url,
+    output=("embedding",),
+    context_window=512,
+    compat={"dimensions": 64, "max_batch": 16},
+)
+
+
 @hookimpl
 def register_apis(register: Any) -> None:
     register("faux", "aiwire._demo.faux:FauxCodec")
@@ -170,4 +185,63 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    register([DEMO_MODEL, DEMO_IMAGE_MODEL])
+    register([DEMO_MODEL, DEMO_IMAGE_MODEL, DEMO_EMBED_MODEL])
+
+
+# aiwire's own family of plugins, declared like any plugin declares hints, so
+# that "unknown provider" errors and `aiwire chat` name the package to install
+# for a provider (or a key variable) whose plugin is not installed.
+_OPENAI_HOSTS = ("azure", "groq", "openrouter", "deepseek", "xai", "mistral", "cerebras", "together", "fireworks")
+_OPENAI_MORE = ("vercel-ai-gateway", "zai", "minimax", "minimax-cn", "moonshotai", "opencode")
+FIRST_PARTY = (
+    InstallHint(
+        package="aiwire-anthropic", providers=("anthropic",), apis=("anthropic-messages",), env=("ANTHROPIC_API_KEY",)
+    ),
+    InstallHint(
+        package="aiwire-openai",
+        providers=("openai", *_OPENAI_HOSTS, *_OPENAI_MORE, "huggingface", "ollama", "vllm", "llamacpp", "lmstudio"),
+        apis=("openai-completions", "openai-responses", "openai-images", "openrouter-images", "openai-embeddings"),
+        env=(
+            "OPENAI_API_KEY",
+            "AZURE_OPENAI_API_KEY",
+            "GROQ_API_KEY",
+            "OPENROUTER_API_KEY",
+            "DEEPSEEK_API_KEY",
+            "XAI_API_KEY",
+            "MISTRAL_API_KEY",
+            "CEREBRAS_API_KEY",
+            "TOGETHER_API_KEY",
+            "FIREWORKS_API_KEY",
+            "AI_GATEWAY_API_KEY",
+            "ZAI_API_KEY",
+            "MINIMAX_API_KEY",
+            "MOONSHOT_API_KEY",
+            "OPENCODE_API_KEY",
+        ),
+    ),
+    InstallHint(
+        package="aiwire-bedrock",
+        providers=("amazon-bedrock",),
+        apis=("bedrock-converse", "bedrock-embeddings", "bedrock-anthropic"),
+        env=("AWS_BEARER_TOKEN_BEDROCK",),
+    ),
+    InstallHint(
+        package="aiwire-google",
+        providers=("google", "google-vertex", "google-vertex-anthropic"),
+        apis=("google-generative-ai", "google-embeddings", "vertex-anthropic"),
+        env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    ),
+    InstallHint(
+        package="aiwire-cohere", providers=("cohere",), apis=("cohere-embed",), env=("CO_API_KEY", "COHERE_API_KEY")
+    ),
+    InstallHint(package="aiwire-voyage", providers=("voyage",), apis=("voyage-embeddings",), env=("VOYAGE_API_KEY",)),
+    InstallHint(package="aiwire-oauth-github-copilot", providers=("github-copilot",)),
+    InstallHint(package="aiwire-oauth-openai-codex", providers=("openai-codex",)),
+    InstallHint(package="aiwire-oauth-google", providers=("google-gemini-cli",)),
+)
+
+
+@hookimpl
+def register_install_hints(register: Any) -> None:
+    for hint in FIRST_PARTY:
+        register(hint)

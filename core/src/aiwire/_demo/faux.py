@@ -14,7 +14,10 @@ Wire format, one JSON object per SSE ``data:`` line::
     {"type": "error", "message": "...", "error_type": "overloaded"}
 
 Image generation (``POST /images``, ``"kind": "images"``) answers with one
-JSON object: ``{"images": [...], "content": [...], "usage": {...}, "error": ...}``.
+JSON object: ``{"images": [...], "content": [...], "usage": {...}, "error": ...}``;
+embeddings (``POST /embeddings``, ``"kind": "embeddings"``, ``"inputs": [...]``)
+with ``{"vectors": [[...], ...], "usage": {...}}`` (the demo vectors of
+:mod:`aiwire._demo.embed` unless a reply scripts its own).
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ import httpx
 import msgspec
 
 from aiwire._wire.codec import (
+    CODEC_OPTIONS,
+    EMBEDDING_OPTIONS,
     IMAGE_OPTIONS,
     BaseCodec,
     Credentials,
+    EmbeddingBatch,
+    EmbeddingOptions,
     ImageOptions,
     Options,
     Request,
     StreamDecoder,
     make_usage,
+    vector_from_floats,
 )
 from aiwire.types import (
     AssistantContent,
@@ -62,7 +70,7 @@ class FauxReply(msgspec.Struct, kw_only=True):
     ``status`` other than 200 answers with an error body instead of a stream;
     ``error`` ends the stream with an in-stream error after the content;
     ``truncate`` ends the body without an end event. ``images`` answer an
-    image generation request.
+    image generation request, ``vectors`` an embeddings request.
     """
 
     content: list[TextContent | ThinkingContent | ToolCall] = msgspec.field(default_factory=list)
@@ -77,6 +85,7 @@ class FauxReply(msgspec.Struct, kw_only=True):
     error: str | None = None
     error_type: str | None = None
     truncate: bool = False
+    vectors: list[list[float]] | None = None
 
 
 _enc = msgspec.json.Encoder()
@@ -183,6 +192,11 @@ class FauxTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
         body = msgspec.json.decode(request.content) if request.content else {}
         self.requests.append({"url": str(request.url), "headers": dict(request.headers), "json": body})
         reply = self.responder(body)
+        if body.get("kind") == "embeddings" and reply.vectors is None:
+            from aiwire._demo.embed import demo_vectors
+
+            inputs = body.get("inputs", [])
+            reply = msgspec.structs.replace(reply, vectors=demo_vectors(inputs, body["options"].get("dimensions")))
         headers = {"content-type": "text/event-stream", **reply.headers}
         if reply.status != 200:
             err = {
@@ -211,6 +225,7 @@ def _whole(reply: FauxReply) -> dict[str, Any]:
         "error": reply.error,
         "error_type": reply.error_type,
         "images": msgspec.to_builtins(reply.images),
+        "vectors": reply.vectors,
     }
 
 
@@ -266,7 +281,10 @@ class FauxCodec(BaseCodec):
     """Codec of the ``faux`` api. The request body carries the whole context."""
 
     api = "faux"
+    supported_options = CODEC_OPTIONS  # every option is echoed into the request body
     image_options = IMAGE_OPTIONS
+    embedding_options = EMBEDDING_OPTIONS
+    max_batch = 2048
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
@@ -348,3 +366,29 @@ class FauxCodec(BaseCodec):
             result.error_message = data["error"]
             result.error_type = data.get("error_type")
         return result
+
+    def build_embedding_request(
+        self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials
+    ) -> Request:
+        body: dict[str, Any] = {
+            "model": model.id,
+            "kind": "embeddings",
+            "stream": False,
+            "inputs": inputs,
+            "options": {
+                k: v for k, v in msgspec.to_builtins(options).items() if v is not None and k != "provider_options"
+            },
+        }
+        if options.provider_options:
+            body.update(options.provider_options)
+        return Request(url=f"{model.base_url}/embeddings", headers=_headers(credentials), json=body)
+
+    def parse_embedding_response(
+        self, model: Model, options: EmbeddingOptions, body: bytes, count: int
+    ) -> EmbeddingBatch:
+        data = msgspec.json.decode(body)
+        if data.get("error"):
+            raise ValueError(data["error"])
+        u = data.get("usage")
+        usage = make_usage(model, input=u.get("input", 0)) if u else None
+        return EmbeddingBatch(vectors=[vector_from_floats(v) for v in data["vectors"]], usage=usage)

@@ -26,6 +26,26 @@ _OPS: dict[type[ast.AST], Callable[..., Any]] = {
 }
 
 
+MAX_BITS = 10_000
+"""Largest integer (in bits, about 3,000 digits) the calculator computes or
+returns: sizes are checked before each multiplication and power, so
+``((10**999)**999)**999`` is refused at once instead of running for hours."""
+
+
+def _too_big(what: str) -> ValueError:
+    return ValueError(f"{what} would exceed {MAX_BITS:,} bits (about 3,000 digits); use smaller numbers")
+
+
+def _check_size(op: ast.operator, left: float | int, right: float | int) -> None:
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return  # float arithmetic is bounded: it overflows to an error or inf
+    if isinstance(op, ast.Pow):
+        if right > MAX_BITS or (right > 0 and abs(left) > 1 and left.bit_length() * right > MAX_BITS):
+            raise _too_big(f"{left if left.bit_length() < 64 else 'a large number'} ** {right}")
+    elif isinstance(op, ast.Mult) and left.bit_length() + right.bit_length() > MAX_BITS + 1:
+        raise _too_big("the product")
+
+
 def _eval(node: ast.AST) -> float | int:
     if isinstance(node, ast.Expression):
         return _eval(node.body)
@@ -33,9 +53,10 @@ def _eval(node: ast.AST) -> float | int:
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 1000:
-            raise ValueError("exponent too large")
+        _check_size(node.op, left, right)
         result: float | int = _OPS[type(node.op)](left, right)
+        if isinstance(result, int) and result.bit_length() > MAX_BITS:
+            raise _too_big("the result")
         return result
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         value: float | int = _OPS[type(node.op)](_eval(node.operand))

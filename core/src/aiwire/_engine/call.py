@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import logging
 import math
 import os
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, final
 
 import msgspec
 
+from aiwire._plugins.endpoints import override_base_url
 from aiwire._plugins.hooks import ProviderSpec
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire._wire.codec import (
@@ -26,6 +29,7 @@ from aiwire._wire.codec import (
     TRANSPORTS,
     Codec,
     Credentials,
+    EmbeddingOptions,
     Framer,
     ImageOptions,
     Options,
@@ -33,9 +37,10 @@ from aiwire._wire.codec import (
     Request,
     StreamDecoder,
 )
-from aiwire._wire.exchange import RequestContext
+from aiwire._wire.exchange import RequestContext, current_parent
 from aiwire._wire.framing import SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
+from aiwire._wire.reasoning import clamp_reasoning
 from aiwire.errors import (
     BadOptionsError,
     DecodeError,
@@ -316,6 +321,12 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         value = os.environ.get(var)
         if value:
             return Credentials(value, source=f"${var}")
+    if spec.auth != "none":  # then a key stored with `aiwire keys set`
+        from aiwire.auth.store import default_store
+
+        stored = (store or default_store()).key(spec.id)
+        if stored:
+            return Credentials(stored, source=f"aiwire keys set {spec.id}")
     if spec.auth == "required":
         where = " or ".join(f"${v}" for v in spec.env) or "an api_key= option"
         from aiwire.auth.resolve import login_for
@@ -324,15 +335,26 @@ def resolve_credentials(reg: Registry, model: Model, options: Options, store: Au
         login_id = spec.login or (flow.id if flow else None)
         login = f", or log in with `aiwire login {login_id}`" if login_id else ""
         raise MissingCredentialsError(
-            f"no credentials for provider {spec.id!r}: set {where}{login}, or pass api_key=..."
+            f"no credentials for provider {spec.id!r}: set {where}{login}, "
+            f"store a key with `aiwire keys set {spec.id}`, or pass api_key=..."
         )
     return Credentials(kind="none", source="none needed")
 
 
+# Hints: advice a backend may use (a cache key, how long to cache). One rule
+# for every provider and the agent: a backend that cannot use a hint ignores
+# it (a debug record on aiwire.options says so); a hint never raises.
+HINTS = frozenset({"session_id", "cache_retention"})
+_options_log = logging.getLogger("aiwire.options")
+
+
 def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = None) -> None:
-    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take."""
+    """Refuse set options that the api, or the host (``ProviderSpec.options``), does not take
+    (hints excepted: see :func:`advised`)."""
     unsupported = [
-        name for name in CODEC_OPTIONS - codec.supported_options if getattr(options, name) != getattr(_DEFAULTS, name)
+        name
+        for name in CODEC_OPTIONS - codec.supported_options - HINTS
+        if getattr(options, name) != getattr(_DEFAULTS, name)
     ]
     if unsupported:
         raise BadOptionsError(
@@ -340,7 +362,9 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
             "remove them, or pass vendor fields in provider_options"
         )
     if spec is not None and spec.options is not None:
-        refused = sorted(n for n in CODEC_OPTIONS - spec.options if getattr(options, n) != getattr(_DEFAULTS, n))
+        refused = sorted(
+            n for n in CODEC_OPTIONS - spec.options - HINTS if getattr(options, n) != getattr(_DEFAULTS, n)
+        )
         if refused:
             takes = ", ".join(sorted(spec.options & codec.supported_options)) or "none"
             raise BadOptionsError(
@@ -350,11 +374,41 @@ def check_supported(codec: Codec, options: Options, spec: ProviderSpec | None = 
 
 
 _DEFAULTS = Options()
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "chatgpt-account-id"}
-)
 
-Kind = Literal["stream", "complete", "images"]
+
+def advised(model: Model, codec: Codec, options: Options, spec: ProviderSpec | None) -> Options:
+    """``options`` as the backend will use them: hints it cannot use reset
+    (debug record), the reasoning level clamped to one the model takes."""
+    takes = codec.supported_options if spec is None or spec.options is None else codec.supported_options & spec.options
+    changes: dict[str, Any] = {}
+    for name in HINTS - takes:
+        if getattr(options, name) != getattr(_DEFAULTS, name):
+            changes[name] = getattr(_DEFAULTS, name)
+            _options_log.debug("%s: %s is a hint this backend cannot use: ignored", model.ref, name)
+    level = clamp_reasoning(model, options.reasoning)
+    if level != options.reasoning:
+        changes["reasoning"] = level
+    return msgspec.structs.replace(options, **changes) if changes else options
+
+
+_SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "chatgpt-account-id",
+        "x-amz-security-token",  # AWS session tokens (aiwire-bedrock signs them into the request)
+    }
+)
+# A login's other headers are masked when their name says they may hold a
+# secret; plain facts (Codex's `originator: aiwire`, editor versions) are not,
+# or every "aiwire login ..." hint in an error would be masked too.
+_SECRETISH = re.compile(r"auth|key|token|secret|cookie|session|sig|pass|account", re.IGNORECASE)
+
+Kind = Literal["stream", "complete", "images", "embeddings"]
 
 
 @final
@@ -372,14 +426,19 @@ class PreparedCall:
         "codec",
         "context",
         "credentials",
+        "embedding_options",
+        "first_chunk_at",
         "image_options",
+        "inputs",
         "kind",
         "model",
         "options",
+        "parent_id",
         "registry",
         "request",
         "sent_context",
         "spec",
+        "started_at",
         "wire_stream",
     )
 
@@ -392,27 +451,46 @@ class PreparedCall:
         *,
         kind: Kind = "stream",
         image_options: ImageOptions | None = None,
+        embedding_options: EmbeddingOptions | None = None,
+        inputs: list[str] | None = None,
         store: AuthStore | None = None,
     ) -> None:
         self.registry = registry
         self.call_id = uuid.uuid4().hex[:16]
+        self.started_at = time.time()
+        self.first_chunk_at: float | None = None  # set by the exchange when the first framed event arrives
+        self.parent_id = current_parent.get()
         self.kind = kind
         self.context = context
         self.options = options
         self.image_options = image_options
+        self.embedding_options = embedding_options
+        self.inputs = inputs
         self.codec: Codec = registry.codec(model.api)
         self.spec: ProviderSpec | None = registry.providers.get(model.provider)
-        if kind != "images":
+        if self.spec is not None:  # the user's endpoint: env, config file (docs/configuration.md)
+            url = override_base_url(self.spec, model.base_url)
+            if url != model.base_url:
+                model = msgspec.structs.replace(model, base_url=url)
+        if kind in ("stream", "complete"):
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
-        self.wire_stream = kind == "stream" or (kind == "complete" and self.spec is not None and self.spec.stream_only)
+        self.wire_stream = kind == "stream" or (
+            kind == "complete"
+            and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
+        )
+        if kind != "images":
+            options = self.options = advised(model, self.codec, options, self.spec)
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:
             model = msgspec.structs.replace(model, base_url=self.credentials.base_url)
         self.model = model
-        self.sent_context = context if kind == "images" else transform_context(context, model, self.codec)
+        self.sent_context = (
+            context if kind in ("images", "embeddings") else transform_context(context, model, self.codec)
+        )
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
+        registry.notify("on_call_start", model=model, call=self.context_for(self.request))
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
@@ -422,9 +500,14 @@ class PreparedCall:
         if self.kind == "images":
             codec: Any = self.codec
             req = codec.build_image_request(model, self.sent_context, self.image_options, credentials)
+        elif self.kind == "embeddings":
+            codec = self.codec
+            req = codec.build_embedding_request(model, self.inputs, self.embedding_options, credentials)
         else:
             req = self.codec.build_request(model, self.sent_context, self.options, credentials, stream=self.wire_stream)
-        req.headers = merge_headers(model.headers, req.headers, credentials.headers, self.options.headers)
+        # aiwire's User-Agent first, so that the model, codec, credentials or caller may set their own.
+        ua = {"user-agent": self.registry.user_agent(model.api)}
+        req.headers = merge_headers(ua, model.headers, req.headers, credentials.headers, self.options.headers)
         ctx = self.context_for(req, credentials, attempt)
         req = self.registry.run_prepare_request(ctx)
         if self.options.on_payload is not None:
@@ -444,6 +527,11 @@ class PreparedCall:
             attempt=attempt,
             stream=self.wire_stream,
             call_id=self.call_id,
+            kind=self.kind,
+            started_at=self.started_at,
+            first_chunk_at=self.first_chunk_at,
+            parent_id=self.parent_id,
+            context=self.sent_context,
         )
 
     def encode(self, request: Request) -> bytes | None:
@@ -454,7 +542,16 @@ class PreparedCall:
         return msgspec.json.encode(request.json)
 
     def decoder(self) -> StreamDecoder:
-        return self.codec.decoder(self.model, self.options)
+        dec = self.codec.decoder(self.model, self.options)
+        tools = self.context.tools
+        if tools:
+            names: dict[str, str] = {}
+            for tool in tools:
+                key = tool.name.lower()
+                # Two tools equal but for case: neither can be told from the other.
+                names[key] = "" if key in names else tool.name
+            dec.tool_names = {k: v for k, v in names.items() if v}
+        return dec
 
     def framer(self) -> Framer:
         framing = self.codec.framing
@@ -467,7 +564,8 @@ class PreparedCall:
     def secrets(self, request: Request | None = None) -> list[str]:
         """Every credential of this call, longest first, for redaction."""
         c = self.credentials
-        values = [c.api_key or "", self.options.api_key or "", *c.headers.values()]
+        values = [c.api_key or "", self.options.api_key or ""]
+        values += [v for k, v in c.headers.items() if _SECRETISH.search(k) or (c.api_key and c.api_key in v)]
         for headers in (request.headers if request is not None else {}, self.options.headers or {}, self.model.headers):
             values += [v for k, v in headers.items() if k.lower() in _SECRET_HEADERS]
         out = set()

@@ -25,14 +25,16 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiwire import events as ev
+from aiwire._engine import observe
 from aiwire._engine.retry import decide
 from aiwire._wire.codec import Credentials, Request, StreamDecoder, generic_error_info
 from aiwire._wire.exchange import ResponseInfo
-from aiwire.types import AssistantMessage, ImageResult
+from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 if TYPE_CHECKING:
     from aiwire._engine.call import PreparedCall
@@ -55,6 +57,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("aiwire")
+_http_log = observe.http_log
+_DEBUG = logging.DEBUG
 
 
 # -- actions: what the driver does next -------------------------------------------
@@ -203,6 +207,7 @@ class Exchange:
         "prefix",
         "request",
         "result",
+        "sent_at",
         "started",
     )
 
@@ -214,12 +219,13 @@ class Exchange:
         self.credentials: Credentials = call.credentials
         self.decoder: StreamDecoder | None = None
         self.framer: Any = None
-        self.result: AssistantMessage | ImageResult | None = None
+        self.result: AssistantMessage | ImageResult | EmbeddingResult | None = None
         self.head: ResponseInfo | None = None  # the accepted response's head
         self.prefix = b""  # the body's first bytes while nothing was decoded (for a body that is no stream)
         self.attempt = 0
         self.content = False  # events of the current turn reached the caller: never retried
         self.started = False
+        self.sent_at = 0.0
 
     # -- the hot path ------------------------------------------------------------
 
@@ -275,12 +281,23 @@ class Exchange:
             if not self._refreshed(got, 0):
                 return
             refreshed = True
+        built = self.attempt  # the attempt the request was built for
         while True:
+            if built != self.attempt and self.credentials.per_attempt:
+                built = self.attempt  # a signed request is signed again for each attempt
+                if not self._rebuilt():
+                    return
             req = self.request
-            outcome = yield Send(req, call.encode(req), self.attempt, opts.timeout, idle)
+            body = call.encode(req)
+            self.sent_at = time.time()
+            if _http_log.isEnabledFor(_DEBUG):
+                observe.request(self, req, body, self.attempt)
+            outcome = yield Send(req, body, self.attempt, opts.timeout, idle)
             reason: str
             if isinstance(outcome, Responded):
                 info = outcome.info
+                if _http_log.isEnabledFor(_DEBUG):
+                    observe.response(self, info, self.sent_at)
                 try:
                     self._observe(info)
                 except Exception as exc:
@@ -294,11 +311,13 @@ class Exchange:
                     if isinstance(got, Aborted):
                         self._fail("aborted", aborted=True)
                         return
+                    if isinstance(got, Body) and _http_log.isEnabledFor(_DEBUG):
+                        observe.body(self, got.data)
                     if not isinstance(got, Body):
                         reason = f"reading the error response failed: {self._why(got)}"
                     elif status == 401 and not refreshed and self.credentials.refresher is not None:
                         refreshed = True
-                        log.info("%s answered 401; refreshing the login once", call.model.ref)
+                        log.info("call %s: %s answered 401; refreshing the login once", call.call_id, call.model.ref)
                         if not self._refreshed((yield Refresh(True)), self.attempt):
                             return
                         continue
@@ -328,6 +347,8 @@ class Exchange:
                 else:
                     got = yield _READ
                     if isinstance(got, Body):
+                        if _http_log.isEnabledFor(_DEBUG):
+                            observe.body(self, got.data)
                         self._parse(got.data)
                         return
                     if isinstance(got, Aborted):
@@ -396,6 +417,14 @@ class Exchange:
         self._fail(why or "the login could not be refreshed")
         return False
 
+    def _rebuilt(self) -> bool:
+        try:
+            self.request = self.call.build(self.credentials, self.attempt)
+        except Exception as exc:
+            self._fail(f"could not build the request for attempt {self.attempt + 1}: {describe(exc)}")
+            return False
+        return True
+
     def _observe(self, info: ResponseInfo) -> None:
         call = self.call
         if call.options.on_response is not None:
@@ -409,13 +438,19 @@ class Exchange:
         call = self.call
         opts = call.options
         log.info(
-            "retrying %s (attempt %d of %d) in %.2fs: %s",
+            "call %s: retrying %s (attempt %d of %d) in %.2fs: %s",
+            call.call_id,
             call.model.ref,
             self.attempt + 1,
             opts.max_retries + 1,
             delay,
             reason,
-            extra={"aiwire_attempt": self.attempt, "aiwire_delay": delay, "aiwire_reason": reason},
+            extra={
+                "aiwire_call_id": call.call_id,
+                "aiwire_attempt": self.attempt,
+                "aiwire_delay": delay,
+                "aiwire_reason": reason,
+            },
         )
         if opts.on_retry is not None:
             try:
@@ -439,6 +474,7 @@ class Exchange:
             self._fail(f"the {call.codec.api} codec could not start decoding: {describe(exc)}")
             self.framer = _NoFramer()
             return
+        self.framer = observe.FirstChunk(self.framer, self)  # notes the time, then steps aside
         self._start(self.decoder.message)
 
     def _eof(self) -> None:
@@ -467,7 +503,7 @@ class Exchange:
         event stream (a JSON error, an HTML page from a proxy): fail with the
         content type and the server's own words instead of "ended early"."""
         ctype = self._content_type()
-        if not self.prefix.strip() or ctype == "text/event-stream":
+        if not self.prefix.strip() or ctype in _STREAM_TYPES:
             return False
         api = self.call.codec.api
         message, error_type = _excerpt(self.prefix)
@@ -494,6 +530,8 @@ class Exchange:
             if call.kind == "images":
                 codec: Any = call.codec
                 result: Any = codec.parse_image_response(call.model, call.image_options, body)
+            elif call.kind == "embeddings":
+                result = embedding_result(call, body)
             else:
                 result = call.codec.parse_response(call.model, call.options, body)
         except Exception as exc:  # a codec must never crash the caller
@@ -517,6 +555,8 @@ class Exchange:
         message = info.message
         if status == 401:
             message = f"{message}; {self._auth_hint()}"
+        elif status in (404, 405):  # most often a wrong base URL: say where the request went
+            message = f"{message} (HTTP {status} from {self.request.url}; check the base URL)"
         self._fail(_with_note(message, note), status=status, error_type=info.type)
 
     def _auth_hint(self) -> str:
@@ -529,6 +569,8 @@ class Exchange:
             return f"check {cred.source}"
         if cred.source == "api_key option":
             return "check the api_key option"
+        if cred.source.startswith("aiwire keys"):
+            return f"check the stored key (replace it with `{cred.source}`)"
         login = spec.login if spec is not None else None
         if cred.kind == "oauth":
             return f"log in again with `aiwire login {login}`" if login else "log in again"
@@ -544,10 +586,10 @@ class Exchange:
         if self.result is not None:
             return
         call = self.call
-        if call.kind == "images":
+        if call.kind in ("images", "embeddings"):
             m = call.model
             self._finalize(
-                ImageResult(
+                (ImageResult if call.kind == "images" else EmbeddingResult)(
                     api=m.api,
                     provider=m.provider,
                     model=m.id,
@@ -565,15 +607,19 @@ class Exchange:
         dec.fail(message, status=status, error_type=error_type, aborted=aborted)
         self._collect()
 
-    def _finalize(self, result: AssistantMessage | ImageResult) -> None:
+    def _finalize(self, result: AssistantMessage | ImageResult | EmbeddingResult) -> None:
         """Mask credentials out of the error text, tell the observers, keep the result."""
         if result.error_message:
             result.error_message = self.redact(result.error_message)
         self.result = result
         call = self.call
+        if _http_log.isEnabledFor(_DEBUG):
+            observe.end(self, result)
         ctx = call.context_for(self.request, self.credentials, self.attempt)
         if isinstance(result, ImageResult):
             call.registry.run_on_images_end(ctx, result)
+        elif isinstance(result, EmbeddingResult):
+            call.registry.run_on_embeddings_end(ctx, result)
         else:
             call.registry.run_on_message_end(ctx, result)
 
@@ -588,6 +634,7 @@ class Exchange:
         return text
 
 
+_STREAM_TYPES = frozenset({"text/event-stream", "application/vnd.amazon.eventstream"})
 _PREFIX = 4096  # how much of a body that is not a stream is kept to say what it was
 _EXCERPT = 500
 
@@ -598,6 +645,27 @@ def _excerpt(body: bytes) -> tuple[str, str | None]:
     info = generic_error_info(200, body)
     text = " ".join(info.message.split())
     return (text[:_EXCERPT] + "…" if len(text) > _EXCERPT else text) or "an empty body", info.type
+
+
+def embedding_result(call: PreparedCall, body: bytes) -> EmbeddingResult:
+    """One batch's response as a result; a codec that returns the wrong number
+    of vectors is a decode failure, never a silent misalignment."""
+    codec: Any = call.codec
+    inputs = call.inputs or []
+    batch = codec.parse_embedding_response(call.model, call.embedding_options, body, len(inputs))
+    if len(batch.vectors) != len(inputs):
+        raise ValueError(f"{len(inputs)} inputs were sent but {len(batch.vectors)} vectors came back")
+    m = call.model
+    return EmbeddingResult(
+        vectors=batch.vectors,
+        dimensions=len(batch.vectors[0]) if batch.vectors else 0,
+        api=m.api,
+        provider=m.provider,
+        model=m.id,
+        usage=batch.usage,
+        requests=1,
+        provider_data=batch.provider_data,
+    )
 
 
 class _NoFramer:

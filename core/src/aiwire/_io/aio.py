@@ -41,7 +41,7 @@ from aiwire._engine.exchange import (
 )
 from aiwire._io.transport import Pool
 from aiwire._wire.exchange import ResponseInfo
-from aiwire.types import AssistantMessage, ImageResult, Model
+from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
 
 __all__ = ["AssistantStream", "ImageJob", "acomplete", "http_request"]
 
@@ -458,7 +458,7 @@ def from_final(ex: Exchange) -> ev.Event:
     return ev.Done(reason=msg.stop_reason, message=msg)  # type: ignore[arg-type]
 
 
-async def _collect(run: _Run) -> AssistantMessage | ImageResult:
+async def _collect(run: _Run) -> AssistantMessage | ImageResult | EmbeddingResult:
     async for _ in run.batches():
         pass
     result = run.ex.result

@@ -52,7 +52,7 @@ from aiwire._io.aio import (
 )
 from aiwire._io.transport import Pool
 from aiwire.errors import BadOptionsError
-from aiwire.types import AssistantMessage, ImageResult, Model
+from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
 
 __all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
@@ -457,6 +457,7 @@ class SyncAssistantStream:
         self._run.abort()
 
     def result(self) -> AssistantMessage:
+        """The final message; runs the stream to its end first if iteration has not started."""
         if not self._started:
             for _ in self:
                 pass
@@ -491,9 +492,11 @@ class AbortHandle:
 
     @property
     def aborted(self) -> bool:
+        """Whether :meth:`abort` was called."""
         return self._aborted
 
     def abort(self) -> None:
+        """End every call using this handle now, and any later call before it sends (thread-safe)."""
         with self._lock:
             self._aborted = True
             runs = list(self._runs)
@@ -511,7 +514,7 @@ class AbortHandle:
             self._runs.discard(run)
 
 
-def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult:
+def _collect(run: _SyncRun, handle: AbortHandle | None = None) -> AssistantMessage | ImageResult | EmbeddingResult:
     if handle is not None:
         handle._attach(run)
     try:

@@ -34,16 +34,20 @@ import pluggy
 
 if TYPE_CHECKING:
     from aiwire._wire.codec import Codec, Credentials, ImageCodec, Request
-    from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult, Model
+    from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Message, Model, ToolCall, ToolResultMessage
 
 __all__ = [
     "ApiSpec",
     "CodecContext",
     "CodecFactory",
+    "CommandSpec",
+    "InstallHint",
     "OAuthSpec",
     "ProviderSpec",
     "RegisterApi",
+    "RegisterCommand",
+    "RegisterInstallHint",
     "RegisterModels",
     "RegisterOAuth",
     "RegisterProvider",
@@ -52,7 +56,9 @@ __all__ = [
 ]
 
 hookspec = pluggy.HookspecMarker("aiwire")
+"""Marks a hook specification of the ``aiwire`` project (core use)."""
 hookimpl = pluggy.HookimplMarker("aiwire")
+"""Marks a plugin function as an implementation of an ``aiwire`` hook."""
 
 
 class ApiSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,7 +83,10 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     ``options`` lists the codec options it takes when that is fewer than the
     api's (any other option raises before a request), and ``stream_only``
     says it answers only streamed requests (``complete()`` then collects a
-    stream).
+    stream). ``base_url_env`` maps the environment variables that override
+    ``base_url`` (the vendor's own convention, such as ``OPENAI_BASE_URL``)
+    to a path appended when a value lacks it (``ANTHROPIC_BASE_URL`` holds
+    the host without ``/v1``); ``<ID>_BASE_URL`` is always checked after them.
     """
 
     id: str
@@ -94,6 +103,7 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     transport: Any = None
     options: frozenset[str] | None = None
     stream_only: bool = False
+    base_url_env: dict[str, str] = msgspec.field(default_factory=dict)
     plugin: str = ""
 
 
@@ -105,6 +115,33 @@ class OAuthSpec(msgspec.Struct, frozen=True, kw_only=True):
     flow: Any
     name: str = ""
     providers: tuple[str, ...] = ()
+    plugin: str = ""
+
+
+class InstallHint(msgspec.Struct, frozen=True, kw_only=True):
+    """Which distribution to install for some providers, apis or key
+    variables, so that errors name it: a plugin declares its own (and those
+    of the plugins its providers need), e.g.
+    ``InstallHint(package="aiwire-acme", providers=("acme",), env=("ACME_API_KEY",))``.
+    ``env`` lists key variables whose presence means the user wants one of
+    ``providers``: with one set and none of them installed, ``aiwire chat``
+    names the package instead of answering with the offline demo."""
+
+    package: str
+    providers: tuple[str, ...] = ()
+    apis: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    plugin: str = ""
+
+
+class CommandSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A subcommand a plugin adds to the ``aiwire`` command: ``target`` is a
+    ``"module:function"`` path (imported only when the command runs) or the
+    function; it takes the argument list and returns the exit status."""
+
+    name: str
+    target: Any
+    help: str = ""
     plugin: str = ""
 
 
@@ -211,6 +248,19 @@ class RegisterOAuth(Protocol):
     def __call__(self, spec: OAuthSpec, /) -> None: ...
 
 
+class RegisterInstallHint(Protocol):
+    """The ``register`` of ``register_install_hints``: one :class:`InstallHint` per call."""
+
+    def __call__(self, hint: InstallHint, /) -> None: ...
+
+
+class RegisterCommand(Protocol):
+    """The ``register`` of ``register_commands``: ``register("name",
+    "module:function", "one line of help")``."""
+
+    def __call__(self, name: str, target: str | Callable[[list[str]], int], help: str = "", /) -> None: ...
+
+
 class AiwireSpecs:
     """The hook specifications (this class is only a namespace for pluggy)."""
 
@@ -237,6 +287,18 @@ class AiwireSpecs:
     def register_oauth_providers(self, register: RegisterOAuth) -> None:
         """Register login flows: ``register(OAuthSpec(...))``."""
 
+    @hookspec
+    def register_install_hints(self, register: RegisterInstallHint) -> None:
+        """Say which package serves which providers, apis and key variables:
+        ``register(InstallHint(package=..., providers=..., env=...))``."""
+
+    @hookspec
+    def register_commands(self, register: RegisterCommand) -> None:
+        """Add ``aiwire`` subcommands: ``register(name, "module:function",
+        help)``. The module is imported only when the command runs, so
+        ``aiwire --help`` stays fast; the function takes the argument list
+        and returns the exit status."""
+
     @hookspec(firstresult=True)
     def resolve_credentials(self, provider: ProviderSpec, model: Model) -> Credentials | None:
         """Return credentials for ``provider`` (an OAuth store, a keyring...),
@@ -247,7 +309,8 @@ class AiwireSpecs:
     @hookspec
     def prepare_request(self, model: Model, request: Request, call: RequestContext) -> Request | None:
         """Inspect or rewrite the outgoing request each time it is built
-        (retries resend it; a refreshed login rebuilds it); return a
+        (retries resend it, or rebuild it when ``Credentials.per_attempt`` is
+        set; a refreshed login rebuilds it); return a
         replacement or ``None`` (in-place changes are kept). Implementations
         are chained in pluggy's order: each sees the request the previous one
         left. ``call`` has the credentials, options and attempt number; take
@@ -266,6 +329,34 @@ class AiwireSpecs:
     @hookspec
     def on_images_end(self, model: Model, result: ImageResult, call: RequestContext) -> None:
         """Observe the result of every image generation (usage, cost, tracing)."""
+
+    @hookspec
+    def on_embeddings_end(self, model: Model, result: EmbeddingResult, call: RequestContext) -> None:
+        """Observe the result of every embeddings request (one per batch of inputs)."""
+
+    @hookspec
+    def on_call_start(self, model: Model, call: RequestContext) -> None:
+        """Observe the start of every call (stream, complete, image
+        generation), once its request is built and before it is sent;
+        ``call.call_id`` then names it in every later hook. Tracing starts a
+        span here and ends it in ``on_message_end`` / ``on_images_end``."""
+
+    @hookspec
+    def on_agent_start(self, run: AgentRunContext) -> None:
+        """Observe the start of an agent run; its turns' calls carry
+        ``call.parent_id == run.run_id``."""
+
+    @hookspec
+    def on_agent_end(self, run: AgentRunContext, messages: list[Message]) -> None:
+        """Observe the end of an agent run, with the messages it added."""
+
+    @hookspec
+    def on_tool_call_start(self, run: AgentRunContext, tool_call: ToolCall) -> None:
+        """Observe an agent starting to execute ``tool_call``."""
+
+    @hookspec
+    def on_tool_call_end(self, run: AgentRunContext, tool_call: ToolCall, result: ToolResultMessage) -> None:
+        """Observe the result of ``tool_call`` (``result.is_error`` says whether it failed)."""
 
     @hookspec
     def classify_error(self, message: AssistantMessage) -> str | None:

@@ -41,23 +41,40 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pluggy
 
-from aiwire._plugins.hooks import AiwireSpecs, ApiSpec, CodecContext, OAuthSpec, ProviderSpec
-from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, Credentials, Request
+from aiwire._plugins.hooks import (
+    AiwireSpecs,
+    ApiSpec,
+    CodecContext,
+    CommandSpec,
+    InstallHint,
+    OAuthSpec,
+    ProviderSpec,
+)
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request
 from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
 
 if TYPE_CHECKING:
     from aiwire._wire.exchange import RequestContext, ResponseInfo
-    from aiwire.types import AssistantMessage, ImageResult
+    from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult
 
 __all__ = ["PluginInfo", "Registry", "get_registry", "register_plugin", "reset"]
 
 ENTRY_POINT_GROUP = "aiwire"
 BUILTIN_PLUGIN = "aiwire._demo.builtin"
 BUILTIN_NAME = "aiwire"  # the built-in plugin's name in `aiwire plugins`
-_HOOK_NAMES = ("register_apis", "register_providers", "register_models", "register_oauth_providers")
+_HOOK_NAMES = (
+    "register_apis",
+    "register_providers",
+    "register_models",
+    "register_oauth_providers",
+    "register_install_hints",
+    "register_commands",
+)
 _REQUEST_HOOKS = frozenset(
-    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "classify_error"}
+    {"resolve_credentials", "prepare_request", "on_response", "on_message_end", "on_images_end", "on_embeddings_end"}
+    | {"classify_error"}
+    | {"on_call_start", "on_agent_start", "on_agent_end", "on_tool_call_start", "on_tool_call_end"}
 )
 
 log = logging.getLogger("aiwire")
@@ -102,6 +119,8 @@ class Registry:
         self.apis: dict[str, ApiSpec] = {}
         self.providers: dict[str, ProviderSpec] = {}
         self.oauth: dict[str, OAuthSpec] = {}
+        self.hints: list[InstallHint] = []
+        self.commands: dict[str, CommandSpec] = {}
         self._model_sources: list[tuple[str, Any]] = []
         self._models: dict[tuple[str, str], Model] | None = None
         self._codecs: dict[str, Any] = {}
@@ -109,6 +128,7 @@ class Registry:
         self._building: list[str] = []  # apis being built, by the thread holding _codec_lock
         self._codec_lock = threading.RLock()
         self._reported: set[tuple[str, str]] = set()
+        self._user_agents: dict[str, str] = {}
         self._lock = threading.Lock()
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
 
@@ -139,6 +159,20 @@ class Registry:
         """Core's own plugin (the offline demo and the faux api), loaded by
         name like any installed plugin."""
         self._add(importlib.import_module(BUILTIN_PLUGIN), BUILTIN_NAME, dist="aiwire", version=_core_version())
+
+    def add_config(self) -> None:
+        """The providers and models of the user's ``config.toml`` (raises
+        :class:`~aiwire._plugins.config.ConfigFileError` when it is invalid)."""
+        from aiwire._plugins.config import CONFIG_PLUGIN, config_registrations
+
+        providers, models, path = config_registrations(self.providers)
+        if not path:
+            return
+        self.providers.update((p.id, p) for p in providers)
+        if models:
+            self._model_sources.append((CONFIG_PLUGIN, models))
+        self.plugins[CONFIG_PLUGIN] = PluginInfo(name=CONFIG_PLUGIN, module=path, hooks=["config.toml"])
+        self._models = None
 
     def _add(self, module: Any, name: str, *, dist: str = "", version: str = "") -> None:
         modname = getattr(module, "__name__", type(module).__name__)
@@ -192,9 +226,18 @@ class Registry:
                         f"{kind} {item.id!r} is registered by both {table[item.id].plugin!r} and {plugin!r}; "
                         f"uninstall one, or disable one with AIWIRE_DISABLE_PLUGINS"
                     )
+        commands = [msgspec.structs.replace(c, plugin=plugin) for c in staged["register_commands"]]
+        for c in commands:
+            if c.name in self.commands:
+                raise PluginError(
+                    f"command {c.name!r} is registered by both {self.commands[c.name].plugin!r} and {plugin!r}; "
+                    "uninstall one, or disable one with AIWIRE_DISABLE_PLUGINS"
+                )
         self.apis.update((a.id, a) for a in apis)
         self.providers.update((p.id, p) for p in providers)
         self.oauth.update((o.id, o) for o in oauth)
+        self.hints += [msgspec.structs.replace(h, plugin=plugin) for h in staged["register_install_hints"]]
+        self.commands.update((c.name, c) for c in commands)
         for src in staged["register_models"]:
             self._model_sources.append((plugin, src))
 
@@ -251,6 +294,33 @@ class Registry:
     def run_on_images_end(self, ctx: RequestContext, result: ImageResult) -> None:
         """Tell every ``on_images_end`` observer; a failing one is only logged."""
         self._observe("on_images_end", ctx, result=result)
+
+    def run_on_embeddings_end(self, ctx: RequestContext, result: EmbeddingResult) -> None:
+        """Tell every ``on_embeddings_end`` observer; a failing one is only logged."""
+        self._observe("on_embeddings_end", ctx, result=result)
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Tell every implementation of the observer ``hook`` (agent and call
+        start hooks); a failing one is only logged. Costs one lookup when
+        nothing implements it."""
+        for impl in self._impls(hook):
+            try:
+                _call(impl, **kwargs)
+            except Exception as exc:  # noqa: PERF203 (one observer must not silence the next)
+                self._report(impl.plugin_name, hook, exc)
+
+    def user_agent(self, api: str) -> str:
+        """``aiwire/<version>`` and the token of the distribution that
+        implements ``api`` (``aiwire-openai/0.2``), cached per api."""
+        ua = self._user_agents.get(api)
+        if ua is None:
+            ua = f"aiwire/{_core_version()}"
+            spec = self.apis.get(api)
+            info = self.plugins.get(spec.plugin) if spec is not None else None
+            if info is not None and info.distribution and info.distribution != "aiwire" and info.version:
+                ua += f" {info.distribution}/{info.version}"
+            self._user_agents[api] = ua
+        return ua
 
     def run_classify_error(self, message: AssistantMessage) -> set[str]:
         """Every kind the ``classify_error`` hooks name for ``message``; a
@@ -337,6 +407,32 @@ class Registry:
             flow = self._flows.setdefault(login_id, obj)
         return flow
 
+    def install_hint(self, *, provider: str | None = None, api: str | None = None) -> str | None:
+        """The package a plugin named for ``provider`` or ``api``, if any."""
+        for hint in self.hints:
+            if (provider is not None and provider in hint.providers) or (api is not None and api in hint.apis):
+                return hint.package
+        return None
+
+    def not_loaded(self) -> list[PluginInfo]:
+        """Installed plugins that are disabled, refused or broken."""
+        return [p for p in self.plugins.values() if p.status != "ok"]
+
+    def command(self, name: str) -> Any:
+        """The function of plugin command ``name`` (imported now), or ``None``."""
+        spec = self.commands.get(name)
+        if spec is None:
+            return None
+        if not isinstance(spec.target, str):
+            return spec.target
+        try:
+            return _load_object(spec.target)
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {spec.plugin!r} could not load the command {name!r} ({spec.target}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
     def has_api(self, api: str) -> bool:
         """Whether a plugin registered ``api`` (nothing is imported)."""
         return api in self.apis
@@ -361,9 +457,10 @@ class Registry:
 
             known = ", ".join(sorted(self.apis)) or "none"
             needed_by = f"the {self._building[-1]!r} codec needs the api {api!r}, but " if self._building else ""
+            package = self.install_hint(api=api)
+            fix = f"pip install {package}" if package else "install the plugin that provides it (see its docs)"
             raise UnknownApiError(
-                f"{needed_by}no installed plugin implements the api {api!r} (installed apis: {known}). "
-                f"Install the plugin that provides it, e.g. pip install aiwire-anthropic"
+                f"{needed_by}no installed plugin implements the api {api!r} (installed apis: {known}). Fix: {fix}"
             )
         if api in self._building:
             chain = " -> ".join([*self._building[self._building.index(api) :], api])
@@ -377,13 +474,15 @@ class Registry:
                 except Exception as exc:
                     raise PluginError(f"plugin {spec.plugin!r} could not load the codec for {api!r}: {exc}") from exc
             try:
-                return _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
+                codec = _build_codec(obj, CodecContext(_CodecLookup(self), api=api, plugin=spec.plugin))
             except AiwireError:
                 raise
             except Exception as exc:
                 raise PluginError(
                     f"plugin {spec.plugin!r} could not build the codec for {api!r}: {type(exc).__name__}: {exc}"
                 ) from exc
+            _check_declared(codec, api, spec.plugin)
+            return codec
         finally:
             self._building.pop()
 
@@ -407,7 +506,7 @@ class Registry:
                 continue
             for m in batch:
                 key = (m.provider, m.id)
-                if key in out and owner[key] != plugin:
+                if key in out and owner[key] != plugin and plugin != "config":  # the user's file may override
                     raise PluginError(
                         f"model {m.provider}/{m.id} is registered by both {owner[key]!r} and {plugin!r}; "
                         f"uninstall one, or disable one with AIWIRE_DISABLE_PLUGINS"
@@ -468,6 +567,23 @@ def _call(impl: Any, **kwargs: Any) -> Any:
     return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
+def _check_declared(codec: Any, api: str, plugin: str) -> None:
+    """A chat codec names the options it honours: with no declaration, an
+    option it ignores would be dropped without a word. Looked up on the class
+    (a delegating property is not run here)."""
+    cls = type(codec)
+    chat = any(getattr(cls, m, None) not in (None, getattr(BaseCodec, m)) for m in ("build_request", "decoder"))
+    if not chat:
+        return  # images or embeddings only: no chat options to declare
+    if hasattr(type(codec), "supported_options") or "supported_options" in getattr(codec, "__dict__", {}):
+        return
+    raise PluginError(
+        f"plugin {plugin!r}: the codec for {api!r} ({type(codec).__name__}) does not declare supported_options; "
+        "set supported_options = frozenset({...}) to the options of aiwire.plugin.CODEC_OPTIONS it honours "
+        "(frozenset() for none)"
+    )
+
+
 def _build_codec(obj: Any, context: CodecContext) -> Any:
     """Instantiate a registered codec: an object is used as it is; a class or
     function whose first parameter is required gets ``context``, others no
@@ -518,6 +634,24 @@ def _stager(hook: str, into: list[Any]) -> Callable[..., None]:
             into.append(spec)
 
         return register_provider
+    if hook == "register_install_hints":
+
+        def register_hint(hint: InstallHint) -> None:
+            if not isinstance(hint, InstallHint):
+                raise PluginError(f"register_install_hints takes an InstallHint, got {type(hint).__name__}")
+            into.append(hint)
+
+        return register_hint
+    if hook == "register_commands":
+
+        def register_command(name: str, target: Any, help: str = "") -> None:
+            if not isinstance(name, str) or not name or name.startswith("-") or " " in name:
+                raise PluginError(f"register_commands: {name!r} is not a command name")
+            if not (isinstance(target, str) and ":" in target) and not callable(target):
+                raise PluginError(f"register_commands: the target of {name!r} must be 'module:function' or a function")
+            into.append(CommandSpec(name=name, target=target, help=help))
+
+        return register_command
     if hook == "register_oauth_providers":
 
         def register_oauth(spec: OAuthSpec) -> None:
@@ -574,6 +708,7 @@ def get_registry() -> Registry:
                 new.discover()
                 for module, name in _extra:
                     new._add(module, name)
+                new.add_config()
                 _registry = new
             reg = _registry
     return reg

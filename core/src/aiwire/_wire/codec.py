@@ -24,9 +24,12 @@ Block helpers keep the partial message and emit the events; ``finish`` and
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar, final
 
 import msgspec
@@ -56,11 +59,16 @@ __all__ = [
     "BaseCodec",
     "Codec",
     "Credentials",
+    "EMBEDDING_OPTIONS",
+    "EmbeddingBatch",
+    "EmbeddingCodec",
+    "EmbeddingOptions",
     "ErrorInfo",
     "Framer",
     "IMAGE_OPTIONS",
     "ImageCodec",
     "ImageOptions",
+    "InputType",
     "OptionValues",
     "Options",
     "Request",
@@ -70,6 +78,8 @@ __all__ = [
     "image_prompt",
     "make_usage",
     "normalize_tool_call_id",
+    "vector_from_base64",
+    "vector_from_floats",
 ]
 
 API_VERSION = 2
@@ -114,9 +124,12 @@ class Credentials:
     hosts that need nothing (local servers). A login's credentials carry a
     ``refresher(force) -> Credentials`` (it may block; the async driver runs
     it in a worker thread) and ``stale`` when the token is due for refresh.
+    ``per_attempt`` asks the core to rebuild the request, and so run the
+    ``prepare_request`` hooks again, for every attempt: for signatures that
+    carry a timestamp (AWS SigV4), which a retry must not resend stale.
     """
 
-    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "refresher", "source", "stale")
+    __slots__ = ("api_key", "base_url", "extra", "headers", "kind", "per_attempt", "refresher", "source", "stale")
 
     def __init__(
         self,
@@ -129,6 +142,7 @@ class Credentials:
         source: str = "",
         refresher: Callable[[bool], Credentials] | None = None,
         stale: bool = False,
+        per_attempt: bool = False,
     ) -> None:
         self.api_key = api_key
         self.kind = kind if api_key or kind == "none" else "none"
@@ -138,6 +152,7 @@ class Credentials:
         self.source = source
         self.refresher = refresher
         self.stale = stale
+        self.per_attempt = per_attempt
 
     def __repr__(self) -> str:
         key = "***" if self.api_key else None
@@ -229,9 +244,13 @@ class ErrorInfo(msgspec.Struct, frozen=True):
 class Framer(Protocol):
     """Splits a response body into ``(event_name, data)`` pairs."""
 
-    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]: ...
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return the complete events in them, in order."""
+        ...
 
-    def close(self) -> list[tuple[str, bytes]]: ...
+    def close(self) -> list[tuple[str, bytes]]:
+        """The body ended: return a last complete event; one cut short is dropped (the decoder reports the unfinished stream)."""
+        ...
 
 
 class Codec(Protocol):
@@ -249,15 +268,25 @@ class Codec(Protocol):
         credentials: Credentials,
         *,
         stream: bool = True,
-    ) -> Request: ...
+    ) -> Request:
+        """The HTTP request for one call: no I/O; ``stream`` says whether the core will stream the response."""
+        ...
 
-    def decoder(self, model: Model, options: Options) -> StreamDecoder: ...
+    def decoder(self, model: Model, options: Options) -> StreamDecoder:
+        """A fresh decoder for one streamed response."""
+        ...
 
-    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage: ...
+    def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
+        """Decode a whole 2xx body (``complete()`` without streaming) into the final message."""
+        ...
 
-    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable: the vendor's message and error type."""
+        ...
 
-    def tool_call_id(self, id: str) -> str: ...
+    def tool_call_id(self, id: str) -> str:
+        """Map a tool-call id from another provider to one this api accepts (used by handoff)."""
+        ...
 
     # Optional: ``structured_output(model, schema, name) -> Mapping | None``
     # (see BaseCodec.structured_output); the core looks it up with getattr.
@@ -269,6 +298,11 @@ _ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
 def is_image_codec(codec: object) -> bool:
     """Whether ``codec`` generates images (it takes a prompt, not a conversation)."""
     return hasattr(codec, "build_image_request")
+
+
+def is_embedding_codec(codec: object) -> bool:
+    """Whether ``codec`` embeds texts (it has no conversation to hand off to)."""
+    return hasattr(codec, "build_embedding_request")
 
 
 def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[str] = _ID_BAD) -> str:
@@ -285,11 +319,20 @@ def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[st
 
 
 class BaseCodec:
-    """Defaults for a :class:`Codec`: SSE framing, generic error parsing."""
+    """Defaults for a :class:`Codec`: SSE framing, generic error parsing.
+
+    A subclass must declare ``supported_options``, the subset of
+    :data:`CODEC_OPTIONS` it honours (there is no default: an option a codec
+    silently dropped would be a bug nobody sees); the registry refuses a chat
+    codec (one implementing ``build_request`` or ``decoder``) without it. ``stream_only = True`` says the api has no
+    non-streamed reply: ``complete()`` then streams and collects, and the
+    contract suite does not ask for ``parse_response``.
+    """
 
     api: ClassVar[str] = ""
     framing: ClassVar[str | Callable[[], Framer]] = "sse"
-    supported_options: ClassVar[frozenset[str]] = CODEC_OPTIONS
+    supported_options: ClassVar[frozenset[str]]
+    stream_only: ClassVar[bool] = False
 
     def build_request(
         self,
@@ -300,18 +343,23 @@ class BaseCodec:
         *,
         stream: bool = True,
     ) -> Request:
+        """The HTTP request for one call (required). Pure: no I/O; ``stream`` says whether the core will stream the response."""
         raise NotImplementedError
 
     def decoder(self, model: Model, options: Options) -> StreamDecoder:
+        """A fresh :class:`StreamDecoder` for one streamed response (required for streaming)."""
         raise NotImplementedError
 
     def parse_response(self, model: Model, options: Options, body: bytes) -> AssistantMessage:
+        """Decode a whole 2xx body into the final message. Default: not supported, so ``complete()`` streams instead."""
         raise NotImplementedError(f"{type(self).__name__} does not support complete() without streaming")
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable. Default: the ``error.message``/``message`` field of a JSON body, else the text."""
         return generic_error_info(status, body)
 
     def tool_call_id(self, id: str) -> str:
+        """Map a foreign tool-call id to one this api accepts. Default: ``[A-Za-z0-9_-]{1,64}`` without collisions."""
         return normalize_tool_call_id(id)
 
     def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -361,6 +409,11 @@ class StreamDecoder:
     joined once per block, so long streams stay linear.
     """
 
+    tool_names: Mapping[str, str] | None = None
+    """The call's tool names by their lower case, set by the core: a tool call
+    named like one of them in another case (a backend that renames tools, as
+    Claude Code's does) gets the caller's spelling back."""
+
     def __init__(self, model: Model, options: Options | None = None) -> None:
         self.model = model
         self.options = options
@@ -383,6 +436,7 @@ class StreamDecoder:
     # -- blocks ----------------------------------------------------------------
 
     def open_text(self, text: str = "") -> int:
+        """Start a text block (with optional first text); emit ``text_start``; return its content index."""
         i = len(self.message.content)
         self.message.content.append(TextContent(text=""))
         self._open[i] = _Open("text")
@@ -392,10 +446,12 @@ class StreamDecoder:
         return i
 
     def add_text(self, index: int, delta: str) -> None:
+        """Append to open text block ``index`` and emit ``text_delta``."""
         self._open[index].parts.append(delta)
         self.events.append(ev.TextDelta(content_index=index, delta=delta))
 
     def open_thinking(self, text: str = "", *, signature: str | None = None, redacted: bool = False) -> int:
+        """Start a thinking block (optionally signed or redacted); emit ``thinking_start``; return its index."""
         i = len(self.message.content)
         self.message.content.append(ThinkingContent(thinking="", signature=signature, redacted=redacted))
         self._open[i] = _Open("thinking")
@@ -405,10 +461,14 @@ class StreamDecoder:
         return i
 
     def add_thinking(self, index: int, delta: str) -> None:
+        """Append to open thinking block ``index`` and emit ``thinking_delta``."""
         self._open[index].parts.append(delta)
         self.events.append(ev.ThinkingDelta(content_index=index, delta=delta))
 
     def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
+        """Start a tool call; emit ``toolcall_start``; return its content index."""
+        if self.tool_names is not None:
+            name = self.tool_names.get(name.lower(), name)
         i = len(self.message.content)
         self.message.content.append(ToolCall(id=id, name=name, signature=signature))
         self._open[i] = _Open("tool")
@@ -416,6 +476,7 @@ class StreamDecoder:
         return i
 
     def add_tool_arguments(self, index: int, fragment: str) -> None:
+        """Append a fragment of a tool call's JSON arguments; emit ``toolcall_delta`` with the partial object."""
         block = self._open[index]
         block.parts.append(fragment)
         assert block.partial is not None
@@ -449,9 +510,11 @@ class StreamDecoder:
         return i
 
     def block(self, index: int) -> AssistantContent:
+        """The content block at ``index`` of the message being built."""
         return self.message.content[index]
 
     def is_open(self, index: int) -> bool:
+        """Whether block ``index`` was opened and not yet closed."""
         return index in self._open
 
     def close_block(self, index: int) -> None:
@@ -475,6 +538,7 @@ class StreamDecoder:
             self.events.append(ev.ToolCallEnd(content_index=index, tool_call=block))
 
     def close_all(self) -> None:
+        """Close every open block, in content order."""
         for i in sorted(self._open):
             self.close_block(i)
 
@@ -539,6 +603,7 @@ class StreamDecoder:
         self.events.append(ev.Error(reason=reason, message=m))
 
     def drain(self) -> list[ev.Event]:
+        """Hand over the events produced so far and start a new list (the core calls it once per network read)."""
         self.settle()
         out = self.events
         self.events = []
@@ -600,18 +665,22 @@ class WrappedDecoder(StreamDecoder):
     message = _Inner[AssistantMessage]()
     events = _Inner["list[ev.Event]"]()
     terminated = _Inner[bool]()
+    tool_names = _Inner["Mapping[str, str] | None"]()
     _open = _Inner["dict[int, _Open]"]()
 
     def __init__(self, inner: StreamDecoder) -> None:  # no super().__init__: the state is inner's
         self.inner = inner
 
     def feed(self, event: str, data: bytes) -> None:
+        """Pass one framed event to the inner decoder (override to transform it first)."""
         self.inner.feed(event, data)
 
     def end_of_stream(self) -> None:
+        """The body ended: delegate to the inner decoder."""
         self.inner.end_of_stream()
 
     def finish(self, stop_reason: Literal["stop", "length", "tool_use"]) -> None:
+        """The provider said the turn is complete: delegate to the inner decoder."""
         self.inner.finish(stop_reason)
 
     def fail(
@@ -622,12 +691,15 @@ class WrappedDecoder(StreamDecoder):
         error_type: str | None = None,
         aborted: bool = False,
     ) -> None:
+        """End the turn with an error or abort: delegate to the inner decoder."""
         self.inner.fail(message, status=status, error_type=error_type, aborted=aborted)
 
     def drain(self) -> list[ev.Event]:
+        """The inner decoder's events so far."""
         return self.inner.drain()
 
     def snapshot(self) -> AssistantMessage:
+        """The inner decoder's partial message."""
         return self.inner.snapshot()
 
 
@@ -684,7 +756,9 @@ class ImageCodec(Protocol):
         ``stop_reason="error"`` and the provider's reason, not an exception."""
         ...
 
-    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo: ...
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """Make a non-2xx body readable: the vendor's message and error type."""
+        ...
 
 
 def image_prompt(context: Context) -> tuple[str, list[ImageContent]]:
@@ -726,3 +800,101 @@ def make_usage(
     if cost is not None:
         u.cost.total = cost
     return u
+
+
+# -- embeddings -----------------------------------------------------------------
+
+InputType = Literal["query", "document", "classification", "clustering", "similarity"]
+"""What an embedded text is for, where the api asks: a search ``query``, a
+``document`` to be found, or text to ``classification``, ``clustering`` or
+``similarity`` tasks. Each codec maps it onto its own word (Gemini
+``taskType``, Cohere ``input_type``...)."""
+
+
+class EmbeddingOptions(msgspec.Struct, kw_only=True):
+    """Options of one embedding call that a codec maps onto its wire.
+
+    ``dimensions`` asks for shorter vectors (models that support it);
+    ``input_type`` says what the texts are for (see :data:`InputType`);
+    ``truncate`` lets the provider cut inputs that are over the model's limit
+    (where it can), instead of refusing them. ``provider_options`` is merged
+    into the request body by the codec, last. ``None`` leaves the provider's
+    default.
+    """
+
+    dimensions: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    input_type: InputType | None = None
+    truncate: bool | None = None
+    provider_options: dict[str, Any] | None = None
+
+
+EMBEDDING_OPTIONS = frozenset(EmbeddingOptions.__struct_fields__)
+"""Every embedding option; an :class:`EmbeddingCodec` declares the subset it supports."""
+
+
+class EmbeddingBatch(msgspec.Struct, kw_only=True):
+    """What a codec decodes from one embeddings response: one vector per input,
+    in input order, as ``array('f')`` (see :func:`vector_from_floats`,
+    :func:`vector_from_base64`), and the usage when the provider reports it."""
+
+    vectors: list[Any]
+    usage: Usage | None = None
+    id: str | None = None
+    provider_data: dict[str, Any] | None = None
+
+
+class EmbeddingCodec(Protocol):
+    """The optional embeddings capability of a codec.
+
+    A codec that embeds declares ``embedding_options`` (the
+    :data:`EMBEDDING_OPTIONS` it maps; the core refuses any other that is
+    set, before a request) and ``max_batch`` (the most inputs one request may
+    carry; a model narrows it with ``compat["max_batch"]``), optionally
+    ``max_batch_tokens`` (the most tokens one request may carry, summed over
+    its inputs; ``compat["max_batch_tokens"]``), and implements the two
+    methods below. The core splits the inputs into batches within those
+    limits and sends one request per batch. A model reaches it through
+    ``model.compat["embedding_api"]`` when set, else ``model.api``.
+    """
+
+    api: str
+    embedding_options: frozenset[str]
+    max_batch: int
+
+    def build_embedding_request(
+        self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials
+    ) -> Request:
+        """The request that embeds ``inputs`` (one batch, never empty). May
+        raise :class:`~aiwire.errors.BadOptionsError` for values the wire cannot express."""
+        ...
+
+    def parse_embedding_response(
+        self, model: Model, options: EmbeddingOptions, body: bytes, count: int
+    ) -> EmbeddingBatch:
+        """Decode a 2xx response body for ``count`` inputs into one vector per input, in order."""
+        ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
+        """The vendor's error body as :class:`ErrorInfo` (as for chat)."""
+        ...
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def vector_from_floats(values: Iterable[float]) -> array[float]:
+    """A vector (``array('f')``, float32) from JSON numbers."""
+    return array("f", values)
+
+
+def vector_from_base64(data: str | bytes) -> array[float]:
+    """A vector from base64 little-endian float32 (OpenAI's and Voyage's
+    ``encoding_format: "base64"``), without a Python float per value."""
+    raw = binascii.a2b_base64(data)
+    if len(raw) % 4:
+        raise ValueError(f"a base64 float32 vector must be a multiple of 4 bytes, not {len(raw)}")
+    vec = array("f")
+    vec.frombytes(raw)
+    if _BIG_ENDIAN:
+        vec.byteswap()
+    return vec

@@ -60,6 +60,7 @@ class SSEFramer:
         self._max = max_size
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return the complete ``(event, data)`` pairs in them."""
         if not chunk:
             return []
         if self._cr_pending:
@@ -187,6 +188,7 @@ class JSONArrayFramer:
         self._closed = False
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return each complete top-level array element as ``('', bytes)``."""
         if not chunk:
             return []
         if self._closed:
@@ -356,6 +358,7 @@ class NDJSONFramer:
         self._scan = 0  # bytes of _buf already known to hold no newline
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """Take the next bytes of the body; return each complete non-empty line as ``('', bytes)``."""
         if not chunk:
             return []
         buf = self._buf
@@ -375,6 +378,7 @@ class NDJSONFramer:
         return out
 
     def close(self) -> list[tuple[str, bytes]]:
+        """The body ended: return a last line that had no newline."""
         rest = bytes(self._buf)
         self._buf = bytearray()
         self._scan = 0

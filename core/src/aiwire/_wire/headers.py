@@ -44,15 +44,19 @@ class Headers(dict[str, str]):
         return super().__contains__(key.lower() if isinstance(key, str) else key)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value for ``key`` in any case, or ``default``."""
         return super().get(key.lower(), default)
 
     def pop(self, key: str, *default: Any) -> Any:
+        """Remove ``key`` (any case) and return its value, or ``default`` if given."""
         return super().pop(key.lower(), *default)
 
     def setdefault(self, key: str, default: str = "") -> str:
+        """Set ``key`` to ``default`` unless a header of that name (any case) exists; return its value."""
         return super().setdefault(key.lower(), default)
 
     def update(self, *args: Any, **kw: str) -> None:
+        """Set many headers; later names replace earlier ones case-insensitively."""
         for arg in args:
             pairs = arg.items() if isinstance(arg, Mapping) else arg
             for k, v in pairs:
@@ -61,6 +65,7 @@ class Headers(dict[str, str]):
             super().__setitem__(k.lower(), v)
 
     def copy(self) -> Headers:
+        """A new :class:`Headers` with the same entries."""
         return Headers(self)
 
     def __repr__(self) -> str:

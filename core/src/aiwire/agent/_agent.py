@@ -19,7 +19,7 @@ from aiwire.agent._events import (
 from aiwire.agent._execute import maybe_await
 from aiwire.agent._llm import default_convert_to_llm
 from aiwire.agent._loop import AgentLoopConfig, check_continuable, run_agent_loop
-from aiwire.agent._tool import AgentTool, CancelToken
+from aiwire.agent._tool import AgentTool, CancelToken, as_tools
 from aiwire.agent._types import (
     AgentContext,
     AgentError,
@@ -112,7 +112,7 @@ class Agent:
         model: Model | str,
         *,
         system_prompt: str | None = None,
-        tools: Iterable[AgentTool] = (),
+        tools: Iterable[AgentTool | Callable[..., Any]] = (),
         messages: Iterable[AgentMessage] = (),
         reasoning: ReasoningLevel | None = None,
         tool_execution: ToolExecution = "parallel",
@@ -129,7 +129,7 @@ class Agent:
         should_stop_after_turn: Callable[[TurnContext], Any] | None = None,
         stream: Callable[..., Any] | None = None,
     ) -> None:
-        self.state = AgentState(_model(model), system_prompt, reasoning, list(tools), list(messages))
+        self.state = AgentState(_model(model), system_prompt, reasoning, as_tools(tools), list(messages))
         self.tool_execution = tool_execution
         self.steering_mode = steering_mode
         self.follow_up_mode = follow_up_mode
@@ -311,6 +311,7 @@ class Agent:
         self._follow_ups.append(_as_message(message))
 
     def clear_queues(self) -> None:
+        """Drop queued steering and follow-up messages."""
         self._steering.clear()
         self._follow_ups.clear()
 
@@ -326,12 +327,15 @@ class Agent:
         self.state.model = _model(model)
 
     def set_reasoning(self, level: ReasoningLevel | None) -> None:
+        """Use this reasoning level (``None``: the model's default) from the next turn on."""
         self.state.reasoning = level
 
-    def set_tools(self, tools: Iterable[AgentTool]) -> None:
-        self.state.tools = list(tools)
+    def set_tools(self, tools: Iterable[AgentTool | Callable[..., Any]]) -> None:
+        """Offer these tools (plain typed functions are wrapped) from the next turn on."""
+        self.state.tools = as_tools(tools)
 
     def set_system_prompt(self, system_prompt: str | None) -> None:
+        """Use this system prompt from the next turn on."""
         self.state.system_prompt = system_prompt
 
     def set_messages(self, messages: Iterable[AgentMessage]) -> None:

@@ -47,7 +47,7 @@ class _AgentEvent(msgspec.Struct, kw_only=True, tag_field="type"):
 
 
 class AgentStart(_AgentEvent, tag="agent_start"):
-    pass
+    """The agent run began."""
 
 
 class AgentEnd(_AgentEvent, tag="agent_end"):
@@ -57,7 +57,7 @@ class AgentEnd(_AgentEvent, tag="agent_end"):
 
 
 class TurnStart(_AgentEvent, tag="turn_start"):
-    pass
+    """A turn began: one model call and the tool calls it asks for."""
 
 
 class TurnEnd(_AgentEvent, tag="turn_end"):
@@ -82,10 +82,14 @@ class MessageUpdate(_AgentEvent, tag="message_update"):
 
 
 class MessageEnd(_AgentEvent, tag="message_end"):
+    """A message is complete and was added to the transcript."""
+
     message: AgentMessage
 
 
 class ToolExecutionStart(_AgentEvent, tag="tool_execution_start"):
+    """A tool call started running with these arguments."""
+
     tool_call_id: str
     tool_name: str
     args: Any
@@ -101,6 +105,8 @@ class ToolExecutionUpdate(_AgentEvent, tag="tool_execution_update"):
 
 
 class ToolExecutionEnd(_AgentEvent, tag="tool_execution_end"):
+    """A tool call finished; ``is_error`` says whether it failed."""
+
     tool_call_id: str
     tool_name: str
     result: AgentToolResult
@@ -119,3 +125,4 @@ AgentEvent = (
     | ToolExecutionUpdate
     | ToolExecutionEnd
 )
+"""Any event of an agent run; match on the class or on ``event.type``."""

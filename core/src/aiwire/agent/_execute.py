@@ -72,6 +72,8 @@ class Hooks:
     before: Callable[[ToolCallContext], Any] | None
     after: Callable[[AfterToolCallContext], Any] | None
     poll_steering: Callable[[], Awaitable[list[AgentMessage]]]
+    # Told each call's start (result None) and end: the on_tool_call_* plugin hooks.
+    observe: Callable[[ToolCall, ToolResultMessage | None], None] | None = None
 
 
 @dataclass
@@ -149,6 +151,10 @@ class _Batch:
                 return self._settle(p, verdict.reason or f"The call to {call.name} was blocked.")
         return p
 
+    def _observe(self, p: _Prepared, *, ended: bool) -> None:
+        if self.hooks.observe is not None:
+            self.hooks.observe(p.call, _message(p) if ended else None)
+
     @staticmethod
     def _settle(p: _Prepared, error: str) -> _Prepared:
         p.result = _text_result(error)
@@ -160,6 +166,7 @@ class _Batch:
         if error is not None:
             self._settle(p, error)
         assert p.result is not None
+        self._observe(p, ended=True)
         await self.emit(ToolExecutionEnd(p.call.id, p.call.name, p.result, p.is_error))
 
     async def run(self, p: _Prepared) -> None:
@@ -177,6 +184,7 @@ class _Batch:
         if self.hooks.after is not None:
             result, is_error = await self._after(p, result, is_error)
         p.result, p.is_error = result, is_error
+        self._observe(p, ended=True)
         self.queue.put_nowait(ToolExecutionEnd(call.id, call.name, result, is_error))
 
     async def _execute(
@@ -227,6 +235,8 @@ class _Batch:
         prepared: list[_Prepared] = []
         for call in calls:
             await self.emit(ToolExecutionStart(call.id, call.name, call.arguments))
+            if self.hooks.observe is not None:
+                self.hooks.observe(call, None)
             p = await self.prepare(call)
             prepared.append(p)
             if p.result is not None:
@@ -277,6 +287,8 @@ async def execute_tool_calls(
                     for call in rest:
                         p = _Prepared(call, None, call.arguments)
                         await emit(ToolExecutionStart(call.id, call.name, call.arguments))
+                        if hooks.observe is not None:
+                            hooks.observe(call, None)
                         await batch._end_now(p, SKIPPED)
                         done.append(p)
                 break

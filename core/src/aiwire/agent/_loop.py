@@ -12,11 +12,15 @@ works.
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiwire import events as ev
+from aiwire._wire.exchange import AgentRunContext, current_parent
 from aiwire.agent._events import (
     AgentEnd,
     AgentEvent,
@@ -40,9 +44,11 @@ from aiwire.agent._types import (
     ToolExecution,
     TurnContext,
 )
-from aiwire.types import AssistantMessage, Context, Message, Model, ReasoningLevel, ToolResultMessage
+from aiwire.types import AssistantMessage, Context, Message, Model, ReasoningLevel, ToolCall, ToolResultMessage
 
 __all__ = ["AgentLoopConfig", "check_continuable", "run_agent_loop"]
+
+log = logging.getLogger("aiwire")
 
 
 @dataclass
@@ -103,8 +109,6 @@ def _options(config: AgentLoopConfig) -> dict[str, Any]:
         supported = frozenset()  # the stream call reports the unknown api itself
     if config.reasoning is not None and model.reasoning and "reasoning" in supported:
         options.setdefault("reasoning", config.reasoning)
-    if options.get("session_id") and "session_id" not in supported:
-        del options["session_id"]
     return options
 
 
@@ -125,6 +129,8 @@ class _Run:
         self.cancel = cancel
         self.on_stream = on_stream
         self.new_messages: list[AgentMessage] = []
+        self.info: Any = None  # the AgentRunContext the plugin hooks see, made in run()
+        self.ended = False
 
     async def add(self, message: AgentMessage) -> None:
         """A whole message (prompt, steering, follow-up, tool result)."""
@@ -159,7 +165,13 @@ class _Run:
                         from aiwire._api.calls import stream as stream_fn
                     else:
                         stream_fn = cfg.stream
-                    stream = stream_fn(model, llm_context, **options)
+                    # The call's hooks see this run as their parent (call.parent_id).
+                    token = current_parent.set(self.info.run_id) if self.info is not None else None
+                    try:
+                        stream = stream_fn(model, llm_context, **options)
+                    finally:
+                        if token is not None:
+                            current_parent.reset(token)
         except Exception as exc:
             return await self._end_turn(_failed(model, f"{type(exc).__name__}: {exc}"))
         if stream is None:
@@ -222,13 +234,45 @@ class _Run:
                     self.context.tools = list(nxt.tools)
         return True
 
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        from aiwire._plugins.registry import get_registry
+
+        try:
+            get_registry().notify(hook, run=self.info, **kwargs)
+        except Exception:  # a registry that cannot load is reported by the call itself
+            log.debug("agent hook %s not run", hook, exc_info=True)
+
+    def _observe_tool(self, call: ToolCall, result: ToolResultMessage | None) -> None:
+        if result is None:
+            self._notify("on_tool_call_start", tool_call=call)
+        else:
+            self._notify("on_tool_call_end", tool_call=call, result=result)
+
     async def run(self, prompts: list[AgentMessage]) -> list[AgentMessage]:
+        try:
+            return await self._run(prompts)
+        except BaseException:  # cancelled from outside: observers still see the run end
+            if self.info is not None and not self.ended:
+                self._notify("on_agent_end", messages=list(self.new_messages))
+            raise
+
+    async def _run(self, prompts: list[AgentMessage]) -> list[AgentMessage]:
         cfg = self.config
+        self.info = AgentRunContext(
+            uuid.uuid4().hex[:16],
+            cfg.model,
+            system_prompt=self.context.system_prompt or "",
+            tools=tuple(t.definition.name for t in self.context.tools),
+            started_at=time.time(),
+        )
+        self._notify("on_agent_start")
         await self.emit(AgentStart())
         await self.emit(TurnStart())
         for p in prompts:
             await self.add(p)
-        hooks = Hooks(cfg.tool_execution, cfg.before_tool_call, cfg.after_tool_call, self._poll_steering)
+        hooks = Hooks(
+            cfg.tool_execution, cfg.before_tool_call, cfg.after_tool_call, self._poll_steering, self._observe_tool
+        )
         pending = await self._poll_steering()
         first = True
         while True:
@@ -275,6 +319,8 @@ class _Run:
         return await self.poll(self.config.get_steering_messages)
 
     async def _finish(self) -> list[AgentMessage]:
+        self.ended = True
+        self._notify("on_agent_end", messages=list(self.new_messages))
         await self.emit(AgentEnd(messages=list(self.new_messages)))
         return self.new_messages
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
+import msgspec
+
+from aiwire._typeschema import TypeSchemaError, function_shape
 from aiwire.agent._types import AgentToolResult, ToolExecution
+from aiwire.errors import InvalidToolError
+from aiwire.tools import ToolArgumentsError
 from aiwire.types import TextContent, Tool
 
 __all__ = ["AgentTool", "CancelToken", "FunctionTool", "UpdateCallback"]
@@ -95,18 +100,30 @@ class AgentTool(Protocol):
 
     async def execute(
         self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
-    ) -> AgentToolResult: ...
+    ) -> AgentToolResult:
+        """Run the tool for one call; honour ``cancel`` and report progress through ``on_update``."""
+        ...
 
 
 class FunctionTool:
     """An :class:`AgentTool` from a plain function called as ``fn(**args)``.
 
-    The function may be sync (it then runs in a worker thread) or async, and
-    returns a string, a list of content blocks or an :class:`AgentToolResult`.
-    It receives ``cancel`` and ``on_update`` too if its signature names them.
+    Without ``parameters``, the JSON Schema comes from the function's type
+    hints (any type msgspec or an imported Pydantic can describe: dataclasses,
+    TypedDicts, Structs, Pydantic models, ``Literal``, ``Annotated``...), the
+    description from its docstring (the summary; parameter descriptions from
+    a Google, NumPy or reST parameter section), and the arguments are
+    converted to those types by msgspec (or Pydantic) before the call. A
+    parameter without a type hint is refused with
+    :class:`~aiwire.errors.InvalidToolError`.
+
+    The function may be sync (it then runs in a worker thread) or async. It
+    returns a string, a list of content blocks, an :class:`AgentToolResult`,
+    or any other JSON-encodable value (sent as JSON text). It receives
+    ``cancel`` and ``on_update`` too if its signature names them.
     """
 
-    __slots__ = ("_accepts", "definition", "execution_mode", "fn", "label", "prepare_arguments")
+    __slots__ = ("_accepts", "_convert", "definition", "execution_mode", "fn", "label", "prepare_arguments")
 
     def __init__(
         self,
@@ -114,29 +131,54 @@ class FunctionTool:
         *,
         name: str | None = None,
         description: str | None = None,
-        parameters: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | type | None = None,
         label: str | None = None,
         execution_mode: ToolExecution | None = None,
         prepare_arguments: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        if not callable(fn):
+            raise InvalidToolError(f"FunctionTool needs a function, not {type(fn).__name__}")
         self.fn = fn
-        tool_name = name or fn.__name__
-        doc = inspect.getdoc(fn) or ""
+        tool_name: str = name or getattr(fn, "__name__", None) or type(fn).__name__
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            raise InvalidToolError(
+                f"FunctionTool cannot read the signature of {tool_name}; wrap it in a def with typed parameters"
+            ) from None
+        self._accepts = frozenset(n for n in ("cancel", "on_update") if n in params)
+        self._convert: Callable[[Any], Any] | None = None
+        if parameters is None:
+            try:
+                shape = function_shape(fn, skip=self._accepts)
+            except TypeSchemaError as exc:
+                raise InvalidToolError(f"tool {tool_name!r}: {exc}") from None
+            schema: Any = shape.schema
+            doc = shape.description
+            self._convert = shape.validate
+        else:
+            schema = parameters
+            doc = inspect.getdoc(fn) or ""
         self.definition = Tool(
             name=tool_name,
             description=description if description is not None else doc,
-            parameters=parameters or {"type": "object", "properties": {}},
+            parameters=schema,
         )
         self.label = label or tool_name.replace("_", " ")
         self.execution_mode = execution_mode
         self.prepare_arguments = prepare_arguments
-        params = inspect.signature(fn).parameters
-        self._accepts = frozenset(n for n in ("cancel", "on_update") if n in params)
 
     async def execute(
         self, call_id: str, args: dict[str, Any], cancel: CancelToken, on_update: UpdateCallback
     ) -> AgentToolResult:
-        kwargs = dict(args)
+        """Call the wrapped function with the converted arguments (and ``cancel``/``on_update`` if it takes them)."""
+        if self._convert is not None:
+            try:
+                kwargs = self._convert(args)
+            except TypeSchemaError as exc:
+                raise ToolArgumentsError(self.definition.name, [("arguments", str(exc))], args) from None
+        else:
+            kwargs = dict(args)
         if "cancel" in self._accepts:
             kwargs["cancel"] = cancel
         if "on_update" in self._accepts:
@@ -151,6 +193,11 @@ class FunctionTool:
         return f"FunctionTool({self.definition.name!r})"
 
 
+def as_tools(tools: Iterable[AgentTool | Callable[..., Any]]) -> list[AgentTool]:
+    """The tools, with plain functions made into :class:`FunctionTool`."""
+    return [t if isinstance(t, AgentTool) else FunctionTool(t) for t in tools]
+
+
 def as_result(value: Any) -> AgentToolResult:
     """Accept what tools commonly return; anything else is a tool bug."""
     if isinstance(value, AgentToolResult):
@@ -159,4 +206,18 @@ def as_result(value: Any) -> AgentToolResult:
         return AgentToolResult(content=[TextContent(text=value)])
     if isinstance(value, list) and all(hasattr(b, "type") for b in value):
         return AgentToolResult(content=value)
-    raise TypeError(f"a tool returned {type(value).__name__}; return a str, content blocks or an AgentToolResult")
+    try:
+        text = msgspec.json.encode(value, enc_hook=_encode_other).decode()
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(
+            f"a tool returned {type(value).__name__}; return a str, content blocks, an AgentToolResult "
+            "or a JSON-encodable value"
+        ) from None
+    return AgentToolResult(content=[TextContent(text=text)])
+
+
+def _encode_other(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)  # a Pydantic model
+    if callable(dump):
+        return dump(mode="json")
+    raise TypeError(type(value).__name__)

@@ -36,6 +36,7 @@ __all__ = [
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = httpx.Timeout(30.0, connect=15.0)
+"""The httpx timeout of token-endpoint calls: 30 s, 15 s to connect."""
 _TRANSIENT_ERRORS = frozenset({"server_error", "temporarily_unavailable"})  # RFC 6749 §4.1.2.1
 
 

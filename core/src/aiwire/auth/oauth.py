@@ -79,6 +79,7 @@ class LoginCallbacks:
         return None
 
     def cancel(self) -> None:
+        """Cancel the login: waits and polls end with :class:`LoginCancelled` (thread-safe)."""
         self.cancelled.set()
 
     def check(self) -> None:
@@ -128,12 +129,15 @@ class OAuthFlow:
         return env_override(self.id, name, self.endpoints[name])
 
     def login(self, callbacks: LoginCallbacks) -> StoredLogin:
+        """Run the interactive sign-in through ``callbacks``; return what the store keeps."""
         raise NotImplementedError
 
     def refresh(self, login: StoredLogin) -> StoredLogin:
+        """Exchange the refresh token for a fresh login; raise ``LoginExpiredError`` when the user must sign in again."""
         raise NotImplementedError
 
     def to_credentials(self, login: StoredLogin, provider: ProviderSpec, model: Model) -> Credentials:
+        """The credentials (token, headers, base URL) a call to ``provider``'s ``model`` uses."""
         raise NotImplementedError
 
     def describe(self, login: StoredLogin) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The auth store: stored logins in one JSON file, private to the user.
+"""The auth store: stored logins and API keys in one JSON file, private to the user.
 
 Location: ``$AIWIRE_HOME/auth.json`` when ``AIWIRE_HOME`` is set, else the
 platform's user config folder (``$XDG_CONFIG_HOME/aiwire`` or
@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from aiwire._plugins.config import aiwire_home
 from aiwire.auth._lock import FileLock
 from aiwire.auth.errors import InsecureStoreError
 
@@ -64,22 +65,17 @@ class StoredLogin(msgspec.Struct, kw_only=True, omit_defaults=True):
 class _File(msgspec.Struct, kw_only=True):
     version: int = 1
     logins: dict[str, StoredLogin] = msgspec.field(default_factory=dict)
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
+    """API keys by provider id (``aiwire keys set``)."""
 
 
 _decoder = msgspec.json.Decoder(_File)
 
 
 def auth_home() -> Path:
-    """The folder of the auth store (``AIWIRE_HOME`` overrides)."""
-    env = os.environ.get("AIWIRE_HOME")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(base) / "aiwire"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "aiwire"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "aiwire"
+    """The folder of the auth store (``AIWIRE_HOME`` overrides); the same
+    folder holds ``config.toml``."""
+    return aiwire_home()
 
 
 class AuthStore:
@@ -90,7 +86,7 @@ class AuthStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else auth_home() / "auth.json"
-        self._cache: tuple[tuple[int, int, int], dict[str, StoredLogin]] | None = None
+        self._cache: tuple[tuple[int, int, int], _File] | None = None
         self._mutex = threading.Lock()
         self._swept = False
 
@@ -101,15 +97,41 @@ class AuthStore:
 
     def logins(self) -> dict[str, StoredLogin]:
         """Every stored login (a fresh dict; the records are shared)."""
+        return dict(self._read().logins)
+
+    def keys(self) -> dict[str, str]:
+        """Stored API keys by provider id (a fresh dict)."""
+        return dict(self._read().keys)
+
+    def key(self, provider: str) -> str | None:
+        """The stored API key of ``provider``, if any."""
+        return self._read().keys.get(provider)
+
+    def set_key(self, provider: str, key: str) -> None:
+        """Store (or replace) the API key of ``provider``."""
+        with self.lock():
+            current = self._read()
+            self.write_locked(current.logins, {**current.keys, provider: key})
+
+    def delete_key(self, provider: str) -> bool:
+        """Forget the API key of ``provider``; ``False`` when there was none."""
+        with self.lock():
+            current = self._read()
+            if provider not in current.keys:
+                return False
+            self.write_locked(current.logins, {k: v for k, v in current.keys.items() if k != provider})
+            return True
+
+    def _read(self) -> _File:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            return {}
+            return _File()
         self._check_mode(st)
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         cached = self._cache
         if cached is not None and cached[0] == key:
-            return dict(cached[1])
+            return cached[1]
         self._check_folder()
         if not self._swept:
             self._swept = True
@@ -117,14 +139,14 @@ class AuthStore:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return {}
+            return _File()
         try:
-            logins = _decoder.decode(raw).logins
+            file = _decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             self._set_aside(exc)
-            return {}
-        self._cache = (key, logins)
-        return dict(logins)
+            return _File()
+        self._cache = (key, file)
+        return file
 
     def get(self, login_id: str) -> StoredLogin | None:
         return self.logins().get(login_id)
@@ -229,9 +251,12 @@ class AuthStore:
         self.update(change)
         return found
 
-    def write_locked(self, logins: dict[str, StoredLogin]) -> None:
-        """Write the whole store atomically. Call only while holding :meth:`lock`."""
-        data = msgspec.json.format(msgspec.json.encode(_File(logins=logins)), indent=1) + b"\n"
+    def write_locked(self, logins: dict[str, StoredLogin], keys: dict[str, str] | None = None) -> None:
+        """Write the whole store atomically (the stored keys are kept unless
+        ``keys`` is given). Call only while holding :meth:`lock`."""
+        if keys is None:
+            keys = self._read().keys
+        data = msgspec.json.format(msgspec.json.encode(_File(logins=logins, keys=keys)), indent=1) + b"\n"
         fd, tmp = tempfile.mkstemp(prefix=".auth-", suffix=".tmp", dir=self.path.parent)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as f:

@@ -19,14 +19,17 @@ _ids = itertools.count(1)
 
 
 def text(value: str) -> TextContent:
+    """A text block for a faux reply."""
     return TextContent(text=value)
 
 
 def thinking(value: str, *, signature: str | None = None, redacted: bool = False) -> ThinkingContent:
+    """A thinking block for a faux reply (optionally signed or redacted)."""
     return ThinkingContent(thinking=value, signature=signature, redacted=redacted)
 
 
 def tool_call(name: str, arguments: dict[str, Any] | None = None, *, id: str | None = None) -> ToolCall:
+    """A tool call for a faux reply; the id is generated unless given."""
     return ToolCall(id=id or f"faux_call_{next(_ids)}", name=name, arguments=arguments or {})
 
 
@@ -102,7 +105,9 @@ class FauxProvider:
         function of the request body returning one). ``settings`` are
         :class:`~aiwire._demo.faux.FauxReply` fields: chunk_size, byte_chunk, delay,
         stop_reason, truncate, status, error... Image blocks answer an image
-        generation (the model needs ``output=("text", "image")``)."""
+        generation (the model needs ``output=("text", "image")``). An
+        embeddings request takes a reply's ``vectors=[[...], ...]`` setting;
+        with nothing queued it gets deterministic demo vectors."""
         if len(content) == 1 and (isinstance(content[0], FauxReply) or callable(content[0])):
             self.queue.append(content[0])
             return self
@@ -115,12 +120,15 @@ class FauxProvider:
         return self
 
     def _respond(self, body: Mapping[str, Any]) -> FauxReply:
+        if not self.queue and body.get("kind") == "embeddings":  # unscripted: the demo vectors
+            return FauxReply(usage=Usage(input=sum(max(1, len(t) // 4) for t in body.get("inputs", []))))
         if not self.queue:
             return FauxReply(error="the faux provider has no scripted reply left; call faux.reply(...) first")
         item = self.queue.popleft()
         return item if isinstance(item, FauxReply) else item(body)
 
     def close(self) -> None:
+        """Unregister the faux provider (``with FauxProvider(...)`` does it on exit)."""
         _plugins.unregister_plugin(self._name)
 
     def __enter__(self) -> FauxProvider:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 from collections.abc import Iterable
@@ -48,12 +49,16 @@ def from_sse_files(directory: str | Path, pattern: str = "*.sse", **expect: Any)
     return [Recording(name=p.stem, body=p.read_bytes(), **expect) for p in sorted(Path(directory).glob(pattern))]
 
 
-def from_cassettes(directory: str | Path, pattern: str = "*.yaml", *, streaming_only: bool = False) -> list[Recording]:
+def from_cassettes(
+    directory: str | Path, pattern: str = "*.yaml", *, streaming_only: bool = False, responses_only: bool = False
+) -> list[Recording]:
     """The responses of vcrpy / pytest-recording cassettes in ``directory``.
 
     Each interaction becomes one recording named ``<cassette>[<n>]``. With
     ``streaming_only``, successful responses whose body is one JSON document
-    (answers to non-streaming calls) are left out; HTTP errors are kept.
+    (answers to non-streaming calls) are left out; HTTP errors are kept. With
+    ``responses_only``, only those answers are kept (the contract suite's
+    ``responses``, for ``parse_response``).
     """
     # vcrpy brings PyYAML; imported by name so that no stubs are needed.
     yaml: Any = importlib.import_module("yaml")
@@ -66,16 +71,20 @@ def from_cassettes(directory: str | Path, pattern: str = "*.yaml", *, streaming_
             if isinstance(body, str):
                 body = body.encode()
             status = int(response["status"]["code"])
-            if streaming_only and status < 400 and body.lstrip()[:1] in (b"{", b"["):
+            whole = status < 400 and body.lstrip()[:1] in (b"{", b"[")
+            if (streaming_only and whole) or (responses_only and not whole):
                 continue
             out.append(Recording(name=f"{path.stem}[{n}]", body=body, status=status))
     return out
 
 
-def from_conformance(directory: str | Path, api: str, *, streaming_only: bool = True) -> list[Recording]:
+def from_conformance(
+    directory: str | Path, api: str, *, streaming_only: bool = True, responses_only: bool = False
+) -> list[Recording]:
     """The shared conformance recordings of ``api`` (``anthropic-messages``,
-    ``openai-chat``, ...): SSE streams and HTTP error bodies. Returns an empty
-    list when ``directory`` is absent."""
+    ``openai-chat``, ``bedrock-converse``...): SSE and AWS event streams and
+    HTTP error bodies, or with ``responses_only`` the successful non-streamed
+    JSON replies. Returns an empty list when ``directory`` is absent."""
     root = Path(directory)
     if not root.is_dir():
         return []
@@ -85,10 +94,17 @@ def from_conformance(directory: str | Path, api: str, *, streaming_only: bool = 
         response = data["response"]
         if data.get("api") != api:
             continue
-        is_stream = response["body_format"] == "sse"
-        if streaming_only and not (is_stream or response["status"] >= 400):
+        is_stream = response["body_format"] in ("sse", "eventstream")
+        if responses_only:
+            if is_stream or response["status"] >= 400 or response["body_format"] != "json":
+                continue
+        elif streaming_only and not (is_stream or response["status"] >= 400):
             continue
-        out.append(Recording(name=path.stem, body=response["body_text"].encode(), status=response["status"]))
+        if response["body_format"] == "eventstream":  # binary AWS frames, stored base64
+            body = base64.b64decode(response["body_base64"])
+        else:
+            body = response["body_text"].encode()
+        out.append(Recording(name=path.stem, body=body, status=response["status"]))
     return out
 
 

@@ -1,15 +1,25 @@
-"""Credential scrubbing for recorded HTTP (vcrpy / pytest-recording)."""
+"""Credential scrubbing for recorded HTTP (vcrpy / pytest-recording).
+
+Two nets: fields and headers *named* like credentials, and credential
+*values* wherever they appear (a custom auth header, a query parameter, a
+body field, an echo in an error message). The values are those of the
+calls made while recording (see :func:`remember_secret`, fed by the pytest
+plugin) and of every installed provider's key variables that are set.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
-__all__ = ["SCRUBBED", "scrub_request", "scrub_response", "vcr_config"]
+__all__ = ["SCRUBBED", "remember_secret", "scrub_request", "scrub_response", "vcr_config"]
 
 SCRUBBED = "REDACTED"
+"""What a scrubbed secret is replaced with in a cassette."""
 
 SECRET_HEADERS = frozenset(
     {
@@ -29,6 +39,7 @@ SECRET_HEADERS = frozenset(
 )
 SECRET_QUERY = ("key", "api_key", "apikey", "access_token", "token", "code", "client_secret")
 _QUERY = re.compile(r"(?P<k>(?:^|[?&])(?:" + "|".join(SECRET_QUERY) + r")=)[^&#]*", re.I)
+_QUERY_VALUE = re.compile(r"(?:^|[?&])(?:" + "|".join(SECRET_QUERY) + r")=(?P<v>[^&#]*)", re.I)
 _FORM = re.compile(r"^[\w.~%+-]+=[^&\s]*(?:&[\w.~%+-]+=[^&\s]*)*$")
 
 # Body keys are compared without case, ``_`` or ``-``: ``apiKey``, ``api-key``
@@ -54,6 +65,65 @@ _ALWAYS_SECRET = frozenset(
 # ``code`` is an OAuth authorization code only beside the other fields of a
 # token request; elsewhere it is an error code (``context_length_exceeded``).
 _OAUTH_SIBLINGS = frozenset({"granttype", "codeverifier", "redirecturi", "clientid", "state"})
+
+
+_MIN_SECRET = 6  # shorter values would erase ordinary words
+_remembered: set[str] = set()
+_remembered_lock = threading.Lock()
+
+
+def remember_secret(value: str | None) -> None:
+    """Scrub ``value`` by value from everything recorded from now on (and
+    ``Bearer <value>``'s token). The pytest plugin calls it with the
+    credentials of every call made during a ``@pytest.mark.vcr`` test."""
+    if not value:
+        return
+    with _remembered_lock:
+        for v in (value, value.partition(" ")[2]):
+            if len(v) >= _MIN_SECRET and v != SCRUBBED:
+                _remembered.add(v)
+
+
+def _secret_values() -> list[str]:
+    """Remembered values and the set key variables of installed providers,
+    each also URL-encoded, longest first (so a key is never half-replaced)."""
+    values = set(_remembered)
+    try:
+        from aiwire._plugins.registry import get_registry
+
+        for spec in list(get_registry().providers.values()):
+            for var in spec.env:
+                value = os.environ.get(var, "")
+                if len(value) >= _MIN_SECRET and value != SCRUBBED:
+                    values.add(value)
+    except Exception:  # a broken plugin must not stop scrubbing what is known
+        pass
+    out = set(values)
+    for v in values:
+        out.update((quote(v, safe=""), quote_plus(v)))
+    return sorted(out, key=len, reverse=True)
+
+
+def _replace_values(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, SCRUBBED)
+    return text
+
+
+def _scrub_values_in(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return _replace_values(value, secrets)
+    if isinstance(value, bytes):
+        raw = value
+        for secret in secrets:
+            enc = secret.encode()
+            if enc in raw:
+                raw = raw.replace(enc, SCRUBBED.encode())
+        return raw
+    if isinstance(value, list):
+        return [_scrub_values_in(v, secrets) for v in value]
+    return value
 
 
 def _norm(key: str) -> str:
@@ -120,30 +190,54 @@ def _walk(data: Any) -> bool:
     return changed
 
 
+def _scrub_header_values(headers: Any, secrets: list[str]) -> None:
+    for name in list(headers):
+        value = headers[name]
+        scrubbed = _scrub_values_in(value, secrets)
+        if scrubbed != value:
+            headers[name] = scrubbed
+
+
 def scrub_request(request: Any) -> Any:
-    """vcrpy ``before_record_request``: drop credentials from a request."""
+    """vcrpy ``before_record_request``: drop credentials from a request, by
+    name and by value."""
+    for name in list(request.headers):  # an echo of these in the response is scrubbed too
+        if name.lower() in SECRET_HEADERS:
+            value = request.headers[name]
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str):
+                    remember_secret(v)
+    for m in _QUERY_VALUE.finditer(request.uri):
+        remember_secret(m.group("v"))
+    secrets = _secret_values()
     _scrub_headers(request.headers)
-    request.uri = _QUERY.sub(lambda m: m.group("k") + SCRUBBED, request.uri)
+    _scrub_header_values(request.headers, secrets)
+    request.uri = _replace_values(_QUERY.sub(lambda m: m.group("k") + SCRUBBED, request.uri), secrets)
     if request.body:
-        request.body = _scrub_json_body(request.body)
+        request.body = _scrub_values_in(_scrub_json_body(request.body), secrets)
     return request
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """vcrpy ``before_record_response``: drop cookies and token bodies."""
-    _scrub_headers(response.get("headers", {}))
+    """vcrpy ``before_record_response``: drop cookies, token bodies and any
+    echo of a credential."""
+    secrets = _secret_values()
+    headers = response.get("headers", {})
+    _scrub_headers(headers)
+    _scrub_header_values(headers, secrets)
     body = response.get("body", {})
     if isinstance(body, dict) and body.get("string"):
-        body["string"] = _scrub_json_body(body["string"])
+        body["string"] = _scrub_values_in(_scrub_json_body(body["string"]), secrets)
     return response
 
 
 def vcr_config() -> dict[str, Any]:
-    """Settings for pytest-recording: replay only, credentials scrubbed."""
+    """Settings for pytest-recording: credentials scrubbed before anything is
+    written. No ``record_mode``: pytest-recording's ``--record-mode`` decides
+    (``none``, replay only, unless you pass another)."""
     return {
-        "record_mode": "none",
-        "filter_headers": [(h, SCRUBBED) for h in sorted(SECRET_HEADERS)],
-        "filter_query_parameters": [(q, SCRUBBED) for q in SECRET_QUERY],
+        # No filter_headers / filter_query_parameters: they would run first and
+        # hide the values that scrub_request must also erase from bodies.
         "before_record_request": scrub_request,
         "before_record_response": scrub_response,
         "decode_compressed_response": True,

@@ -12,12 +12,18 @@ Point it at your api and your recorded responses by subclassing
 
 Every recording is decoded through the core's own framing and decoding path
 (the one ``aiwire.stream`` uses) and checked for: the event-sequence
-invariants, exactly one terminal event, the same final message under every
+invariants, exactly one terminal event, a 200 stream ending in ``done``
+(unless its expected ``stop_reason`` is ``error``), text and thinking that
+come from the body (every delta is found in it: a decoder that rewrites text
+fails), the expected text, the same final message under every
 byte split, a JSON round-trip of the final message, usage present or
 explicitly absent, tool calls with valid JSON arguments, cancellation ending
 in an ``aborted`` message, HTTP errors becoming one ``error`` event with the
 vendor's message, and a handoff of the resulting conversation to every
-registered api (each codec must build a request from it).
+registered api (each codec must build a request from it). The codec must
+declare ``supported_options``, and ``parse_response`` is run on every
+recorded non-streamed reply in ``responses`` (a codec without one declares
+``stream_only = True``).
 """
 
 from __future__ import annotations
@@ -39,9 +45,15 @@ from aiwire._api.models import custom_model
 from aiwire._engine.call import prepare
 from aiwire._engine.exchange import Ended, Exchange, Responded
 from aiwire._plugins.registry import get_registry
-from aiwire._wire.codec import Credentials, Options, Request, is_image_codec
+from aiwire._wire.codec import CODEC_OPTIONS, Credentials, Options, Request, is_embedding_codec, is_image_codec
 from aiwire._wire.exchange import ResponseInfo
 from aiwire.handoff import transform_context
+from aiwire.testing._embedding_contract import (
+    EmbeddingContract,
+    EmbeddingRecording,
+    check_embeddings,
+    embedding_recordings,
+)
 from aiwire.testing._recordings import Recording, from_cassettes, from_conformance, from_sse_files, strings_in
 from aiwire.types import (
     AssistantMessage,
@@ -59,10 +71,15 @@ from aiwire.types import (
 
 __all__ = [
     "CodecContract",
+    "EmbeddingContract",
+    "EmbeddingRecording",
     "Recording",
+    "check_embeddings",
     "check_message",
+    "check_deltas_come_from",
     "check_stream",
     "decode",
+    "embedding_recordings",
     "from_cassettes",
     "from_conformance",
     "from_sse_files",
@@ -168,8 +185,35 @@ def check_stream(events: Sequence[ev.Event]) -> AssistantMessage:
     assert not still_open, f"blocks {still_open} never ended"
     for i, kind in kinds.items():
         assert i < len(msg.content), f"content_index {i} is past the message's {len(msg.content)} blocks"
-        assert isinstance(msg.content[i], _BLOCK[kind]), f"block {i} is {type(msg.content[i]).__name__}, not {kind}"
+        block = msg.content[i]
+        assert isinstance(block, _BLOCK[kind]), f"block {i} is {type(block).__name__}, not {kind}"
+        if isinstance(block, TextContent) or (isinstance(block, ThinkingContent) and not block.redacted):
+            text = block.text if isinstance(block, TextContent) else block.thinking
+            assert text == "".join(parts[i]), f"block {i} of the final message differs from its deltas"
     return msg
+
+
+def check_deltas_come_from(body: bytes, events: Sequence[ev.Event]) -> None:
+    """Assert that every text and thinking delta is in ``body`` (in one of its
+    JSON strings, or its raw text): a decoder must pass the vendor's words on,
+    not rewrite them."""
+    haystack = _body_text(body)
+    for e in events:
+        if isinstance(e, (ev.TextDelta, ev.ThinkingDelta)) and e.delta and e.delta not in haystack:
+            raise AssertionError(f"{type(e).__name__} {e.delta[:80]!r} is not in the response body")
+
+
+def _body_text(body: bytes) -> str:
+    """The body's JSON string values (in SSE data lines, NDJSON lines or one
+    document), joined by NUL, plus the raw text."""
+    out = [body.decode("utf-8", "replace")]
+    for m in _JSON_STRING.finditer(body):
+        with contextlib.suppress(msgspec.DecodeError):
+            out.append(msgspec.json.decode(m.group()))
+    return "\0".join(out)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def check_message(msg: AssistantMessage) -> None:
@@ -248,7 +292,8 @@ class ReplayTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
 class CodecContract:
     """Subclass as ``Test<Something>`` and set ``api`` and ``recordings``.
 
-    ``model`` defaults to a custom model of ``api``; ``context`` is the request
+    ``responses`` are recorded non-streamed replies (200, one JSON document)
+    for ``parse_response``. ``model`` defaults to a custom model of ``api``; ``context`` is the request
     the recordings answer (it matters only to decoders that read it);
     ``splits`` is the number of random byte splits per recording, on top of
     the whole body and (for bodies up to ``byte_split_limit``) one byte at a
@@ -257,6 +302,7 @@ class CodecContract:
 
     api: ClassVar[str] = ""
     recordings: ClassVar[Sequence[Recording]] = ()
+    responses: ClassVar[Sequence[Recording]] = ()
     model: ClassVar[Model | None] = None
     context: ClassVar[Context] = DEFAULT_CONTEXT
     splits: ClassVar[int] = 20
@@ -270,6 +316,9 @@ class CodecContract:
         for name, items in (("recording", streams), ("http_error", errors)):
             if name in metafunc.fixturenames:
                 metafunc.parametrize(name, items, ids=[r.name for r in items])
+        if "response" in metafunc.fixturenames:
+            replies: list[Recording | None] = list(self.responses) or [None]
+            metafunc.parametrize("response", replies, ids=[r.name if r else "none" for r in replies])
 
     def the_model(self) -> Model:
         if self.model is not None:
@@ -286,9 +335,50 @@ class CodecContract:
         assert self.api in get_registry().apis, f"no installed plugin registers the api {self.api!r}"
         assert [r for r in self.recordings if not r.is_error], "give the contract at least one recorded stream"
 
-    def test_stream_invariants(self, recording: Recording) -> None:
-        msg = check_stream(self.full(recording))
+    def test_codec_declares_supported_options(self) -> None:
+        codec = get_registry().codec(self.api)
+        declared = codec.supported_options
+        assert isinstance(declared, (frozenset, set)), (
+            f"supported_options is {type(declared).__name__}, not a frozenset"
+        )
+        extra = set(declared) - CODEC_OPTIONS
+        assert not extra, (
+            f"supported_options names {sorted(extra)}, which are not codec options ({sorted(CODEC_OPTIONS)})"
+        )
+
+    def test_parse_response(self, response: Recording | None) -> None:
+        codec = get_registry().codec(self.api)
+        if response is None:
+            assert getattr(codec, "stream_only", False), (
+                f"the {self.api} codec answers complete() with parse_response: give the contract a recorded "
+                "non-streamed reply in `responses` (from_cassettes(dir, responses_only=True) or "
+                "from_conformance(dir, label, responses_only=True)), or declare stream_only = True on the codec"
+            )
+            return
+        msg = codec.parse_response(self.the_model(), Options(), response.body)
+        assert isinstance(msg, AssistantMessage), f"parse_response returned {type(msg).__name__}"
         check_message(msg)
+        haystack = _body_text(response.body)
+        for block in msg.content:
+            text = block.text if isinstance(block, TextContent) else getattr(block, "thinking", "")
+            # A block may join several parts of the reply (summaries): each paragraph must be in it.
+            for piece in text.split("\n\n"):
+                assert piece in haystack, f"{piece[:80]!r} is not in the response body"
+        self._expectations(response, msg)
+
+    def test_stream_invariants(self, recording: Recording) -> None:
+        events = self.full(recording)
+        msg = check_stream(events)
+        check_message(msg)
+        check_deltas_come_from(recording.body, events)
+        if recording.stop_reason not in ("error", "aborted"):
+            assert isinstance(events[-1], ev.Done), (
+                f"a 200 stream ended in {type(events[-1]).__name__} ({msg.error_message}); if the recording is an "
+                "in-stream error, expect it: recording.expect(stop_reason='error')"
+            )
+        self._expectations(recording, msg)
+
+    def _expectations(self, recording: Recording, msg: AssistantMessage) -> None:
         if recording.stop_reason is not None:
             assert msg.stop_reason == recording.stop_reason, msg.error_message
         if recording.usage is not None:
@@ -363,7 +453,7 @@ class CodecContract:
         reg = get_registry()
         for api in sorted(reg.apis):
             codec = reg.codec(api)
-            if is_image_codec(codec):
+            if is_image_codec(codec) or is_embedding_codec(codec):
                 continue
             target = custom_model("handoff-model", api=api, base_url="http://handoff.aiwire.invalid/v1", reasoning=True)
             adapted = transform_context(context, target, codec)

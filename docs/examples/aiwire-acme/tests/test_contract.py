@@ -13,9 +13,11 @@ EXPECT = {
     "tool_calls[0]": {"stop_reason": "tool_use", "usage": True, "tool_calls": 2},
     "overloaded_mid_stream[0]": {"stop_reason": "error", "text": "Once upon a time"},
     "length_no_usage[0]": {"stop_reason": "length", "usage": False},
+    "complete_reply[0]": {"stop_reason": "stop", "usage": True, "text": "Paris is the capital"},
 }
 
 
 class TestAcmeContract(CodecContract):
     api = "acme-chat"
-    recordings = [r.expect(**EXPECT.get(r.name, {})) for r in from_cassettes(CASSETTES)]
+    recordings = [r.expect(**EXPECT.get(r.name, {})) for r in from_cassettes(CASSETTES, streaming_only=True)]
+    responses = [r.expect(**EXPECT.get(r.name, {})) for r in from_cassettes(CASSETTES, responses_only=True)]

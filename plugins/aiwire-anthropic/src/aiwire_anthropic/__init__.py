@@ -30,6 +30,7 @@ def register_providers(register: RegisterProvider) -> None:
             api=API,
             base_url=BASE_URL,
             env=("ANTHROPIC_API_KEY",),
+            base_url_env={"ANTHROPIC_BASE_URL": "/v1"},  # the SDKs' convention: the host, without /v1
             default_model="claude-sonnet-4-5",
             docs="Claude models through the Anthropic Messages API. Set ANTHROPIC_API_KEY.",
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request, generic_error_info
 from aiwire.types import AssistantMessage, Context, Model
 
 from ._decode import AnthropicDecoder, parse_message
 from ._request import API, build_request
+from .structured import has_structured_output, output_schema
 
 __all__ = ["AnthropicCodec"]
 
@@ -52,6 +53,12 @@ class AnthropicCodec(BaseCodec):
             info = generic_error_info(200, body)
             msg.stop_reason, msg.error_message, msg.error_type = "error", info.message, info.type
         return msg
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """``output_config.format`` json_schema on models that have it (see :mod:`.structured`)."""
+        if not has_structured_output(model):
+            return None
+        return {"output_config": {"format": {"type": "json_schema", "schema": output_schema(name, schema)}}}
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         info = generic_error_info(status, body)

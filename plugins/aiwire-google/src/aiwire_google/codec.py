@@ -22,6 +22,7 @@ from aiwire.types import AssistantMessage, Context, Model
 
 from .decoder import API, GeminiDecoder, parse_message
 from .request import build_body
+from .structured import generation_config
 
 __all__ = ["GoogleCodec", "auth_headers", "parse_google_error"]
 
@@ -82,6 +83,7 @@ class GoogleCodec(BaseCodec):
 
     api: ClassVar[str] = API
     supported_options: ClassVar[frozenset[str]] = _SUPPORTED
+    embedding_api: ClassVar[str] = "google-embeddings"  # models outside the catalog embed here
 
     def build_request(
         self,
@@ -109,3 +111,7 @@ class GoogleCodec(BaseCodec):
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         return parse_google_error(status, body)
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """``responseMimeType`` JSON with ``responseJsonSchema`` or ``responseSchema`` (see :mod:`.structured`)."""
+        return generation_config(model, schema, name)

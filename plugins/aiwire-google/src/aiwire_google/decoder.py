@@ -256,7 +256,11 @@ class GeminiDecoder(StreamDecoder):
 
     def _apply_usage(self) -> None:
         u = self._usage
-        if u is None or not (u.prompt_token_count or u.total_token_count):
+        # Some chunks carry output counts without promptTokenCount (every
+        # field of usageMetadata is optional): any count is worth keeping.
+        if u is None or not (
+            u.prompt_token_count or u.total_token_count or u.candidates_token_count or u.thoughts_token_count
+        ):
             return
         self._usage = None
         cached = u.cached_content_token_count

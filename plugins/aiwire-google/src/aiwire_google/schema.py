@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiwire.errors import InvalidToolError
+from aiwire.errors import SchemaError as _CoreSchemaError
 
 __all__ = ["SchemaError", "to_gemini_schema"]
 
 
-class SchemaError(InvalidToolError):
+class SchemaError(_CoreSchemaError):
     """A tool schema has a construct the Gemini schema cannot express."""
 
 

@@ -3,11 +3,20 @@
 The GitHub token (long-lived) is kept as the refresh token; the Copilot
 token it buys (about 30 minutes) is the access token, and "refresh" buys a
 new one. GitHub Enterprise works by answering the domain prompt.
+
+After the login, every model of this plugin's catalog is enabled for the
+account (``POST {api}/models/{id}/policy``, ``{"state": "enabled"}``): some
+models (Claude, Gemini, Grok...) answer 400 until their policy is accepted
+once. A model that cannot be enabled does not fail the login; the login says
+which ones.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -29,7 +38,14 @@ if TYPE_CHECKING:
     from aiwire.plugin import ProviderSpec
     from aiwire.types import Model
 
-__all__ = ["EDITOR_HEADERS", "CopilotFlow", "base_url_from_token", "normalize_domain"]
+__all__ = [
+    "EDITOR_HEADERS",
+    "CopilotFlow",
+    "base_url_from_token",
+    "catalog_model_ids",
+    "enable_models",
+    "normalize_domain",
+]
 
 EDITOR_HEADERS = {
     "User-Agent": "GitHubCopilotChat/0.35.0",
@@ -60,6 +76,33 @@ def base_url_from_token(token: str, domain: str) -> str:
     return DEFAULT_BASE_URL
 
 
+def catalog_model_ids() -> list[str]:
+    """The ids of this plugin's catalog, in catalog order."""
+    data = json.loads(resources.files(__package__).joinpath("catalog.json").read_text("utf-8"))
+    return [m["id"] for m in data["models"]]
+
+
+def enable_models(base_url: str, token: str, model_ids: list[str]) -> list[str]:
+    """Accept each model's policy for the account; the ids that failed."""
+    headers = {
+        **EDITOR_HEADERS,
+        "Authorization": f"Bearer {token}",
+        "Openai-Intent": "chat-policy",
+        "X-Interaction-Type": "chat-policy",
+    }
+
+    def enable(client: httpx.Client, model_id: str) -> bool:
+        try:
+            resp = client.post(f"{base_url}/models/{model_id}/policy", json={"state": "enabled"}, headers=headers)
+        except httpx.HTTPError:
+            return False
+        return resp.is_success
+
+    with httpx.Client(timeout=TIMEOUT) as client, ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda m: enable(client, m), model_ids))
+    return [m for m, ok in zip(model_ids, results, strict=True) if not ok]
+
+
 class CopilotFlow(OAuthFlow):
     """Endpoints are templates on ``{domain}`` and ``{api}`` (the GitHub api
     host: ``api.github.com``, or ``api.<domain>`` on Enterprise); each can be
@@ -74,7 +117,13 @@ class CopilotFlow(OAuthFlow):
         "client_id": "Iv1.b507a08c87ecfe98",
         "scope": "read:user",
         "domain": "",
+        "api_url": "",  # the Copilot api; empty: the one the Copilot token names
     }
+
+    def api_url(self, login: StoredLogin) -> str:
+        """Where this login's requests go."""
+        domain = login.extra.get("domain") or "github.com"
+        return self.endpoint("api_url") or login.extra.get("api_url") or base_url_from_token(login.access, domain)
 
     def _url(self, name: str, domain: str) -> str:
         return self.endpoint(name).format(domain=domain, api=f"api.{domain}")
@@ -96,7 +145,16 @@ class CopilotFlow(OAuthFlow):
         if not isinstance(github_token, str) or not github_token:
             raise TokenError("GitHub answered without an access token")
         callbacks.progress("getting a Copilot token")
-        return self._copilot_login(github_token, domain)
+        login = self._copilot_login(github_token, domain)
+        ids = catalog_model_ids()
+        callbacks.progress(f"enabling {len(ids)} Copilot models for this account")
+        failed = enable_models(self.api_url(login), login.access, ids)
+        if failed:
+            callbacks.progress(
+                f"could not enable {len(failed)} of {len(ids)} models ({', '.join(failed)}); "
+                "they may be off for your plan or organization, and calls to them may be refused"
+            )
+        return login
 
     def refresh(self, login: StoredLogin) -> StoredLogin:
         if not login.refresh:
@@ -142,12 +200,13 @@ class CopilotFlow(OAuthFlow):
         )
 
     def to_credentials(self, login: StoredLogin, provider: ProviderSpec, model: Model) -> Credentials:
-        domain = login.extra.get("domain") or "github.com"
         return Credentials(
             login.access,
             kind="oauth",
             headers={**EDITOR_HEADERS, "Openai-Intent": "conversation-edits"},  # codecs send the bearer
-            base_url=login.extra.get("api_url") or base_url_from_token(login.access, domain),
+            # Copilot serves Claude at /v1/messages (its models list names that
+            # endpoint); the Messages codec appends /messages to its base URL.
+            base_url=self.api_url(login) + ("/v1" if model.api == "anthropic-messages" else ""),
             source="aiwire login github-copilot",
         )
 

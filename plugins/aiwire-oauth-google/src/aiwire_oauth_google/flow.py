@@ -106,13 +106,20 @@ def discover_project(base: str, token: str, callbacks: LoginCallbacks, *, max_po
     raise LoginError("Cloud Code Assist onboarding did not finish; try `aiwire login google-gemini-cli` again later")
 
 
-class GeminiCliFlow(OAuthFlow):
-    """Every endpoint can be overridden by ``AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_<NAME>``.
+# Gemini CLI's own OAuth client, as google-gemini/gemini-cli publishes it in
+# packages/core/src/code_assist/oauth2.ts. It is an "installed application"
+# client: Google's OAuth documentation for installed apps says the client
+# secret embedded in such an app "is obviously not treated as a secret"
+# (developers.google.com/identity/protocols/oauth2#installed). Shipping it
+# lets `aiwire login google-gemini-cli` work with no setup; the user's own
+# tokens, which are secret, never leave the auth store.
+CLIENT_ID = "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com"
+CLIENT_SECRET = "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"
 
-    ``client_secret`` has no default: Gemini CLI's installed-app secret is
-    published in its source, but aiwire does not redistribute it; set
-    ``AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CLIENT_SECRET`` (see the README).
-    """
+
+class GeminiCliFlow(OAuthFlow):
+    """Every endpoint can be overridden by ``AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_<NAME>``,
+    the client id and secret too (to use your own OAuth client)."""
 
     id = "google-gemini-cli"
     name = "Google Cloud Code Assist (Gemini CLI)"
@@ -121,20 +128,14 @@ class GeminiCliFlow(OAuthFlow):
         "token_url": "https://oauth2.googleapis.com/token",
         "userinfo_url": "https://www.googleapis.com/oauth2/v1/userinfo?alt=json",
         "code_assist_url": "https://cloudcode-pa.googleapis.com",
-        "client_id": "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com",
-        "client_secret": "",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
         "callback_port": "8085",
         "scope": SCOPES,
     }
 
     def _secret(self) -> str:
-        secret = self.endpoint("client_secret")
-        if not secret:
-            raise LoginError(
-                "set AIWIRE_OAUTH_GOOGLE_GEMINI_CLI_CLIENT_SECRET to Gemini CLI's OAuth client secret "
-                "(published in its source: packages/core/src/code_assist/oauth2.ts); see the aiwire-oauth-google README"
-            )
-        return secret
+        return self.endpoint("client_secret")
 
     def login(self, callbacks: LoginCallbacks) -> StoredLogin:
         client_id, secret = self.endpoint("client_id"), self._secret()

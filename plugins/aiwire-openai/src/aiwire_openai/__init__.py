@@ -19,6 +19,7 @@ def register_apis(register: RegisterApi) -> None:
     register("openai-responses", "aiwire_openai.responses:ResponsesCodec")
     register("openai-images", "aiwire_openai.images:OpenAIImagesCodec")
     register("openrouter-images", "aiwire_openai.images:OpenRouterImagesCodec")
+    register("openai-embeddings", "aiwire_openai.embeddings:OpenAIEmbeddingsCodec")
 
 
 @hookimpl

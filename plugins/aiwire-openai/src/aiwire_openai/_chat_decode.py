@@ -17,7 +17,7 @@ import msgspec
 from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import Cost, Model, ProviderContent
 
-from ._common import error_from
+from ._common import error_from, price_tier
 from .compat import Compat
 
 __all__ = ["ChatDecoder", "ChatResponse"]
@@ -77,6 +77,10 @@ class _Usage(msgspec.Struct):
     cost_details: _CostDetails | None = None
 
 
+class _XGroq(msgspec.Struct):
+    usage: _Usage | None = None
+
+
 class ChatResponse(msgspec.Struct):
     """A chunk, or a whole non-streamed response (``message`` instead of ``delta``)."""
 
@@ -84,6 +88,8 @@ class ChatResponse(msgspec.Struct):
     choices: list[_Choice] | None = None
     usage: _Usage | None = None
     error: Any = None
+    x_groq: _XGroq | None = None  # Groq streams its usage only here, on the last chunk
+    service_tier: str | None = None
 
 
 _decode_chunk = msgspec.json.Decoder(ChatResponse).decode
@@ -104,7 +110,11 @@ _REFUSED = frozenset({"content_filter", "refusal", "safety"})
 
 
 class ChatDecoder(StreamDecoder):
-    """One Chat Completions response. Only ``choices[0]`` is read."""
+    """One Chat Completions response: the choice with ``index`` 0.
+
+    With ``n`` > 1 a stream carries each choice's deltas under its own
+    ``index``, in chunks of their own; the others are skipped, never merged.
+    """
 
     def __init__(self, model: Model, options: Options | None, compat: Compat) -> None:
         super().__init__(model, options)
@@ -116,6 +126,7 @@ class ChatDecoder(StreamDecoder):
         self._tool_ids: dict[int, str] = {}
         self._details: dict[int, dict[str, Any]] = {}
         self._finish_reason: str | None = None
+        self._tier: str | None = None
 
     def feed(self, event: str, data: bytes) -> None:
         if data[:1] == b"[":  # "[DONE]"
@@ -136,16 +147,24 @@ class ChatDecoder(StreamDecoder):
             return
         if self.message.id is None and chunk.id:
             self.message.id = chunk.id
+        if chunk.service_tier and chunk.service_tier != self._tier:
+            self._tier = chunk.service_tier
+            self.message.provider_data = {**(self.message.provider_data or {}), "service_tier": chunk.service_tier}
         choices = chunk.choices
         if choices:
             choice = choices[0]
-            delta = choice.delta or choice.message
-            if delta is not None:
-                self.delta(delta)
-            if choice.finish_reason:
-                self._finish_reason = choice.finish_reason
+            if choice.index != 0:
+                choice = next((c for c in choices if c.index == 0), None)  # type: ignore[assignment]
+            if choice is not None:
+                delta = choice.delta or choice.message
+                if delta is not None:
+                    self.delta(delta)
+                if choice.finish_reason:
+                    self._finish_reason = choice.finish_reason
         if chunk.usage is not None:
             self.usage(chunk.usage)
+        elif chunk.x_groq is not None and chunk.x_groq.usage is not None:
+            self.usage(chunk.x_groq.usage)
 
     # -- content -------------------------------------------------------------
 
@@ -270,6 +289,7 @@ class ChatDecoder(StreamDecoder):
             cache_write=written,
             reasoning=od.reasoning_tokens if od else None,
         )
+        price_tier(self.message.usage, self._tier, self.compat)
         if self.compat.reported_cost and u.cost is not None and self.message.usage is not None:
             cd = u.cost_details
             inp = (cd.upstream_inference_prompt_cost if cd else None) or 0.0

@@ -12,7 +12,7 @@ import msgspec
 
 from aiwire.errors import BadOptionsError
 from aiwire.plugin import Credentials, ErrorInfo, Options, normalize_tool_call_id
-from aiwire.types import ImageContent, Model, TextContent, UserContent
+from aiwire.types import Cost, ImageContent, Model, TextContent, Usage, UserContent
 
 from .compat import Compat, resolve_compat
 
@@ -56,7 +56,7 @@ def endpoint(model: Model, compat: Compat, own: Mapping[str, Any], path: str) ->
     """``(url, model name for the body)``; for Azure, the deployment and api-version."""
     if not compat.azure:
         return f"{model.base_url}{path}", model.id
-    base = own.get("azure_base_url") or os.environ.get("AZURE_OPENAI_BASE_URL") or model.base_url
+    base = own.get("azure_base_url") or model.base_url  # the core applied AZURE_OPENAI_BASE_URL
     if "{resource}" in base:
         resource = own.get("azure_resource") or os.environ.get("AZURE_OPENAI_RESOURCE_NAME")
         if not resource:
@@ -178,3 +178,18 @@ def error_from(data: Any, status: int | None = None) -> ErrorInfo:
         message = f"{message}: {meta['raw']}"
     typ = err.get("type") or err.get("code")
     return ErrorInfo(message[:4000], str(typ) if typ is not None else None)
+
+
+def price_tier(usage: Usage | None, tier: str | None, compat: Compat) -> None:
+    """Scale the catalog cost by the service tier the response ran in."""
+    factor = compat.service_tiers.get(tier or "")
+    if usage is None or factor is None or factor == 1:
+        return
+    c = usage.cost
+    usage.cost = Cost(
+        input=c.input * factor,
+        output=c.output * factor,
+        cache_read=c.cache_read * factor,
+        cache_write=c.cache_write * factor,
+        total=c.total * factor,
+    )

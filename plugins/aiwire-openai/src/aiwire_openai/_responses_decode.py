@@ -21,7 +21,8 @@ import msgspec
 from aiwire.plugin import Options, StreamDecoder
 from aiwire.types import Model, ProviderContent, TextContent, ThinkingContent
 
-from ._common import error_from
+from ._common import error_from, price_tier
+from .compat import resolve_compat
 
 __all__ = ["API", "ResponsesDecoder", "tool_ids"]
 
@@ -195,6 +196,7 @@ class ResponsesDecoder(StreamDecoder):
         tier = response.get("service_tier")
         if tier:
             self.message.provider_data = {**(self.message.provider_data or {}), "service_tier": tier}
+            price_tier(self.message.usage, tier, resolve_compat(self.model.provider, self.model.compat))
         status = response.get("status")
         if status == "failed" or response.get("error"):
             info = error_from({"error": response.get("error") or {"message": "the response failed"}})

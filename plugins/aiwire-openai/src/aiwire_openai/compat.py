@@ -84,6 +84,12 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     """OpenRouter provider routing, sent as the body field ``provider``
     (``{"order": [...], "allow_fallbacks": false}``...)."""
 
+    service_tiers: dict[str, float] = msgspec.field(default_factory=dict)
+    """Price multipliers per service tier (``{"flex": 0.5, "priority": 2.0}``):
+    when the response names the tier it ran in (``service_tier``, asked for
+    with ``provider_options={"service_tier": ...}``), the catalog cost of
+    the turn is multiplied by that tier's factor."""
+
     reported_cost: bool = False
     """Use the cost the host reports in ``usage.cost`` (OpenRouter) as the
     call's cost instead of catalog prices."""
@@ -111,6 +117,16 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
 
     api_version: str | None = None
     """Azure ``api-version`` query parameter (omitted for the v1 API)."""
+
+    structured_output: bool = False
+    """``aiwire.extract`` uses native JSON output: ``response_format``
+    json_schema on Chat Completions, ``text.format`` on Responses (the
+    catalog sets it per model from the models.dev data); otherwise it forces
+    a tool call."""
+
+    embeddings_base64: bool = False
+    """Embeddings: send ``encoding_format: "base64"`` and read float32 bytes
+    (OpenAI, Azure); otherwise vectors come as JSON numbers."""
 
     open_catalog: bool = False
     """Core flag: any model id works without a catalog entry (local servers)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from aiwire.plugin import BaseCodec, Credentials, ErrorInfo, Options, Request
+from aiwire.plugin import CODEC_OPTIONS, BaseCodec, Credentials, ErrorInfo, Options, Request
 from aiwire.types import (
     AssistantMessage,
     Context,
@@ -27,6 +27,7 @@ from . import rules
 from ._chat_decode import API, ChatDecoder, ChatResponse
 from ._common import data_url, effort, error_info, target, tool_id
 from .compat import Compat, resolve_compat
+from .structured import json_schema_format
 
 __all__ = ["CompletionsCodec", "chat_messages"]
 
@@ -41,6 +42,9 @@ class CompletionsCodec(BaseCodec):
     """Chat Completions (``POST {base_url}/chat/completions``)."""
 
     api = API
+    # thinking_budgets: Chat Completions takes an effort level, never a token budget.
+    supported_options = CODEC_OPTIONS - {"thinking_budgets"}
+    embedding_api = "openai-embeddings"  # models outside the catalog (a local server's ids) embed here
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
@@ -97,6 +101,14 @@ class CompletionsCodec(BaseCodec):
 
     def tool_call_id(self, id: str) -> str:
         return tool_id(id, Compat())
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """``response_format`` json_schema where the compat flag ``structured_output`` is on."""
+        fmt = json_schema_format(model, resolve_compat(model.provider, model.compat), schema, name)
+        if fmt is None:
+            return None
+        fmt.pop("type")
+        return {"response_format": {"type": "json_schema", "json_schema": fmt}}
 
 
 def _tool(name: str, description: str, parameters: dict[str, Any], compat: Compat) -> dict[str, Any]:

@@ -43,6 +43,8 @@ __all__ = ["OpenAIImagesCodec", "OpenRouterImagesCodec", "aspect_ratio", "multip
 class _ImageOnly(BaseCodec):
     """Image apis answer :func:`aiwire.generate_images` only; chat calls get a clear error."""
 
+    supported_options = frozenset()  # no chat options: image options are image_options
+
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
     ) -> Request:

@@ -34,6 +34,8 @@ from aiwire.types import (
 from . import rules
 from ._common import data_url, effort, error_info, target
 from ._responses_decode import API, ResponsesDecoder, tool_ids
+from .compat import resolve_compat
+from .structured import json_schema_format
 
 __all__ = ["ResponsesCodec", "response_input"]
 
@@ -46,6 +48,7 @@ class ResponsesCodec(BaseCodec):
 
     api = API
     supported_options = CODEC_OPTIONS - {"stop"}
+    embedding_api = "openai-embeddings"  # models outside the catalog embed here
 
     def build_request(
         self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
@@ -107,6 +110,11 @@ class ResponsesCodec(BaseCodec):
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         return error_info(status, body)
+
+    def structured_output(self, model: Model, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """``text.format`` json_schema where the compat flag ``structured_output`` is on."""
+        fmt = json_schema_format(model, resolve_compat(model.provider, model.compat), schema, name)
+        return None if fmt is None else {"text": {"format": fmt}}
 
     def tool_call_id(self, id: str) -> str:
         # A foreign id keeps only its call part: another model's item ids
