@@ -18,7 +18,7 @@ PROMPT = [{"role": "user", "content": "Say something long."}]
 Runner = Callable[[str, dict[str, str], bool], Awaitable[tuple[int, list[int]]]]
 
 
-def aiwire_client(fmt: str, transport: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+def aiwire_client(fmt: str, transport: str | None) -> tuple[Runner, Callable[[], Awaitable[None]]]:
     import aiwire
     from aiwire import events as ev
     from aiwire._api.client import default_client
@@ -64,6 +64,113 @@ def floor_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
         return n, times
 
     return run, client.aclose
+
+
+def _events(buf: bytes) -> tuple[list[bytes], bytes]:
+    """Hand-written SSE framing on bytes: complete events' ``data`` and the rest.
+
+    Splits on the blank line, keeps ``data:`` lines (joined with newlines, as
+    the spec says); enough for the servers measured here (``\\n`` line endings)."""
+    parts = buf.split(b"\n\n")
+    rest = parts.pop()
+    out = []
+    for part in parts:
+        data = [line[5:].lstrip(b" ") for line in part.split(b"\n") if line.startswith(b"data:")]
+        if data:
+            out.append(data[0] if len(data) == 1 else b"\n".join(data))
+    return out, rest
+
+
+def fast_floor_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    """aiohttp, the framing above and msgspec, no aiwire: the fast side's floor."""
+    import aiohttp
+    import msgspec
+
+    decode = msgspec.json.decode
+    encode = msgspec.json.encode
+    made: list[aiohttp.ClientSession] = []
+
+    async def run(url: str, headers: dict[str, str], timed: bool) -> tuple[int, list[int]]:
+        if not made:
+            made.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)))
+        n, times, buf = 0, [], b""
+        body = encode({"model": "bench-model", "messages": PROMPT, "stream": True})
+        h = {"content-type": "application/json", "accept": "text/event-stream", **headers}
+        async with made[0].post(url + "/stream", data=body, headers=h) as resp:
+            async for chunk in resp.content.iter_any():
+                datas, buf = _events(buf + chunk)
+                for data in datas:
+                    if data != b"[DONE]":
+                        decode(data)
+                    n += 1
+                    if timed:
+                        times.append(time.monotonic_ns())
+        return n, times
+
+    async def close() -> None:
+        for s in made:
+            await s.close()
+
+    return run, close
+
+
+def sync_floor_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    """httpx's blocking client, the same hand framing and msgspec: the sync floor."""
+    import httpx
+    import msgspec
+
+    client = httpx.Client(timeout=60)
+    decode = msgspec.json.decode
+    encode = msgspec.json.encode
+
+    async def run(url: str, headers: dict[str, str], timed: bool) -> tuple[int, list[int]]:
+        n, times, buf = 0, [], b""
+        body = encode({"model": "bench-model", "messages": PROMPT, "stream": True})
+        h = {"content-type": "application/json", "accept": "text/event-stream", **headers}
+        with client.stream("POST", url + "/stream", content=body, headers=h) as resp:
+            for chunk in resp.iter_raw():
+                datas, buf = _events(buf + chunk)
+                for data in datas:
+                    if data != b"[DONE]":
+                        decode(data)
+                    n += 1
+                    if timed:
+                        times.append(time.monotonic_ns())
+        return n, times
+
+    async def close() -> None:
+        client.close()
+
+    return run, close
+
+
+def aiwire_sync_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    """``aiwire.stream_sync`` on the default client (blocking; the loop just waits)."""
+    import aiwire
+    from aiwire import events as ev
+    from aiwire._api.client import default_client
+
+    api = API_OF[fmt]
+    delta_types = (ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta)
+
+    async def run(url: str, headers: dict[str, str], timed: bool) -> tuple[int, list[int]]:
+        model = aiwire.custom_model("bench-model", api=api, base_url=url, max_tokens=4096)
+        s = aiwire.stream_sync(model, "Say something long.", api_key="bench", headers=headers)
+        n, times = 0, []
+        for e in s:
+            if isinstance(e, delta_types):
+                n += 1
+                if timed:
+                    times.append(time.monotonic_ns())
+        msg = s.result()
+        if msg.stop_reason in ("error", "aborted"):
+            raise RuntimeError(msg.error_message)
+        return n, times
+
+    async def close() -> None:
+        default_client().blocking.close()
+
+    return run, close
 
 
 def _sdk(
@@ -120,11 +227,21 @@ def anthropic_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
 
 
 def make(name: str, fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
-    """``aiwire@httpx``, ``aiwire@aiohttp``, ``floor``, ``openai-sdk``, ``anthropic-sdk``."""
+    """``aiwire`` (the default transport, nothing chosen), ``aiwire@httpx``,
+    ``aiwire@aiohttp``, ``aiwire-sync``, ``floor``, ``floor-fast``,
+    ``floor-sync``, ``openai-sdk``, ``anthropic-sdk``."""
+    if name == "aiwire":
+        return aiwire_client(fmt, None)
     if name.startswith("aiwire@"):
         return aiwire_client(fmt, name.partition("@")[2])
+    if name == "aiwire-sync":
+        return aiwire_sync_client(fmt)
     if name == "floor":
         return floor_client(fmt)
+    if name == "floor-fast":
+        return fast_floor_client(fmt)
+    if name == "floor-sync":
+        return sync_floor_client(fmt)
     if name == "openai-sdk":
         return openai_client(fmt)
     if name == "anthropic-sdk":

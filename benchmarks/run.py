@@ -81,9 +81,9 @@ def plan(apis: set[str], quick: bool, sizes: list[int]) -> tuple[dict[str, list[
 
     per_format: dict[str, list[str]] = {}
     for fmt, api in API_OF.items():
-        names = ["floor"]
+        names = ["floor", "floor-fast", "floor-sync"]
         if api in apis:
-            names += ["aiwire@httpx", "aiwire@aiohttp"]
+            names += ["aiwire", "aiwire@httpx", "aiwire@aiohttp", "aiwire-sync"]
         else:
             print(f"note: no installed plugin implements {api!r}; aiwire is not measured on the {fmt} format")
         sdk = {"openai": "openai", "anthropic": "anthropic"}.get(fmt)
@@ -151,11 +151,14 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="one round, smaller streams (a smoke run)")
     p.add_argument("--tool-sizes", default="1000,10000,100000,1000000", help="tool argument sizes in bytes")
     p.add_argument("--only", help="comma-separated scenarios: text,thinking,tool,paced,conc")
+    p.add_argument("--scale", type=int, default=10_000, help="concurrent idle-then-paced streams (0: skip)")
+    p.add_argument("--clients", help="comma-separated clients to measure (default: all)")
+    p.add_argument("--formats", help="comma-separated formats: faux,anthropic,openai")
     p.add_argument("--plugin", action="append", default=[], help="another plugin directory to install and measure")
     p.add_argument("--no-venv", action="store_true", help="use the current interpreter as is")
     args = p.parse_args()
     if args.quick:
-        args.rounds, args.concurrency = 1, 200
+        args.rounds, args.concurrency, args.scale = 1, 200, min(args.scale, 1000)
     if not args.no_venv:
         ensure_venv([str(Path(d).resolve()) for d in args.plugin])
     sys.path.insert(0, str(HERE))
@@ -163,6 +166,8 @@ def main() -> int:
 
     sizes = [int(x) for x in args.tool_sizes.split(",")]
     per_format, scenarios = plan(installed_apis(), args.quick, [s for s in sizes if not args.quick or s <= 100_000])
+    if args.formats:
+        per_format = {f: n for f, n in per_format.items() if f in args.formats.split(",")}
     if args.only:
         scenarios = [s for s in scenarios if s[2] in args.only.split(",")]
     server, port = start_server()
@@ -178,6 +183,10 @@ def main() -> int:
                     for client in order:
                         if label == "tool" and client.endswith("-sdk") and shape == "tool-1000000":
                             continue  # minutes per stream; the SDK rows stop at 100 KB
+                        if label == "conc" and client.endswith("-sync"):
+                            continue  # one blocking stream at a time: concurrency is the async clients'
+                        if args.clients and client not in args.clients.split(","):
+                            continue
                         res = measure(client, fmt, shape, mode, port, args)
                         raw.append(
                             {"round": rnd, "scenario": label, "shape": shape, "format": fmt, "client": client, **res}
@@ -188,6 +197,14 @@ def main() -> int:
                             file=sys.stderr,
                         )
         imports = import_times()
+        out = HERE / "results"
+        out.mkdir(exist_ok=True)  # the streams' figures first: cold start and scale run long
+        (out / "streams.json").write_text(json.dumps({"imports": imports, "raw": raw}, indent=1))
+        import coldstart
+        import scale
+
+        cold = coldstart.measure() if not args.quick else coldstart.measure(2)
+        many = scale.run(["floor-fast", "aiwire", "aiwire@httpx"], args.scale) if args.scale else []
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -204,8 +221,10 @@ def main() -> int:
     }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"machine": machine, "imports": imports, "raw": raw}, indent=1))
-    text = render(machine, imports, raw)
+    (out / "latest.json").write_text(
+        json.dumps({"machine": machine, "imports": imports, "cold": cold, "scale": many, "raw": raw}, indent=1)
+    )
+    text = render(machine, imports, raw, cold, many)
     (out / "latest.md").write_text(text)
     print(text)
     return 0
@@ -224,7 +243,7 @@ def _cpu_model() -> str:
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
-    names = ["aiwire", "httpx", "httpx-sse", "httpx-aiohttp", "aiohttp", "msgspec", "openai", "anthropic"]
+    names = ["aiwire", "httpx", "httpx-sse", "aiohttp", "msgspec", "openai", "anthropic"]
     names += sorted(d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].startswith("aiwire-"))
     out = {}
     for n in names:

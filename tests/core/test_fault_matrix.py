@@ -497,7 +497,9 @@ FAULTS = [
     Fault("never-answering", lambda w: [stream(("hold", 3))], says=("stalled",), options={**STALL, "max_retries": 0}),
 ]
 
-ENTRY_POINTS = ["stream", "stream_sync", "complete", "complete_sync"]
+# The async entry points run on both transports ("@httpx": httpx's own, by
+# AIWIRE_TRANSPORT); the blocking ones always use httpx's.
+ENTRY_POINTS = ["stream", "stream_sync", "complete", "complete_sync", "stream@httpx", "complete@httpx"]
 
 
 # -- the harness ----------------------------------------------------------------------------
@@ -626,7 +628,12 @@ def check_outcome(fault: Fault, msg: aiwire.AssistantMessage, events: list[ev.Ev
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize("api", list(WIRES))
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-async def test_fault_matrix(fault: Fault, api: str, entry: str, server: CountingServer, caplog: Any) -> None:
+async def test_fault_matrix(
+    fault: Fault, api: str, entry: str, server: CountingServer, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry, _, via = entry.partition("@")
+    if via:
+        monkeypatch.setenv("AIWIRE_TRANSPORT", via)
     wire = WIRES[api]
     server.script(*fault.replies(wire))
     options = {"idle_timeout": IDLE, **fault.options}

@@ -148,6 +148,12 @@ def _codec() -> Iterator[None]:
     aiwire.unregister_plugin("test-fault-table")
 
 
+@pytest.fixture(autouse=True, params=["aiohttp", "httpx"])
+def _transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The async entry points on each transport (the blocking ones always use httpx's)."""
+    monkeypatch.setenv("AIWIRE_TRANSPORT", request.param)
+
+
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff without a server-given delay waits 0.01 s (0.5 s and more by

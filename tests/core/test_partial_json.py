@@ -120,3 +120,40 @@ def test_parse_arguments_is_strict() -> None:
     assert parse_arguments('{"a": 1}') == ({"a": 1}, None)
     assert parse_arguments("[1]") == ({}, "[1]")
     assert parse_arguments('{"a": ') == ({}, '{"a": ')
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+    st.lists(st.integers(0, 400), max_size=30),
+    st.lists(st.integers(0, 400), max_size=8),
+    st.booleans(),
+)
+def test_pushed_fragments_settled_per_read_match_scanning_the_same_text(
+    obj: dict[str, Any], cuts: list[int], reads: list[int], pretty: bool
+) -> None:
+    """The core pushes a network read's fragments and settles once. After each
+    settle the value is the one the character scanner gives for the same reads
+    (whole nested containers decoded by msgspec or not); the root handed out
+    first is the root throughout; the end is the exact value."""
+    from unittest import mock
+
+    text = json.dumps(obj, indent=2 if pretty else None)
+    bounds = [*sorted(set(cuts)), len(text)]
+    fragments = [text[a:b] for a, b in zip([0, *bounds], bounds, strict=False) if b > a]
+    settle_after = {r % max(1, len(fragments)) for r in reads} | {len(fragments) - 1}
+    p, scanner = PartialJSON(), PartialJSON()
+    root = p.value
+    upto = done = 0
+    for i, f in enumerate(fragments):
+        assert p.push(f) is root
+        upto += len(f)
+        if i in settle_after:
+            p.settle()
+            # The scanner alone, given the same reads: what a partial string shows
+            # depends on where reads end, so both see the same ends.
+            with mock.patch.object(_partial_json, "_complete_end", lambda s, i: -1):
+                scanner.feed(text[done:upto])
+            done = upto
+            assert msgspec.json.encode(p.value) == msgspec.json.encode(scanner.value)
+    assert p.value == obj and p.value is root

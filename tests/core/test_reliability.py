@@ -9,7 +9,7 @@
   response head at once (``stream_sync``, and its ``result()``, the
   abortable blocking ``complete``);
 - 6: ten sequential calls to one host reuse one connection, on every wire
-  api with the sync driver (the async one closes at the last event: xfail);
+  api with both drivers, and on both async transports;
 - 7: a 200 whose body is not the stream names the content type and the
   server's message (the fault matrix runs it everywhere; here the wording);
 - 11: a 401 on ``anthropic-messages`` from a third-party host names that
@@ -153,20 +153,71 @@ def test_sync_abort_wakes_a_call_waiting_for_the_head(how: str, server: Counting
     server.script(Reply(ops=[("hold", 10)]))
     m = aiwire.custom_model("m", api="faux", base_url=server.url)
     s = aiwire.stream_sync(m, "hi", idle_timeout=30, max_retries=0)
-    timer = threading.Timer(0.2, s.abort)
+    # Abort once the server holds the request (an abort before the connect
+    # now ends the call without connecting: nothing would be left to close).
+    aborted_at: list[float] = []
+    timer = threading.Thread(target=lambda: _when(lambda: server.requests, s.abort, aborted_at))
     timer.start()
-    t0 = time.monotonic()
     try:
         if how == "iterate":
             msg = check_events(list(s))
         else:
             msg = s.result()  # the abortable blocking complete
     finally:
-        timer.cancel()
-    took = time.monotonic() - t0
+        timer.join()
+    took = time.monotonic() - aborted_at[0]
     assert msg.stop_reason == "aborted", msg.error_message
     assert took < 1.0, f"took {took:.2f} s"
     assert server.client_gone.wait(2)  # and the connection was closed
+
+
+def _when(ready: Any, then: Any, at: list[float], wait: float = 10) -> None:
+    deadline = time.monotonic() + wait
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    at.append(time.monotonic())
+    then()
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose connects hang: its listener's accept queue is full, so
+    the kernel drops further SYNs (as a firewalled host does)."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fill = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        fill.append(c)
+    time.sleep(0.1)
+    yield port
+    for c in fill:
+        c.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("how", ["stream_sync", "complete_sync"])
+def test_sync_abort_wakes_a_call_still_connecting(how: str, unanswered_port: int) -> None:
+    m = aiwire.custom_model("m", api="faux", base_url=f"http://127.0.0.1:{unanswered_port}")
+    handle = aiwire.AbortHandle()
+    s = aiwire.stream_sync(m, "hi", idle_timeout=30, max_retries=0)
+    timer = threading.Timer(0.3, s.abort if how == "stream_sync" else handle.abort)
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        msg = s.result() if how == "stream_sync" else aiwire.complete_sync(m, "hi", max_retries=0, abort=handle)
+    finally:
+        timer.cancel()
+    took = time.monotonic() - t0
+    assert msg.stop_reason == "aborted", msg.error_message
+    assert took < 2.0, f"took {took:.2f} s"
 
 
 def test_sync_abort_wakes_a_reused_connection_waiting_for_the_head(server: CountingServer) -> None:
@@ -187,19 +238,12 @@ def test_sync_abort_wakes_a_reused_connection_waiting_for_the_head(server: Count
 # -- 6: connection reuse ---------------------------------------------------------------------------
 
 
-# The async driver closes a response at its last event again (draining there
-# doubled the CPU per event of 1,000 concurrent streams on httpx's own pool; left
-# for the transport work): a body that still has bytes after the last event
-# (the terminator, ``[DONE]``) costs a new connection per call. Gemini's ends there.
-_ASYNC_CLOSES = pytest.mark.xfail(
-    strict=True, reason="the async driver closes at the last event (no drain); see the transport work"
-)
+# Both drivers read the body's short rest after the last event (the chunked
+# terminator, ``[DONE]``), so the connection goes back to the pool.
 REUSE = [
     *(pytest.param(api, "sync", id=f"{api}-sync") for api in WIRES),
-    *(
-        pytest.param(api, "async", id=f"{api}-async", marks=() if api == "google-generative-ai" else _ASYNC_CLOSES)
-        for api in WIRES
-    ),
+    *(pytest.param(api, "async", id=f"{api}-async") for api in WIRES),
+    *(pytest.param(api, "async-httpx", id=f"{api}-async-httpx") for api in WIRES),
 ]
 
 
@@ -207,8 +251,8 @@ REUSE = [
 async def test_ten_sequential_calls_reuse_one_connection(api: str, driver: str, server: CountingServer) -> None:
     server.script(*[ok(api) for _ in range(10)])
     m = aiwire.custom_model("m", api=api, base_url=server.url)
-    if driver == "async":
-        async with aiwire.AsyncClient() as client:
+    if driver.startswith("async"):
+        async with aiwire.AsyncClient(transport="httpx" if driver == "async-httpx" else None) as client:
             for _ in range(10):
                 events: list[ev.Event] = [e async for e in client.stream(m, "hi", api_key="k")]
                 msg = check_events(events)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import ssl
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -38,14 +42,15 @@ TEXT = [
 class Server:
     """A loopback HTTP/1.1 server; the path picks the behaviour."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.closed = asyncio.Event()
         self.requests = 0
         self._server: asyncio.Server | None = None
+        self._tls = tls
         self.port = 0
 
     async def __aenter__(self) -> Server:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self._tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -85,6 +90,26 @@ class Server:
         for event in TEXT:
             await self._chunk(writer, event)
         await self._chunk(writer, b"")
+
+    async def _gzip(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # A proxy compressing SSE: every event flushed as its own piece of one gzip stream.
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        z = zlib.compressobj(wbits=31)
+        for event in TEXT:
+            await self._chunk(writer, z.compress(event) + z.flush(zlib.Z_SYNC_FLUSH))
+        await self._chunk(writer, z.flush())
+        await self._chunk(writer, b"")
+
+    async def _gziperror(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        body = gzip.compress(b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}')
+        writer.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
 
     async def _error(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         body = b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}'
@@ -167,6 +192,19 @@ async def test_http_error_carries_vendor_message(server: Server) -> None:
 
     msg = await both(one)
     assert (msg.stop_reason, msg.error_status, msg.error_type) == ("error", 400, "invalid_request_error")
+
+
+@pytest.mark.parametrize("entry", ["httpx", "aiohttp", "sync"])
+async def test_gzip_stream_and_gzip_error_body_are_decompressed(entry: str, server: Server) -> None:
+    if entry == "sync":
+        msg = await asyncio.to_thread(lambda: aiwire.stream_sync(model(server, "gzip"), "hi").result())
+        err = await asyncio.to_thread(aiwire.complete_sync, model(server, "gziperror"), "hi", max_retries=0)
+    else:
+        _, msg = await run(server, "gzip", entry)
+        _, err = await run(server, "gziperror", entry)
+    assert msg.stop_reason == "stop", msg.error_message
+    assert msg.text == "".join(f"w{i} " for i in range(50))
+    assert (err.error_status, err.error_message) == (400, "max_tokens: too large")
 
 
 async def test_connection_cut_mid_stream(server: Server) -> None:
@@ -265,12 +303,13 @@ async def test_task_cancel_and_early_break(server: Server) -> None:
 
 
 async def test_default_transport_from_env_and_function(monkeypatch: pytest.MonkeyPatch, server: Server) -> None:
-    assert _transport.default_transport() == "httpx"
-    monkeypatch.setenv("AIWIRE_TRANSPORT", "aiohttp")
-    assert _transport.default_transport() == "aiohttp"
+    monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
+    assert _transport.default_transport() == "aiohttp"  # the fast one, with no extra and no option
     s = aiwire.stream(model(server, "ok"), "hi")
     assert (await s).stop_reason == "stop"
     assert "aiohttp" in default_client()._pool._loops[asyncio.get_running_loop()][0]
+    monkeypatch.setenv("AIWIRE_TRANSPORT", "httpx")
+    assert _transport.default_transport() == "httpx"
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
     with pytest.raises(BadOptionsError, match="carrier-pigeon"):
         _transport.default_transport()
@@ -292,9 +331,82 @@ def test_sync_calls_use_httpx_for_any_name() -> None:
     pool.close()
 
 
-def test_missing_fast_extra_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_aiohttp_is_explained_and_the_default_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
     import sys
 
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
-    with pytest.raises(BadOptionsError, match=r"aiwire\[fast\]"):
+    real = importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # not imported, and not installed:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a))
+    monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
+    with pytest.raises(BadOptionsError, match=r"needs aiohttp.*pip install aiohttp"):
         aiwire.set_default_transport("aiohttp")
+    assert _transport.default_transport() == "httpx"  # a stripped install still works
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    pytest.importorskip("cryptography", reason="cryptography makes the loopback server's certificate")
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aiwire loopback")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("entry", ["httpx", "aiohttp", "sync"])
+async def test_https_trusts_ssl_cert_file_and_names_a_bad_certificate(
+    entry: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(*certificate)
+
+    async def call(server: Server) -> AssistantMessage:
+        m = aiwire.custom_model("m", api="faux", base_url=f"https://127.0.0.1:{server.port}/ok")
+        if entry == "sync":
+
+            def blocking() -> AssistantMessage:
+                with aiwire.Client() as client:  # a new client reads SSL_CERT_FILE
+                    return client.stream(m, "hi", max_retries=0).result()
+
+            return await asyncio.to_thread(blocking)
+        async with aiwire.AsyncClient(transport=entry) as client:
+            return await client.stream(m, "hi", max_retries=0)
+
+    async with Server(tls) as server:
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        untrusted = await call(server)
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+        trusted = await call(server)
+    assert untrusted.stop_reason == "error"
+    assert "ConnectError" in (untrusted.error_message or "") and "CERTIFICATE_VERIFY_FAILED" in (
+        untrusted.error_message or ""
+    ), untrusted.error_message
+    assert trusted.stop_reason == "stop", trusted.error_message
+    assert trusted.text.startswith("w0 w1 ")

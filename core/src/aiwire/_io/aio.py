@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
@@ -60,9 +61,16 @@ def describe_io(exc: BaseException) -> str:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+            if hasattr(cause, "reason"):  # the ssl module's own (aiohttp's wrappers lack it)
+                return f"{kind}: {cause}"
+            cause = cause.__cause__ or cause.__context__
+            continue
         if isinstance(cause, OSError) and cause.errno:
             return f"{kind}: {os.strerror(cause.errno)}"
         for arg in cause.args:  # httpcore wraps the OSError as an argument
+            if isinstance(arg, ssl.SSLError):
+                return f"{kind}: {arg}"
             if isinstance(arg, OSError) and arg.errno:
                 return f"{kind}: {os.strerror(arg.errno)}"
         cause = cause.__cause__ or cause.__context__
@@ -79,12 +87,27 @@ def http_request(client: httpx.Client | httpx.AsyncClient, send: Send, read_time
 # After the last event the body usually ends a moment later (the chunked
 # terminator, a trailing ``[DONE]``). Reading that little rest lets the
 # connection go back to the pool; closing a response before its end discards
-# the connection, and the next call pays a new TCP and TLS handshake. The sync
-# driver drains; the async one does not yet: with httpx's own pool, returning
-# connections doubled the CPU per event of 1,000 concurrent streams in the
-# benchmark suite (httpcore's pool bookkeeping), so it waits for a cheaper way.
+# the connection, and the next call pays a new TCP and TLS handshake. Both
+# drivers drain, at most this long and this much.
 DRAIN_SECONDS = 0.05
 DRAIN_BYTES = 65536
+
+
+def body_chunks(resp: httpx.Response, *, aio: bool = True) -> Any:
+    """The body's chunks as they arrive: raw, or decoded when the server
+    compressed them (``Content-Encoding: gzip``; some proxies compress SSE)."""
+    enc = resp.headers.get("content-encoding")
+    if enc and enc.strip().lower() != "identity":
+        return resp.aiter_bytes() if aio else resp.iter_bytes()
+    return resp.aiter_raw() if aio else resp.iter_raw()
+
+
+async def _rest(raw: Any) -> None:
+    size = 0
+    async for chunk in raw:
+        size += len(chunk)
+        if size > DRAIN_BYTES:
+            return
 
 
 def response_info(response: httpx.Response) -> ResponseInfo:
@@ -183,7 +206,7 @@ class _Run:
                     # The hot path: inline state, no per-chunk allocation beyond the events.
                     resp = self.response
                     assert resp is not None
-                    raw = resp.aiter_raw()
+                    raw = body_chunks(resp)
                     timer = self.timer
                     while True:
                         if self.aborted:
@@ -212,6 +235,7 @@ class _Run:
                             yield out
                             if ex.finished:
                                 outcome = Ended()
+                                await self._drain(raw)
                                 break
                             if timer is not None:
                                 timer.reset()
@@ -237,6 +261,13 @@ class _Run:
             if self.timer is not None:
                 self.timer.cancel()
             await self._close()
+
+    async def _drain(self, raw: Any) -> None:
+        """Read the body's short rest after the last event (see :data:`DRAIN_SECONDS`)."""
+        if self.aborted:
+            return
+        with contextlib.suppress(Exception):  # timed out or broken: the connection is just not reused
+            await asyncio.wait_for(_rest(raw), DRAIN_SECONDS)
 
     async def _send(self, send: Send) -> Any:
         if self.aborted:

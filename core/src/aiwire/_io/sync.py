@@ -11,6 +11,9 @@ shuts the socket down, which wakes a blocked read at once.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import select
 import socket
 import threading
 import time
@@ -37,7 +40,16 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
-from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, NET_ERRORS, describe_io, from_final, http_request, response_info
+from aiwire._io.aio import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    NET_ERRORS,
+    body_chunks,
+    describe_io,
+    from_final,
+    http_request,
+    response_info,
+)
 from aiwire._io.transport import Pool
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
@@ -46,6 +58,7 @@ __all__ = ["AbortHandle", "SyncAssistantStream", "scomplete", "sgenerate"]
 
 
 _NEVER = float("inf")
+monotonic = time.monotonic
 
 # The run whose request this thread is sending: the network streams of the
 # pool's own clients tell it which socket a blocked read waits on, so that
@@ -96,14 +109,82 @@ class _TrackingBackend:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
-    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
-        return _TrackedStream(self._inner.connect_tcp(*args, **kwargs))
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        run: _SyncRun | None = getattr(_sending, "run", None)
+        if run is not None and local_address is None:
+            stream = _abortable_connect(run, host, port, timeout, socket_options)
+            if stream is not None:
+                return _TrackedStream(stream)
+        inner = self._inner.connect_tcp(host, port, timeout, local_address=local_address, socket_options=socket_options)
+        return _TrackedStream(inner)
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
         return _TrackedStream(self._inner.connect_unix_socket(*args, **kwargs))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+def _abortable_connect(run: _SyncRun, host: str, port: int, timeout: float | None, options: Any) -> Any:
+    """httpcore's TCP connect, made wakeable: a non-blocking connect waited
+    on together with a socket pair that :meth:`_SyncRun.abort` writes to, so
+    an abort ends a connect that hangs (a host that drops the SYN). ``None``
+    when httpcore's stream class cannot be had (then its own connect runs)."""
+    import httpcore  # loaded with httpx's transport by now; not at aiwire's import
+
+    try:
+        from httpcore._backends.sync import SyncStream
+    except ImportError:  # pragma: no cover - a future httpcore
+        return None
+    wake_r, wake_w = socket.socketpair()
+    run.connect_wake = wake_w
+    try:
+        if run.aborted.is_set():
+            raise httpcore.ConnectError("aborted")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        last: OSError | None = None
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(exc) from exc
+        for family, kind, proto, _, address in infos:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setblocking(False)
+                err = sock.connect_ex(address)
+                if err in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+                    left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                    woken, ready, _ = select.select([wake_r], [sock], [], left)
+                    if woken:
+                        raise httpcore.ConnectError("aborted")
+                    if not ready:
+                        raise httpcore.ConnectTimeout("timed out")
+                    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise OSError(err, os.strerror(err))
+                sock.setblocking(True)
+                for option in options or ():
+                    sock.setsockopt(*option)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return SyncStream(sock)
+            except OSError as exc:
+                sock.close()
+                last = exc
+            except BaseException:
+                sock.close()
+                raise
+        raise httpcore.ConnectError(last) from last
+    finally:
+        run.connect_wake = None
+        wake_r.close()
+        wake_w.close()
 
 
 def track_sockets(client: httpx.Client) -> httpx.Client:
@@ -132,6 +213,7 @@ class _SyncRun:
         self.read_by = _NEVER  # while streaming: every socket read returns by then
         self.clamped: Any = None  # the network stream whose reads are clamped
         self.waiting_on: _TrackedStream | None = None  # while sending: the stream a read waits on
+        self.connect_wake: socket.socket | None = None  # while connecting: abort() writes here
 
     def abort(self) -> None:
         if self.ex.finished:
@@ -150,6 +232,10 @@ class _SyncRun:
             waiting = self.waiting_on  # still waiting for the head: wake that read
             if waiting is not None:
                 waiting.shutdown()
+            wake = self.connect_wake  # still connecting: wake the connect
+            if wake is not None:
+                with contextlib.suppress(OSError):
+                    wake.send(b"\0")
 
     def _close(self) -> None:
         stream, self.clamped = self.clamped, None
@@ -211,7 +297,9 @@ class _SyncRun:
                     assert resp is not None
                     idle = action.idle
                     self._clamp_reads(idle)
-                    raw = resp.iter_raw()
+                    raw = body_chunks(resp, aio=False)
+                    # With the reads clamped, an event only moves the deadline (a float store).
+                    light = idle if self.clamped is not None else None
                     try:
                         for chunk in raw:
                             if self.aborted.is_set():
@@ -224,7 +312,9 @@ class _SyncRun:
                                     outcome = Ended()
                                     self._drain(raw)
                                     break
-                                if idle:
+                                if light:
+                                    self.deadline = self.read_by = monotonic() + light
+                                elif idle:
                                     self._arm(idle)
                             elif idle:
                                 left = self.deadline - time.monotonic()

@@ -2,15 +2,18 @@
 
 Two transports sit behind the same httpx API:
 
-- ``httpx``: httpx's own (httpcore + h11). The default.
-- ``aiohttp``: the ``httpx-aiohttp`` transport (aiohttp's C HTTP parser),
-  installed with ``pip install aiwire[fast]``. It hands a stream's bytes over
-  in a few large reads, which cuts the CPU per event several times (see
-  docs/performance.md). It is async only; blocking calls use httpx's own.
+- ``aiohttp``: aiohttp's pool and C HTTP parser (:mod:`aiwire._io.fast`),
+  a dependency of aiwire and the default for async calls. It hands a stream's
+  bytes over in a few large reads, which cuts the CPU per event about four
+  times against httpx's own (see docs/performance.md). It is HTTP/1.1 only.
+- ``httpx``: httpx's own (httpcore + h11). Blocking calls always use it
+  (aiohttp has no blocking API); async calls use it when chosen by name.
 
-Choose per call with ``transport="aiohttp"`` (or ``"httpx"``, or any httpx
-transport object), per client with ``Client(transport=...)``, for the default
-client with ``aiwire.set_default_transport``, or with ``AIWIRE_TRANSPORT``.
+Choose per call with ``transport="httpx"`` (or ``"aiohttp"``, or any httpx
+transport object, e.g. ``httpx.AsyncHTTPTransport(http2=True)`` for HTTP/2),
+per client with ``Client(transport=...)`` or ``Client(http_client=...)``, for
+the default client with ``aiwire.set_default_transport``, or with
+``AIWIRE_TRANSPORT``. Nothing is imported before the first call.
 
 A :class:`Pool` keeps one httpx client per transport (per event loop for
 async ones) and closes them all on ``close()``/``aclose()``. An async pool
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import urllib.request
 import weakref
@@ -44,42 +48,47 @@ def check_transport(name: str, origin: str) -> TransportName:
     """``name`` if it is a transport aiwire knows and can load, else a clear error."""
     if name not in TRANSPORTS:
         raise BadOptionsError(f"{origin}={name!r} is not a transport aiwire knows; use one of {', '.join(TRANSPORTS)}")
-    if name == "aiohttp":
-        try:
-            import httpx_aiohttp  # noqa: F401
-        except ImportError:
-            raise BadOptionsError(
-                f"{origin}='aiohttp' needs the fast transport: pip install 'aiwire[fast]' (httpx-aiohttp)"
-            ) from None
+    if name == "aiohttp" and not _has_aiohttp():
+        raise BadOptionsError(
+            f"{origin}='aiohttp' needs aiohttp, a dependency of aiwire that is missing here: "
+            "pip install aiohttp (or reinstall aiwire)"
+        )
     return name
 
 
+def _has_aiohttp() -> bool:
+    # Once imported (by the first call), a dict lookup; before, find_spec, not
+    # import: importing aiohttp costs ~100 ms (it builds SSL contexts at import),
+    # paid by the first call instead of by this check.
+    if sys.modules.get("aiohttp") is not None:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec("aiohttp") is not None
+
+
 def default_transport() -> TransportName:
-    """The transport async calls use when neither the call nor the client picks one."""
+    """The transport async calls use when neither the call nor the client
+    picks one: ``AIWIRE_TRANSPORT``, else aiohttp (httpx's own if a stripped
+    install lacks it)."""
     env = os.environ.get("AIWIRE_TRANSPORT", "").strip().lower()
-    return check_transport(env, "AIWIRE_TRANSPORT") if env else "httpx"
+    if env:
+        return check_transport(env, "AIWIRE_TRANSPORT")
+    return "aiohttp" if _has_aiohttp() else "httpx"
 
 
 def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    import aiohttp
-    from httpx_aiohttp import AiohttpTransport
+    from aiwire._io.fast import AiohttpTransport
 
-    ssl_context = httpx.create_ssl_context()
-
-    def session() -> aiohttp.ClientSession:
-        # limit=0: no cap, like httpx's max_connections=None (aiohttp's own
-        # default of 100 would queue the 101st concurrent stream). trust_env
-        # (HTTP(S)_PROXY, NO_PROXY, and ~/.netrc) only when a proxy is set:
-        # aiohttp re-reads them on every request, about 0.5 ms each.
-        connector = aiohttp.TCPConnector(
-            limit=limits.max_connections or 0,
-            keepalive_timeout=limits.keepalive_expiry or 30.0,
-            ssl=ssl_context,
-        )
-        return aiohttp.ClientSession(connector=connector, trust_env=any(k != "no" for k in proxies_from_env()))
-
-    transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=ssl_context, client=session)
-    return transport
+    # limit=0: no cap, like httpx's max_connections=None (aiohttp's own default
+    # of 100 would queue the 101st concurrent stream). trust_env (HTTP(S)_PROXY,
+    # NO_PROXY, and ~/.netrc) only when a proxy is set: aiohttp re-reads them on
+    # every request, about 0.5 ms each.
+    return AiohttpTransport(
+        limit=limits.max_connections or 0,
+        keepalive=limits.keepalive_expiry or 30.0,
+        trust_env=any(k != "no" for k in proxies_from_env()),
+    )
 
 
 def proxies_from_env() -> dict[str, str]:

@@ -480,8 +480,17 @@ class StreamDecoder:
         block = self._open[index]
         block.parts.append(fragment)
         assert block.partial is not None
-        args = block.partial.feed(fragment)
+        # Parsed at the end of the network read (settle), all fragments of it at once.
+        args = block.partial.push(fragment)
         self.events.append(ev.ToolCallDelta(content_index=index, delta=fragment, arguments=args))
+
+    def settle(self) -> None:
+        """Bring the live ``arguments`` of open tool calls up to date (the core
+        calls this after each network read; :meth:`drain` does too)."""
+        for state in self._open.values():
+            partial = state.partial
+            if partial is not None and partial.pending:
+                partial.settle()
 
     def add_block(self, block: ProviderContent | TextContent | ThinkingContent | ToolCall) -> int:
         """Append a block that arrived whole. Text, thinking and tool calls
@@ -513,6 +522,8 @@ class StreamDecoder:
         state = self._open.pop(index, None)
         if state is None:
             return
+        if state.partial is not None and state.partial.pending:
+            state.partial.settle()  # the deltas' live arguments end complete
         block = self.message.content[index]
         text = "".join(state.parts)
         if isinstance(block, TextContent):
@@ -593,6 +604,7 @@ class StreamDecoder:
 
     def drain(self) -> list[ev.Event]:
         """Hand over the events produced so far and start a new list (the core calls it once per network read)."""
+        self.settle()
         out = self.events
         self.events = []
         return out

@@ -10,6 +10,13 @@ quarter since it was last shown (or while it is short), so the total work for
 
 The value returned by :meth:`PartialJSON.feed` is live: the same containers
 are filled in by later fragments. Copy it if you keep it.
+
+:meth:`PartialJSON.push` defers the work: fragments wait until :meth:`settle`
+(or reading ``value``), and a container that is already complete in the
+waiting text is then decoded whole by msgspec instead of character by
+character. The core settles once per network read, so a bulk read of many
+fragments costs about one C decode, while a root object handed out before
+any parse stays the same object.
 """
 
 from __future__ import annotations
@@ -33,6 +40,38 @@ _SIX = re.compile(r"\\u[0-9a-fA-F]{4}$")
 
 _SMALL = 512  # strings up to this many raw characters are shown after every fragment
 
+
+_SKIP = re.compile(r'[^{}\[\]"]*')
+_WHOLE_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _complete_end(s: str, i: int) -> int:
+    """Where the container opening at ``s[i]`` closes (just past it), or -1
+    when it is still arriving. Only brackets and strings cost a step here:
+    the text between them is skipped by a regex."""
+    depth = 0
+    n = len(s)
+    skip = _SKIP.match
+    whole = _WHOLE_STRING.match
+    while i < n:
+        c = s[i]
+        if c == '"':
+            m = whole(s, i)
+            if m is None:
+                return -1
+            i = m.end()
+        elif c == "{" or c == "[":
+            depth += 1
+            i += 1
+        else:  # a closing bracket (the skip stops only at these, "{", "[" and '"')
+            depth -= 1
+            i += 1
+            if depth == 0:
+                return i
+        i = skip(s, i).end()  # type: ignore[union-attr]
+    return -1
+
+
 # Scanner modes.
 _VALUE, _KEY, _COLON, _AFTER, _STRING, _ATOM_MODE, _DONE, _BROKEN = range(8)
 
@@ -45,18 +84,22 @@ class PartialJSON:
         "_containers",
         "_esc",
         "_fragments",
+        "_fresh",
         "_is_key",
         "_keys",
         "_mode",
+        "_pending",
         "_shown",
         "_slen",
         "_sparts",
         "_str_attached",
-        "value",
+        "_value",
     )
 
     def __init__(self) -> None:
-        self.value: Any = {}
+        self._value: Any = {}
+        self._fresh = True  # the root dict above was handed out and no value parsed yet
+        self._pending: list[str] = []
         self._fragments: list[str] = []
         self._mode = _VALUE
         self._containers: list[dict[str, Any] | list[Any]] = []
@@ -74,9 +117,38 @@ class PartialJSON:
         """Everything fed so far."""
         return "".join(self._fragments)
 
-    def feed(self, fragment: str) -> Any:
+    @property
+    def value(self) -> Any:
+        """The best-effort value of everything fed or pushed so far."""
+        if self._pending:
+            self.settle()
+        return self._value
+
+    def push(self, fragment: str) -> Any:
+        """Queue ``fragment``; the live value, brought up to date by :meth:`settle`."""
         self._fragments.append(fragment)
-        s = fragment
+        self._pending.append(fragment)
+        return self._value
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def settle(self) -> None:
+        """Parse the queued fragments, in one pass."""
+        pending = self._pending
+        if pending:
+            self._pending = []
+            self._scan(pending[0] if len(pending) == 1 else "".join(pending))
+
+    def feed(self, fragment: str) -> Any:
+        if self._pending:
+            self.settle()
+        self._fragments.append(fragment)
+        self._scan(fragment)
+        return self._value
+
+    def _scan(self, s: str) -> None:
         i = 0
         n = len(s)
         while i < n:
@@ -106,6 +178,13 @@ class PartialJSON:
             if mode == _VALUE:
                 if c == '"':
                     self._start_string(is_key=False)
+                elif c in "{[" and self._containers and (end := _complete_end(s, i - 1)) > 0:
+                    # A whole nested container is already here: decode it in C.
+                    try:
+                        self._attach(_decode(s[i - 1 : end]))
+                        i = end
+                    except msgspec.DecodeError:
+                        self._open({} if c == "{" else [])  # not JSON after all: the scanner says where
                 elif c == "{":
                     self._open({})
                 elif c == "[":
@@ -134,7 +213,6 @@ class PartialJSON:
                     self._close()
                 else:
                     self._mode = _BROKEN
-        return self.value
 
     # -- strings -----------------------------------------------------------------
 
@@ -208,6 +286,9 @@ class PartialJSON:
         return True
 
     def _open(self, container: dict[str, Any] | list[Any]) -> None:
+        if self._fresh and not self._containers and isinstance(container, dict):
+            container = self._value  # the root already handed out stays the root
+        self._fresh = False
         self._attach(container)
         self._containers.append(container)
         self._keys.append(None)
@@ -226,7 +307,8 @@ class PartialJSON:
         if not partial:
             self._mode = _AFTER
         if not self._containers:
-            self.value = value
+            self._fresh = False
+            self._value = value
             if not partial and not isinstance(value, (dict, list)):
                 self._mode = _DONE
             return
