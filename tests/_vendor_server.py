@@ -16,6 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
+# httpx offers every decoder it has (zstd when the zstandard package is
+# installed), and aiwire decodes through httpx on both transports.
+with httpx.Client() as _client:
+    ACCEPT_ENCODING = _client.headers["accept-encoding"]
+
 
 @dataclass
 class Arrived:

@@ -296,7 +296,6 @@ _CHILD = textwrap.dedent(
 
 
 def test_aiohttp_client_leaves_nothing_unclosed_under_dev_mode() -> None:
-    pytest.importorskip("httpx_aiohttp")
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["PYTHONPATH"] = str(HERE.parents[1] / "core" / "src")
     code = _CHILD.format(here=str(HERE))
@@ -315,8 +314,6 @@ def test_aiohttp_client_leaves_nothing_unclosed_under_dev_mode() -> None:
 async def test_async_transports_honour_the_proxy_variables(
     transport: str, server: ClosingServer, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if transport == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
     for var in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HTTP_PROXY", proxy.url)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from _oauth_server import OAuthTestServer, flow_env, running_server
-from _vendor_server import Arrived, VendorServer, json_reply, running_vendor, sse_reply
+from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, json_reply, running_vendor, sse_reply
 from _wire_replies import anthropic_stream, anthropic_whole, chat_stream, chat_whole, responses_stream
 
 import aiwire
@@ -85,7 +85,7 @@ def _expected(vendor: VendorServer, sent: Arrived, extra: list[tuple[str, str]])
     return sorted(
         [
             ("host", vendor.base_url.removeprefix("http://")),
-            ("accept-encoding", "gzip, deflate"),
+            ("accept-encoding", ACCEPT_ENCODING),
             ("connection", "keep-alive"),
             ("content-type", "application/json"),
             ("authorization", f"Bearer {COPILOT_TOKEN}"),

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 import pytest
 from _oauth_server import Browser, OAuthTestServer, flow_env, running_server
-from _vendor_server import Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
+from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
 
 import aiwire
 from aiwire._cli import auth as _cli_auth
@@ -97,7 +97,7 @@ async def test_stream_and_complete_with_the_login(logged_in: str, vendor: Vendor
             [
                 ("host", vendor.base_url.removeprefix("http://")),
                 ("accept", "*/*"),
-                ("accept-encoding", "gzip, deflate"),
+                ("accept-encoding", ACCEPT_ENCODING),
                 ("connection", "keep-alive"),
                 ("content-type", "application/json"),
                 ("authorization", f"Bearer {logged_in}"),
