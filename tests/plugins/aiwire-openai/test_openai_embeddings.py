@@ -163,7 +163,7 @@ def test_catalog_rows() -> None:
 
 
 def test_a_chat_call_on_an_embedding_model_says_what_to_do() -> None:
-    with pytest.raises(aiwire.errors.BadOptionsError, match="is an embedding model: call aiwire.embed"):
+    with pytest.raises(aiwire.errors.BadOptionsError, match="an embeddings api: call aiwire.embed"):
         aiwire.complete_sync("openai/text-embedding-3-small", "hi", api_key="sk-test")
 
 

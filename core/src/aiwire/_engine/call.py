@@ -36,6 +36,8 @@ from aiwire._wire.codec import (
     OptionValues,
     Request,
     StreamDecoder,
+    is_chat_codec,
+    is_image_codec,
 )
 from aiwire._wire.exchange import RequestContext, current_parent
 from aiwire._wire.framing import SSEFramer
@@ -473,13 +475,20 @@ class PreparedCall:
             if url != model.base_url:
                 model = msgspec.structs.replace(model, base_url=url)
         if kind in ("stream", "complete"):
+            if not is_chat_codec(self.codec):
+                what = (
+                    "an image api: call aiwire.generate_images()"
+                    if is_image_codec(self.codec)
+                    else ("an embeddings api: call aiwire.embed()")
+                )
+                raise BadOptionsError(f"{model.ref} speaks {model.api}, {what} instead")
             validate_tools(context, options)
             check_supported(self.codec, options, self.spec)
         self.wire_stream = kind == "stream" or (
             kind == "complete"
             and ((self.spec is not None and self.spec.stream_only) or getattr(self.codec, "stream_only", False))
         )
-        if kind != "images":
+        if kind in ("stream", "complete"):  # chat options only; images and embeddings have their own
             options = self.options = advised(model, self.codec, options, self.spec)
         self.credentials = resolve_credentials(registry, model, options, store)
         if self.credentials.base_url:

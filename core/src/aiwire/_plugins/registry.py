@@ -50,7 +50,7 @@ from aiwire._plugins.hooks import (
     OAuthSpec,
     ProviderSpec,
 )
-from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, BaseCodec, Credentials, Request
+from aiwire._wire.codec import API_VERSION, SUPPORTED_API_VERSIONS, Credentials, Request, is_chat_codec
 from aiwire.errors import AiwireError, PluginError
 from aiwire.types import Model
 
@@ -571,9 +571,7 @@ def _check_declared(codec: Any, api: str, plugin: str) -> None:
     """A chat codec names the options it honours: with no declaration, an
     option it ignores would be dropped without a word. Looked up on the class
     (a delegating property is not run here)."""
-    cls = type(codec)
-    chat = any(getattr(cls, m, None) not in (None, getattr(BaseCodec, m)) for m in ("build_request", "decoder"))
-    if not chat:
+    if not is_chat_codec(codec):
         return  # images or embeddings only: no chat options to declare
     if hasattr(type(codec), "supported_options") or "supported_options" in getattr(codec, "__dict__", {}):
         return

@@ -300,6 +300,16 @@ def is_image_codec(codec: object) -> bool:
     return hasattr(codec, "build_image_request")
 
 
+def is_chat_codec(codec: object) -> bool:
+    """Whether ``codec`` answers chat calls: it overrides ``build_request`` or
+    ``decoder`` (an image- or embeddings-only codec inherits both from
+    :class:`BaseCodec`; one not built on it has them or not)."""
+    cls = type(codec)
+    if not issubclass(cls, BaseCodec):
+        return hasattr(cls, "build_request") or hasattr(cls, "decoder")
+    return any(getattr(cls, m) is not getattr(BaseCodec, m) for m in ("build_request", "decoder"))
+
+
 def is_embedding_codec(codec: object) -> bool:
     """Whether ``codec`` embeds texts (it has no conversation to hand off to)."""
     return hasattr(codec, "build_embedding_request")

@@ -12,7 +12,7 @@ drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 from urllib.parse import quote
 
 import msgspec
@@ -24,13 +24,11 @@ from aiwire.plugin import (
     EmbeddingBatch,
     EmbeddingOptions,
     ErrorInfo,
-    Options,
     Request,
-    StreamDecoder,
     make_usage,
     vector_from_floats,
 )
-from aiwire.types import Context, Model
+from aiwire.types import Model
 
 from . import EMBED_API
 from ._errors import error_info
@@ -70,21 +68,9 @@ class BedrockEmbeddingsCodec(BaseCodec):
     """``POST {base}/model/{id}/invoke`` with the family's own body."""
 
     api = EMBED_API
-    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     # Titan and Nova take one text per request; Cohere rows raise it to 96 in the catalog.
     max_batch = 1
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} is an embedding model: call aiwire.embed() instead")
 
     def build_embedding_request(
         self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials

@@ -10,7 +10,7 @@ Sans-IO; :func:`aiwire.embed` drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 import msgspec
 
@@ -21,14 +21,12 @@ from aiwire.plugin import (
     EmbeddingBatch,
     EmbeddingOptions,
     ErrorInfo,
-    Options,
     Request,
-    StreamDecoder,
     generic_error_info,
     make_usage,
     vector_from_floats,
 )
-from aiwire.types import Context, Model
+from aiwire.types import Model
 
 __all__ = ["DEFAULT_INPUT_TYPE", "INPUT_TYPES", "CohereEmbedCodec"]
 
@@ -66,20 +64,8 @@ class CohereEmbedCodec(BaseCodec):
     """Cohere's ``/v2/embed``: float vectors, billed input tokens."""
 
     api = "cohere-embed"
-    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 96  # texts per call
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} is an embedding model: call aiwire.embed() instead")
 
     def build_embedding_request(
         self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials

@@ -20,7 +20,7 @@ prefix Google documents (``task: search result | query: ...``, ``title: none
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 import msgspec
 
@@ -31,13 +31,11 @@ from aiwire.plugin import (
     EmbeddingBatch,
     EmbeddingOptions,
     ErrorInfo,
-    Options,
     Request,
-    StreamDecoder,
     make_usage,
     vector_from_floats,
 )
-from aiwire.types import Context, Model
+from aiwire.types import Model
 
 from .codec import auth_headers, parse_google_error
 
@@ -104,20 +102,8 @@ class GoogleEmbeddingsCodec(BaseCodec):
     """Gemini and Vertex AI text embeddings."""
 
     api = "google-embeddings"
-    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 100  # batchEmbedContents: "at most 100 requests can be in one batch"
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} is an embedding model: call aiwire.embed() instead")
 
     def build_embedding_request(
         self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials

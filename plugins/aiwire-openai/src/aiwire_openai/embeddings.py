@@ -11,25 +11,22 @@ anyway is read the same way. :func:`aiwire.embed` drives it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 import msgspec
 
-from aiwire.errors import BadOptionsError
 from aiwire.plugin import (
     BaseCodec,
     Credentials,
     EmbeddingBatch,
     EmbeddingOptions,
     ErrorInfo,
-    Options,
     Request,
-    StreamDecoder,
     make_usage,
     vector_from_base64,
     vector_from_floats,
 )
-from aiwire.types import Context, Model
+from aiwire.types import Model
 
 from ._common import AZURE_OPTION_KEYS, auth_headers, endpoint, error_info
 from .compat import resolve_compat
@@ -60,21 +57,9 @@ class OpenAIEmbeddingsCodec(BaseCodec):
     """``POST {base_url}/embeddings`` with ``input`` as a list of strings."""
 
     api = "openai-embeddings"
-    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "provider_options"})
     max_batch = 2048
     max_batch_tokens = 300_000  # OpenAI's cap on the tokens of one request, summed over its inputs
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} is an embedding model: call aiwire.embed() instead")
 
     def build_embedding_request(
         self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials

@@ -14,7 +14,7 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import msgspec
 
@@ -24,9 +24,7 @@ from aiwire.plugin import (
     Credentials,
     ErrorInfo,
     ImageOptions,
-    Options,
     Request,
-    StreamDecoder,
     image_prompt,
     make_usage,
 )
@@ -41,20 +39,7 @@ __all__ = ["OpenAIImagesCodec", "OpenRouterImagesCodec", "aspect_ratio", "multip
 
 
 class _ImageOnly(BaseCodec):
-    """Image apis answer :func:`aiwire.generate_images` only; chat calls get a clear error."""
-
-    supported_options = frozenset()  # no chat options: image options are image_options
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} speaks {self.api}, an image api: call aiwire.generate_images() instead")
+    """Image apis answer :func:`aiwire.generate_images` only (the core refuses chat calls to them)."""
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> ErrorInfo:
         return error_info(status, body)

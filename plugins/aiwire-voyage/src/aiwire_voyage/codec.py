@@ -10,7 +10,7 @@ token total (``compat["max_batch_tokens"]``: 120K to 1M). Sans-IO;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 import msgspec
 
@@ -21,15 +21,13 @@ from aiwire.plugin import (
     EmbeddingBatch,
     EmbeddingOptions,
     ErrorInfo,
-    Options,
     Request,
-    StreamDecoder,
     generic_error_info,
     make_usage,
     vector_from_base64,
     vector_from_floats,
 )
-from aiwire.types import Context, Model
+from aiwire.types import Model
 
 __all__ = ["VoyageEmbeddingsCodec"]
 
@@ -56,21 +54,9 @@ class VoyageEmbeddingsCodec(BaseCodec):
     """Voyage AI text embeddings."""
 
     api = "voyage-embeddings"
-    supported_options: ClassVar[frozenset[str]] = frozenset()  # no chat: build_request only says to call aiwire.embed()
     embedding_options = frozenset({"dimensions", "input_type", "truncate", "provider_options"})
     max_batch = 1000
     max_batch_tokens = 120_000  # the smallest per-request total of Voyage's models; the catalog raises it per model
-
-    def build_request(
-        self, model: Model, context: Context, options: Options, credentials: Credentials, *, stream: bool = True
-    ) -> Request:
-        self._not_chat(model)
-
-    def decoder(self, model: Model, options: Options) -> StreamDecoder:
-        self._not_chat(model)
-
-    def _not_chat(self, model: Model) -> NoReturn:
-        raise BadOptionsError(f"{model.ref} is an embedding model: call aiwire.embed() instead")
 
     def build_embedding_request(
         self, model: Model, inputs: list[str], options: EmbeddingOptions, credentials: Credentials
