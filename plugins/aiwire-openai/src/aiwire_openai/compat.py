@@ -80,6 +80,10 @@ class Compat(msgspec.Struct, frozen=True, kw_only=True):
     prompt_cache_key: bool = False
     """Send ``prompt_cache_key`` = ``session_id`` (OpenAI prompt caching)."""
 
+    session_header: str | None = None
+    """Send ``session_id`` as this request header (Mistral's ``x-affinity``:
+    a conversation's requests reach the same server and reuse its cache)."""
+
     routing: dict[str, Any] | None = None
     """OpenRouter provider routing, sent as the body field ``provider``
     (``{"order": [...], "allow_fallbacks": false}``...)."""

@@ -77,6 +77,8 @@ class CompletionsCodec(BaseCodec):
             _reasoning(body, options, compat, level)
         if compat.prompt_cache_key and options.session_id and options.cache_retention != "none":
             body["prompt_cache_key"] = options.session_id
+        if compat.session_header and options.session_id and options.cache_retention != "none":
+            headers = {**headers, compat.session_header: options.session_id}
         if compat.routing:
             body["provider"] = compat.routing
         body.update(extra)

@@ -94,6 +94,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
             "tool_id_style": "mistral",
             "tool_result_name": True,
             "assistant_after_tool_result": True,
+            "session_header": "x-affinity",
         },
     ),
     ProviderSpec(
