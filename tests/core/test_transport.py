@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gzip
 import ssl
+import sys
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -379,7 +380,14 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@pytest.mark.parametrize("entry", ["httpx", "aiohttp", "sync"])
+# CPython 3.10's asyncio SSL layer (rewritten in 3.11) leaves the transport of
+# a failed TLS handshake to the garbage collector, which warns about it there.
+_PY310_SSL = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.mark.parametrize(
+    "entry", ["httpx", pytest.param("aiohttp", marks=[_PY310_SSL] if sys.version_info < (3, 11) else []), "sync"]
+)
 async def test_https_trusts_ssl_cert_file_and_names_a_bad_certificate(
     entry: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,7 @@ default) and the scrubbers run before anything is written. In a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -80,6 +80,26 @@ class _Recorder:
         self.on_message_end(result)
 
 
+def _transport_vcrpy_replays() -> Callable[[], None]:
+    """vcrpy before 9 (the last one for Python 3.10) replays aiohttp responses
+    without their headers (request ids, ``Retry-After``), so under it the
+    default async transport is httpx's for the test. Returns the undo."""
+    import vcr
+
+    if int(vcr.__version__.split(".")[0]) >= 9:
+        return lambda: None
+    from aiwire._api.client import default_client
+
+    pool = default_client()._pool
+    before = pool.transport
+    pool.transport = "httpx"
+
+    def restore() -> None:
+        pool.transport = before
+
+    return restore
+
+
 def _record_mode(request: pytest.FixtureRequest) -> str:
     """The mode pytest-recording uses: a ``record_mode`` in ``vcr_config`` or
     a mark, else ``--record-mode``, else ``none`` (as its ``use_cassette``)."""
@@ -109,9 +129,11 @@ def _aiwire_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
 
     recorder = _Recorder(replay=mode == "none")
     registry.register_plugin(recorder, _RECORDER)
+    restore = _transport_vcrpy_replays()
     try:
         yield
     finally:
+        restore()
         registry.unregister_plugin(_RECORDER)
     if recorder.unanswered:
         pytest.fail(
