@@ -94,9 +94,11 @@ class Server:
 
     async def _gzip(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # A proxy compressing SSE: every event flushed as its own piece of one gzip stream.
+        # `connection: close` because the server closes after each response: without it
+        # the next call may race the close on the pooled connection (max_retries=0 here).
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
-            b"transfer-encoding: chunked\r\n\r\n"
+            b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
         )
         z = zlib.compressobj(wbits=31)
         for event in TEXT:
@@ -108,7 +110,7 @@ class Server:
         body = gzip.compress(b'{"error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}')
         writer.write(
             b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
-            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+            b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
         )
         await writer.drain()
 
