@@ -138,9 +138,8 @@ log.close()
         for name in ("a", "b")
     ]
     go.touch()
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+    errs = [p.communicate(timeout=120)[1] for p in procs]  # both finish before any assert
+    assert [p.returncode for p in procs] == [0, 0], errs
     with sqlite3.connect(home / "logs.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         prompts = {r[0] for r in db.execute("SELECT prompt FROM responses")}

@@ -105,7 +105,10 @@ class ConversationLog:
     def _connect(self, notice: Callable[[str], None]) -> sqlite3.Connection:
         import sqlite3
 
-        for attempt in (1, 2):
+        attempt = 0
+        locked_until = time.monotonic() + 30
+        while True:
+            attempt += 1
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
                 db.execute("PRAGMA busy_timeout = 30000")
@@ -121,10 +124,17 @@ class ConversationLog:
                 )
             except sqlite3.DatabaseError as exc:
                 db.close()
-                if attempt == 2 or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    # Switching a new file to WAL while another process does the
+                    # same answers "locked" at once, without the busy wait: try again.
+                    if time.monotonic() > locked_until:
+                        raise LogError(f"cannot use the conversation log {self.path}: {exc}") from None
+                    attempt -= 1
+                    time.sleep(0.02)
+                    continue
+                if attempt == 2:
                     raise LogError(f"cannot use the conversation log {self.path}: {exc}") from None
                 notice(f"aiwire: {self.path} is not a readable database ({exc}); {self._aside('corrupt')}")
-        raise AssertionError("unreachable")
 
     def _aside(self, why: str) -> str:
         target = self.path.with_name(f"{self.path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
