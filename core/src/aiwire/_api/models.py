@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from aiwire._plugins.hooks import ProviderSpec
@@ -34,6 +33,8 @@ def get_provider(provider: str, *, registry: Registry | None = None) -> Provider
 
 def _unknown_provider_message(provider: str, reg: Registry) -> str:
     known = list(reg.providers)
+    import difflib
+
     near = difflib.get_close_matches(provider, known, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(near)}?" if near else ""
     package = reg.install_hint(provider=provider)
@@ -97,6 +98,8 @@ def resolve_alias(ref: str) -> str:
     aliases = load_config().aliases
     target = aliases.get(ref)
     if target is None:
+        import difflib
+
         near = difflib.get_close_matches(ref, list(aliases), n=3, cutoff=0.5)
         hint = f" Did you mean the alias {', '.join(near)}?" if near else ""
         raise UnknownModelError(
@@ -162,7 +165,7 @@ def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Re
         provider = provider_or_ref
     reg = registry or get_registry()
     spec = get_provider(provider, registry=reg)
-    found = reg.models.get((provider, model_id))
+    found = reg.find_model(provider, model_id)
     if found is not None:
         return found
     if spec.compat.get("open_catalog"):
@@ -175,6 +178,8 @@ def get_model(provider_or_ref: str, model_id: str | None = None, *, registry: Re
             compat=dict(spec.compat),
         )
     ids = [m for p, m in reg.models if p == provider]
+    import difflib
+
     near = difflib.get_close_matches(model_id, ids, n=5, cutoff=0.4)
     hint = f" Did you mean: {', '.join(near)}?" if near else ""
     raise UnknownModelError(

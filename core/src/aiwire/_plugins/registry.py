@@ -113,8 +113,8 @@ class Registry:
     """Everything the installed plugins registered. Built once, then cached."""
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("aiwire")
-        self.pm.add_hookspecs(AiwireSpecs)
+        self._pm = pluggy.PluginManager("aiwire")
+        self._pm.add_hookspecs(AiwireSpecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.apis: dict[str, ApiSpec] = {}
         self.providers: dict[str, ProviderSpec] = {}
@@ -130,12 +130,51 @@ class Registry:
         self._reported: set[tuple[str, str]] = set()
         self._user_agents: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._by_provider: dict[str, dict[tuple[str, str], Model]] = {}
+        # Indexed plugins not imported yet: (name, import path, has request hooks).
+        self._pending: list[tuple[str, str, bool]] = []
+        self._pending_hooks = False
+        self._late: list[tuple[Any, str]] = []  # plugins added after an indexed discovery
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy manager, every plugin registered in it (indexed plugins
+        are imported now)."""
+        if self._pending:
+            self._load_pending(request_only=False)
+        return self._pm
 
     # -- loading --------------------------------------------------------------
 
     def discover(self) -> None:
+        """The built-in plugin, then the installed ones: from the plugin index
+        when it is current (see :mod:`aiwire._plugins.index`), else from the
+        entry points, writing the index for the next process."""
         self.add_builtin()
+        from aiwire._plugins import index
+
+        path = index.index_path()
+        if path is None:
+            self._discover_entry_points()
+            return
+        key = index.current_key(_core_version())
+        found = index.load(path, key)
+        if found is not None:
+            self._from_index(found)
+            return
+        before = set(sys.modules)
+        entries = self._discover_entry_points()
+        if entries is not None:
+            from aiwire._plugins.indexing import build_index
+
+            index.save(path, build_index(self, key, entries, before))
+
+    def _discover_entry_points(self) -> list[tuple[str, str]] | None:
+        """Load the plugins the entry points name; their names and import
+        paths, or ``None`` when one did not load (nothing to index)."""
+        loaded: list[tuple[str, str]] = []
+        clean = True
         allow = _env_list("AIWIRE_PLUGINS")
         deny = _env_list("AIWIRE_DISABLE_PLUGINS") or set()
         for ep in _entry_points():
@@ -151,9 +190,75 @@ class Registry:
             try:
                 module = ep.load()
             except Exception as exc:
+                clean = False
                 self._broken(ep.name, ep.value, dist_name, version, f"import failed: {type(exc).__name__}: {exc}")
                 continue
             self._add(module, ep.name, dist=dist_name, version=version)
+            clean = clean and self.plugins[ep.name].status == "ok"
+            loaded.append((ep.name, ep.value))
+        return loaded if clean else None
+
+    def _from_index(self, found: Any) -> None:
+        """Register what the index recorded; a plugin is imported only when
+        something it registered is used (its request hooks on the first call)."""
+        for e in found.entries:
+            if e.status != "ok":
+                self.plugins[e.name] = PluginInfo(
+                    name=e.name, module=e.module, distribution=e.distribution, version=e.version, status=e.status
+                )
+                continue
+            if e.eager:
+                try:
+                    module = _load_object(e.module)
+                except Exception as exc:
+                    self._broken(
+                        e.name, e.module, e.distribution, e.version, f"import failed: {type(exc).__name__}: {exc}"
+                    )
+                    continue
+                self._add(module, e.name, dist=e.distribution, version=e.version)
+                continue
+            self.apis.update((a, ApiSpec(id=a, codec=c, plugin=e.name)) for a, c in e.apis)
+            self.providers.update((p.id, p) for p in e.providers)
+            self.oauth.update((o.id, o) for o in e.oauth)
+            self.hints += e.hints
+            self.commands.update((c.name, c) for c in e.commands)
+            self._model_sources += [(e.name, _PackagedCatalog(c.package, c.name, c.providers)) for c in e.catalogs]
+            self.plugins[e.name] = PluginInfo(
+                name=e.name,
+                module=e.module.partition(":")[0],
+                distribution=e.distribution,
+                version=e.version,
+                hooks=list(e.hooks),
+                api=e.api,
+            )
+            if set(e.hooks) - set(_HOOK_NAMES):
+                hooked = bool(_REQUEST_HOOKS.intersection(e.hooks))
+                self._pending.append((e.name, e.module, hooked))
+                self._pending_hooks = self._pending_hooks or hooked
+        self._models = None
+
+    def _load_pending(self, *, request_only: bool) -> None:
+        """Import indexed plugins and register their hooks (not their register
+        hooks: the index holds what those registered), keeping pluggy's call
+        order as if they had been registered at discovery."""
+        with self._codec_lock:
+            todo = [p for p in self._pending if p[2] or not request_only]
+            if not todo:
+                return
+            self._pending = [p for p in self._pending if p not in todo]
+            self._pending_hooks = any(p[2] for p in self._pending)
+            for module, _ in self._late:
+                self._pm.unregister(module)
+            try:
+                for name, path, _ in todo:
+                    info = self.plugins[name]
+                    try:
+                        self._pm.register(_load_object(path), name=name)
+                    except Exception as exc:
+                        self._broken(name, path, info.distribution, info.version, f"{type(exc).__name__}: {exc}")
+            finally:
+                for module, name in self._late:
+                    self._pm.register(module, name=name)
 
     def add_builtin(self) -> None:
         """Core's own plugin (the offline demo and the faux api), loaded by
@@ -173,6 +278,7 @@ class Registry:
             self._model_sources.append((CONFIG_PLUGIN, models))
         self.plugins[CONFIG_PLUGIN] = PluginInfo(name=CONFIG_PLUGIN, module=path, hooks=["config.toml"])
         self._models = None
+        self._by_provider.clear()
 
     def _add(self, module: Any, name: str, *, dist: str = "", version: str = "") -> None:
         modname = getattr(module, "__name__", type(module).__name__)
@@ -184,32 +290,35 @@ class Registry:
             self._broken(name, modname, dist, version, refused, status="refused")
             return
         try:
-            self.pm.register(module, name=name)
+            self._pm.register(module, name=name)
         except Exception as exc:
             self._broken(name, modname, dist, version, f"invalid hooks: {exc}")
             return
-        callers = self.pm.get_hookcallers(module) or []
+        callers = self._pm.get_hookcallers(module) or []
         hooks = sorted(c.name for c in callers)
         # Register into a scratch record first so a plugin that fails halfway
         # leaves nothing behind.
         staged: dict[str, list[Any]] = {h: [] for h in _HOOK_NAMES}
         try:
             _check_hooks(module, callers)
-            others = [p for p in self.pm.get_plugins() if p is not module]
+            others = [p for p in self._pm.get_plugins() if p is not module]
             for hook in _HOOK_NAMES:
                 if hook in hooks:
                     # pluggy calls this plugin's implementations only, honouring
                     # specname, tryfirst/trylast and wrappers.
-                    self.pm.subset_hook_caller(hook, others)(register=_stager(hook, staged[hook]))
+                    self._pm.subset_hook_caller(hook, others)(register=_stager(hook, staged[hook]))
             self._commit(name, staged)
         except Exception as exc:
-            self.pm.unregister(module)
+            self._pm.unregister(module)
             self._broken(name, modname, dist, version, f"{type(exc).__name__}: {exc}")
             return
         self.plugins[name] = PluginInfo(
             name=name, module=modname, distribution=dist, version=version, hooks=hooks, api=api
         )
+        if self._pending:
+            self._late.append((module, name))
         self._models = None
+        self._by_provider.clear()
 
     def _commit(self, plugin: str, staged: dict[str, list[Any]]) -> None:
         apis = [ApiSpec(id=a, codec=c, plugin=plugin) for a, c in staged["register_apis"]]
@@ -338,8 +447,10 @@ class Registry:
         return kinds
 
     def _impls(self, hook: str) -> list[Any]:
+        if self._pending_hooks:
+            self._load_pending(request_only=True)
         # get_hookimpls() lists implementations in reverse call order.
-        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        impls = getattr(self._pm.hook, hook).get_hookimpls()
         impls.reverse()
         return impls  # type: ignore[no-any-return]
 
@@ -494,10 +605,28 @@ class Registry:
                     self._models = self._load_models()
         return self._models
 
-    def _load_models(self) -> dict[tuple[str, str], Model]:
+    def find_model(self, provider: str, model_id: str) -> Model | None:
+        """The catalog model ``provider/model_id``, loading only the catalogs
+        that may hold ``provider`` (the index knows which)."""
+        if self._models is not None:
+            return self._models.get((provider, model_id))
+        found = self._by_provider.get(provider)
+        if found is None:
+            with self._lock:
+                found = self._by_provider.get(provider)
+                if found is None:
+                    sources = [
+                        (plugin, src)
+                        for plugin, src in self._model_sources
+                        if not isinstance(src, _PackagedCatalog) or src.providers is None or provider in src.providers
+                    ]
+                    found = self._by_provider[provider] = self._load_models(sources)
+        return found.get((provider, model_id))
+
+    def _load_models(self, sources: list[tuple[str, Any]] | None = None) -> dict[tuple[str, str], Model]:
         out: dict[tuple[str, str], Model] = {}
         owner: dict[tuple[str, str], str] = {}
-        for plugin, src in self._model_sources:
+        for plugin, src in self._model_sources if sources is None else sources:
             try:
                 items: Iterable[Model] = src() if callable(src) else src
                 batch = list(items)
@@ -663,17 +792,28 @@ def _stager(hook: str, into: list[Any]) -> Callable[..., None]:
         if isinstance(models, str):
             # "package" or "package:file.json": a catalog shipped as package data.
             package, _, name = models.partition(":")
-            into.append(lambda: _packaged_catalog(package, name or "catalog.json"))
+            into.append(_PackagedCatalog(package, name or "catalog.json"))
         else:
             into.append(models if callable(models) else list(models))
 
     return register_models
 
 
-def _packaged_catalog(package: str, name: str) -> list[Model]:
-    from aiwire.catalog import load_catalog
+class _PackagedCatalog:
+    """A catalog shipped as package data, loaded when called; ``providers``
+    (known from the plugin index) are the providers it holds."""
 
-    return load_catalog(package, name)
+    __slots__ = ("name", "package", "providers")
+
+    def __init__(self, package: str, name: str, providers: tuple[str, ...] | None = None) -> None:
+        self.package = package
+        self.name = name
+        self.providers = providers
+
+    def __call__(self) -> list[Model]:
+        from aiwire.catalog import load_catalog
+
+        return load_catalog(self.package, self.name)
 
 
 def _entry_points() -> list[Any]:

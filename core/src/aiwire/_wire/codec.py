@@ -25,7 +25,6 @@ Block helpers keep the partial message and emit the events; ``finish`` and
 from __future__ import annotations
 
 import binascii
-import hashlib
 import re
 import sys
 from array import array
@@ -323,6 +322,8 @@ def normalize_tool_call_id(id: str, *, max_len: int = 64, pattern: re.Pattern[st
     """
     if id and len(id) <= max_len and not pattern.search(id):
         return id
+    import hashlib  # rarely needed, slow to import
+
     digest = hashlib.sha256(id.encode()).hexdigest()[:12]
     clean = pattern.sub("_", id)[: max_len - 13]
     return f"{clean}_{digest}" if clean else f"call_{digest}"[:max_len]

@@ -22,7 +22,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -257,6 +256,8 @@ class AuthStore:
         if keys is None:
             keys = self._read().keys
         data = msgspec.json.format(msgspec.json.encode(_File(logins=logins, keys=keys)), indent=1) + b"\n"
+        import tempfile  # only when writing: it is slow to import
+
         fd, tmp = tempfile.mkstemp(prefix=".auth-", suffix=".tmp", dir=self.path.parent)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as f:

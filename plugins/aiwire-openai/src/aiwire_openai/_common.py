@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -145,6 +144,8 @@ def tool_id(id: str, compat: Compat) -> str:
     if compat.tool_id_style == "mistral":
         if _ALNUM.match(id):
             return id
+        import hashlib  # only for Mistral's ids, and slow to import
+
         n = int.from_bytes(hashlib.sha256(id.encode()).digest()[:8], "big")
         out = []
         for _ in range(9):

@@ -70,18 +70,29 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
+def _version() -> str:
+    """This distribution's version, from aiwire's plugin rows (reading the
+    distribution's metadata costs several milliseconds on the first call)."""
+    import aiwire
+
+    for row in aiwire.plugins():
+        if row.distribution == "aiwire-otel" and row.version:
+            return row.version
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aiwire-otel")
+    except PackageNotFoundError:  # a source checkout
+        return "0"
+
+
 class Instrumentation:
     """Holds the open spans by call id, run id and tool call id."""
 
     def __init__(
         self, *, tracer_provider: Any = None, meter_provider: Any = None, capture_content: bool | None = None
     ) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            ver = version("aiwire-otel")
-        except PackageNotFoundError:  # a source checkout
-            ver = "0"
+        ver = _version()
         self.tracer = trace.get_tracer("aiwire_otel", ver, tracer_provider=tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter("aiwire_otel", ver, meter_provider=meter_provider, schema_url=SCHEMA_URL)
         self.content = _env_true(CONTENT_ENV) if capture_content is None else capture_content
