@@ -240,7 +240,6 @@ def _exit_code(final: AssistantMessage | None) -> int:
 
 def run(args: argparse.Namespace, prompt: str, read_stdin: Callable[[], str]) -> int:
     """``aiwire chat`` after argument parsing."""
-    from aiwire._cli import log as chatlog
     from aiwire._cli.render import JsonPrinter, Printer
 
     interactive = not prompt and sys.stdin is not None and sys.stdin.isatty()
@@ -257,13 +256,21 @@ def run(args: argparse.Namespace, prompt: str, read_stdin: Callable[[], str]) ->
     else:
         printer = None  # made once the model is known (the spinner names it)
 
-    log = chatlog.open_log(printer.notice if printer else _err_notice, enabled=not args.no_log)
+    def open_log(**kw: Any) -> Any:
+        from aiwire._cli import log as chatlog
+
+        return chatlog.open_log(printer.notice if printer else _err_notice, **kw)
+
+    resume = args.continue_ or args.cid
+    log: Any = open_log(enabled=not args.no_log) if resume else None if args.no_log else _LazyLog(open_log)
     history: list[Any] = []
     system = args.system
     cid = None
     ref = args.model
     try:
-        if args.continue_ or args.cid:
+        if resume:
+            from aiwire._cli import log as chatlog
+
             reader = log or chatlog.open_log(_err_notice, enabled=True, create=False)
             if reader is None:
                 raise UsageError("there is no conversation log to continue from; start a conversation without -c")
@@ -304,6 +311,26 @@ def _err_notice(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+class _LazyLog:
+    """The conversation log, opened at its first write: SQLite's import,
+    connection and schema check need not delay the first request."""
+
+    def __init__(self, open_log: Callable[..., Any]) -> None:
+        self._open = open_log
+        self._log: Any = None
+        self._opened = False
+
+    def record(self, cid: str | None, **kwargs: Any) -> str | None:
+        if not self._opened:
+            self._opened = True
+            self._log = self._open(enabled=True)
+        return cid if self._log is None else self._log.record(cid, **kwargs)
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+
+
 def _tools(args: argparse.Namespace, model: Model) -> list[Any]:
     from aiwire._cli.tools import BUILTIN, DEFAULT_TIMEOUT, ToolSpecError, resolve_tools
 
@@ -328,7 +355,7 @@ def _check(model: Model, prompt: str, options: dict[str, Any], base_url: str | N
 
     if base_url:
         model = msgspec.structs.replace(model, base_url=base_url)
-    prepare(model, prompt, options)
+    prepare(model, prompt, options, observed=False)
 
 
 def _drive(

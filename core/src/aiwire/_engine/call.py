@@ -456,6 +456,7 @@ class PreparedCall:
         embedding_options: EmbeddingOptions | None = None,
         inputs: list[str] | None = None,
         store: AuthStore | None = None,
+        observed: bool = True,
     ) -> None:
         self.registry = registry
         self.call_id = uuid.uuid4().hex[:16]
@@ -499,7 +500,8 @@ class PreparedCall:
         )
         self.request = self.build(self.credentials)
         check_headers(self.request.headers, self.credentials.source)
-        registry.notify("on_call_start", model=model, call=self.context_for(self.request))
+        if observed:  # a call that is only checked is not announced to observers
+            registry.notify("on_call_start", model=model, call=self.context_for(self.request))
 
     def build(self, credentials: Credentials, attempt: int = 0) -> Request:
         """The codec's request with headers merged (case-insensitively: model,
@@ -596,11 +598,15 @@ def prepare(
     kind: Kind = "stream",
     registry: Registry | None = None,
     store: AuthStore | None = None,
+    observed: bool = True,
 ) -> PreparedCall:
     """Check everything and build the request, so that setup problems (a
-    schema the api cannot express, say) raise here, before any I/O."""
+    schema the api cannot express, say) raise here, before any I/O.
+    ``observed=False``: only a check; ``on_call_start`` observers are not told."""
     if not isinstance(model, Model):
         raise BadOptionsError(f"model must be an aiwire.Model or 'provider/model-id', not {type(model).__name__}")
     check_model(model)
     reg = registry or get_registry()
-    return PreparedCall(reg, model, as_context(context), make_options(options), kind=kind, store=store)
+    return PreparedCall(
+        reg, model, as_context(context), make_options(options), kind=kind, store=store, observed=observed
+    )
