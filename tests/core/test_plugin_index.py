@@ -347,3 +347,59 @@ def test_get_model_of_a_local_provider_imports_only_its_plugin(tmp_path: Path) -
     after_lookup, after_codec = imported()
     assert after_lookup == [], "from the index, ollama/m is resolved without importing any plugin"
     assert after_codec and all(m == "aiwire_openai" or m.startswith("aiwire_openai.") for m in after_codec), after_codec
+
+
+def _by_inspect(obj: object) -> bool:
+    import inspect
+
+    params = list(inspect.signature(obj).parameters.values())  # type: ignore[arg-type]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return bool(params) and params[0].kind in positional and params[0].default is inspect.Parameter.empty
+
+
+def test_the_codec_factory_check_agrees_with_inspect() -> None:
+    """Registry._build_codec reads a plain class's or function's code instead
+    of inspect.signature (which costs milliseconds on first use)."""
+    import abc
+    import dataclasses
+
+    from aiwire._plugins.registry import _wants_context
+
+    class Plain:
+        pass
+
+    class Takes:
+        def __init__(self, context: object) -> None:
+            pass
+
+    class Optional:
+        def __init__(self, context: object = None) -> None:
+            pass
+
+    class Abstract(abc.ABC):
+        def __init__(self, context: object, extra: int = 1) -> None:
+            self.extra = extra
+
+        @abc.abstractmethod
+        def build(self) -> None: ...
+
+    class KeywordOnly:
+        def __init__(self, *, context: object) -> None:
+            pass
+
+    @dataclasses.dataclass
+    class Data:
+        context: object
+
+    def factory(context: object) -> None:
+        pass
+
+    def nothing() -> None:
+        pass
+
+    def varargs(*args: object) -> None:
+        pass
+
+    cases = [Plain, Takes, Optional, Abstract, KeywordOnly, Data, factory, nothing, varargs]
+    assert [_wants_context(c) for c in cases] == [_by_inspect(c) for c in cases]
+    assert [_by_inspect(c) for c in cases] == [False, True, False, True, False, True, True, False, False]

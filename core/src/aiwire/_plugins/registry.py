@@ -719,14 +719,38 @@ def _build_codec(obj: Any, context: CodecContext) -> Any:
         not callable(obj) or hasattr(obj, "build_request") or hasattr(obj, "build_image_request")
     ):
         return obj
-    try:
-        params = list(inspect.signature(obj).parameters.values())
-    except (TypeError, ValueError):
-        return obj()
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    if params and params[0].kind in positional and params[0].default is inspect.Parameter.empty:
-        return obj(context)
-    return obj()
+    wants = _wants_context(obj)
+    if wants is None:
+        try:
+            params = list(inspect.signature(obj).parameters.values())
+        except (TypeError, ValueError):
+            return obj()
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        wants = bool(params) and params[0].kind in positional and params[0].default is inspect.Parameter.empty
+    return obj(context) if wants else obj()
+
+
+def _wants_context(obj: Any) -> bool | None:
+    """Whether the first parameter of a plain class or function is a required
+    positional one, read from its code; ``None`` when only
+    ``inspect.signature`` can tell. (For a class without ``__init__`` that
+    would parse ``object``'s text signature, compiling tokenize's regular
+    expressions: milliseconds on the first call.)"""
+    if isinstance(obj, type):
+        cls: Any = obj
+        if type(cls).__call__ is not type.__call__ or cls.__new__ is not object.__new__:
+            return None  # a metaclass or __new__ decides
+        init = cls.__init__
+        if init is object.__init__:
+            return False
+        fn, skip = init, 1
+    else:
+        fn, skip = obj, 0
+    code = getattr(fn, "__code__", None)
+    if code is None or not inspect.isfunction(fn):
+        return None
+    positional: int = code.co_argcount - skip
+    return positional > 0 and positional > len(getattr(fn, "__defaults__", None) or ())
 
 
 class _CodecLookup:
