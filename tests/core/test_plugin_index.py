@@ -187,14 +187,23 @@ def test_installing_upgrading_and_removing_a_plugin_invalidates_the_index(site: 
     site.fresh()
     assert _rows()["two_plugin"].version == "2.0"
 
-    # remove it
+    # reinstall it under the same dist-info name, its entry point renamed
     import shutil
 
-    shutil.rmtree(two.with_name("aiwire_two-2.0.dist-info"))
+    upgraded = two.with_name("aiwire_two-2.0.dist-info")
+    shutil.rmtree(upgraded)
+    upgraded.mkdir()
+    (upgraded / "METADATA").write_text("Metadata-Version: 2.1\nName: aiwire-two\nVersion: 2.0\n")
+    (upgraded / "entry_points.txt").write_text("[aiwire]\nsecond = two_plugin\n")
+    site.fresh()
+    assert "second" in _rows() and "two_plugin" not in _rows()
+
+    # remove it
+    shutil.rmtree(upgraded)
     shutil.rmtree(site.root / "two_plugin")
     site.fresh()
-    assert "two_plugin" not in _rows() and "two" not in {p.id for p in aiwire.providers()}
-    assert "two_plugin" not in _index()
+    assert "second" not in _rows() and "two" not in {p.id for p in aiwire.providers()}
+    assert "second" not in _index() and "idx_plugin" in _index()
 
 
 def test_an_edited_plugin_source_invalidates_the_index(site: Site) -> None:

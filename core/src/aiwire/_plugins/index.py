@@ -9,9 +9,9 @@ catalog, or its request hooks (imported on the first call). It lives in
 is ignored and rewritten when its key no longer matches:
 
 - this aiwire and Python, ``AIWIRE_PLUGINS`` and ``AIWIRE_DISABLE_PLUGINS``;
-- every ``*.dist-info`` / ``*.egg-info`` folder on ``sys.path``, in order, by
-  folder, name and mtime (installing, removing, upgrading or reinstalling a
-  distribution changes them);
+- the ``*.dist-info`` / ``*.egg-info`` folders on ``sys.path``, in order: their
+  names and the mtime of the folder holding them (installing, removing,
+  upgrading or reinstalling a distribution changes them);
 - the mtime of every module file discovery imported and every packaged
   catalog the index describes (an editable plugin whose source changed).
 
@@ -98,18 +98,18 @@ def index_path() -> Path | None:
 
 def current_key(version: str) -> list[Any]:
     """What the index must have been built under (see the module docstring)."""
-    dists: list[tuple[str, str, int]] = []
+    dists: list[tuple[str, int, list[str]]] = []
     for entry in sys.path:
         folder = entry or "."
         try:
             names = os.listdir(folder)
         except OSError:
             continue
-        dists.extend(
-            (entry, name, _mtime(os.path.join(folder, name)))
-            for name in sorted(names)
-            if name.endswith((".dist-info", ".egg-info"))
-        )
+        found = sorted(n for n in names if n.endswith((".dist-info", ".egg-info")))
+        if found:
+            # The folder's mtime changes whenever an entry in it is added or
+            # removed: a reinstall under the same name too.
+            dists.append((entry, _mtime(folder), found))
     env = [os.environ.get("AIWIRE_PLUGINS"), os.environ.get("AIWIRE_DISABLE_PLUGINS")]
     # Not sys.path itself: its first entry is the script's folder (or the
     # working directory), which differs between a script and the CLI without
