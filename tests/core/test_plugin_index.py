@@ -279,6 +279,10 @@ def test_the_index_can_be_turned_off_and_a_bad_one_is_replaced(
     )
     path = index_path()
     assert path is not None and path.parent == Path(os.environ["AIWIRE_HOME"]) / "cache"
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "prefix", "/another/venv")
+        other = index_path()
+    assert other is not None and other.parent == path.parent and other != path, "one index per environment"
     monkeypatch.setenv("AIWIRE_PLUGIN_INDEX", "0")
     assert index_path() is None
     site.fresh()

@@ -5,7 +5,9 @@ alone costs about 20 ms) and imports every plugin to run its register hooks.
 The index keeps the result, so that a later process imports a plugin only
 when something it registered is used: its codec, login flow, command or
 catalog, or its request hooks (imported on the first call). It lives in
-``plugins-index.json`` under the user's cache folder (:func:`index_path`) and
+``plugins-index-<environment>.json`` under the user's cache folder (one per
+Python environment, so that two virtualenvs do not overwrite each other's;
+:func:`index_path`) and
 is ignored and rewritten when its key no longer matches:
 
 - this aiwire and Python, ``AIWIRE_PLUGINS`` and ``AIWIRE_DISABLE_PLUGINS``;
@@ -37,7 +39,6 @@ from aiwire._plugins.hooks import CommandSpec, InstallHint, OAuthSpec, ProviderS
 __all__ = ["CatalogRef", "Entry", "Index", "index_path", "load", "save", "stamp_files"]
 
 FORMAT = 1
-FILENAME = "plugins-index.json"
 
 
 class CatalogRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,7 +94,16 @@ def index_path() -> Path | None:
         base = Path.home() / "Library" / "Caches" / "aiwire"
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aiwire"
-    return base / FILENAME
+    return base / f"plugins-index-{_environment()}.json"
+
+
+def _environment() -> str:
+    """A short stable name of this interpreter and environment (FNV-1a: no
+    hashlib import)."""
+    h = 0x811C9DC5
+    for byte in f"{sys.prefix}\0{sys.version}".encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
 
 
 def current_key(version: str) -> list[Any]:
