@@ -48,6 +48,20 @@ def prepare_request(model, request, call):
     {mod}_log.CALLS.append("{mod}")
 """
 
+EAGER_HOOKED = """
+import aiwire
+AIWIRE_PLUGIN_API = 2
+
+@aiwire.hookimpl
+def register_models(register):
+    register(lambda: [])  # a callable, not package data: this plugin is eager
+
+@aiwire.hookimpl
+def prepare_request(model, request, call):
+    import hooked_plugin_log
+    hooked_plugin_log.CALLS.append("{mod}")
+"""
+
 CODEC = """
 from aiwire._demo.faux import FauxCodec
 
@@ -232,6 +246,9 @@ def test_request_hook_plugins_load_on_the_first_call_in_registration_order(
         catalog=_catalog("idx"),
     )
     site.add("aiwire-hooked", "hooked_plugin", HOOKED.format(mod="hooked_plugin"))
+    # Eager plugins with request hooks, named before and after it.
+    site.add("aiwire-aaa", "aaa_eager", EAGER_HOOKED.format(mod="aaa_eager"))
+    site.add("aiwire-zzz", "zzz_eager", EAGER_HOOKED.format(mod="zzz_eager"))
     from aiwire._demo.builtin import _demo_transport
 
     class InProcess:
@@ -264,7 +281,9 @@ def test_request_hook_plugins_load_on_the_first_call_in_registration_order(
     monkeypatch.delenv("AIWIRE_PLUGIN_INDEX")
     run()  # writes the index
     with_index = run()
-    assert without[:-1] == with_index[:-1] == ["in-process", "hooked_plugin"]
+    # pluggy calls the last registered first: in-process, then the installed
+    # plugins in reverse name order, with or without the index.
+    assert without[:-1] == with_index[:-1] == ["in-process", "zzz_eager", "hooked_plugin", "aaa_eager"]
     assert (without[-1], with_index[-1]) == ("deferred=False", "deferred=True")
 
 

@@ -134,6 +134,8 @@ class Registry:
         # Indexed plugins not imported yet: (name, import path, has request hooks).
         self._pending: list[tuple[str, str, bool]] = []
         self._pending_hooks = False
+        self._order: list[str] = []  # the indexed plugins, in discovery order
+        self._discovered = False
         self._late: list[tuple[Any, str]] = []  # plugins added after an indexed discovery
         self.strict = os.environ.get("AIWIRE_STRICT_PLUGINS", "") not in ("", "0")
 
@@ -202,6 +204,7 @@ class Registry:
         """Register what the index recorded; a plugin is imported only when
         something it registered is used (its request hooks on the first call)."""
         for e in found.entries:
+            self._order.append(e.name)
             if e.status != "ok":
                 self.plugins[e.name] = PluginInfo(
                     name=e.name, module=e.module, distribution=e.distribution, version=e.version, status=e.status
@@ -235,6 +238,7 @@ class Registry:
                 hooked = bool(_REQUEST_HOOKS.intersection(e.hooks))
                 self._pending.append((e.name, e.module, hooked))
                 self._pending_hooks = self._pending_hooks or hooked
+        self._discovered = True
         self._models = None
 
     def _load_pending(self, *, request_only: bool) -> None:
@@ -247,18 +251,31 @@ class Registry:
                 return
             self._pending = [p for p in self._pending if p not in todo]
             self._pending_hooks = any(p[2] for p in self._pending)
-            for module, _ in self._late:
-                self._pm.unregister(module)
-            try:
-                for name, path, _ in todo:
+            loaded: dict[str, Any] = {}
+            for name, path, _ in todo:
+                try:
+                    loaded[name] = _load_object(path)
+                except Exception as exc:  # noqa: PERF203 (one broken plugin must not stop the others)
                     info = self.plugins[name]
+                    self._broken(name, path, info.distribution, info.version, f"{type(exc).__name__}: {exc}")
+            # pluggy calls the last registered first: register again, in
+            # discovery order, every plugin registered after the built-in one.
+            order = [*self._order, *(n for _, n in self._late)]
+            present = {n: self._pm.get_plugin(n) for n in order if self._pm.has_plugin(n)}
+            for module in present.values():
+                self._pm.unregister(module)
+            failed: list[tuple[str, Exception]] = []
+            for name in order:
+                if name in present:
+                    self._pm.register(present[name], name=name)
+                elif name in loaded:
                     try:
-                        self._pm.register(_load_object(path), name=name)
-                    except Exception as exc:
-                        self._broken(name, path, info.distribution, info.version, f"{type(exc).__name__}: {exc}")
-            finally:
-                for module, name in self._late:
-                    self._pm.register(module, name=name)
+                        self._pm.register(loaded[name], name=name)
+                    except Exception as exc:  # reported below, once every plugin is back
+                        failed.append((name, exc))
+            for name, error in failed:
+                info = self.plugins[name]
+                self._broken(name, info.module, info.distribution, info.version, f"invalid hooks: {error}")
 
     def add_builtin(self) -> None:
         """Core's own plugin (the offline demo and the faux api), loaded by
@@ -315,7 +332,7 @@ class Registry:
         self.plugins[name] = PluginInfo(
             name=name, module=modname, distribution=dist, version=version, hooks=hooks, api=api
         )
-        if self._pending:
+        if self._pending and self._discovered:
             self._late.append((module, name))
         self._models = None
         self._by_provider.clear()
