@@ -30,7 +30,9 @@ SCRIPT = textwrap.dedent(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     aiwire.complete_sync(model, "hi again")
-    print(json.dumps({"imported_before": before, "spans": [s.name for s in exporter.get_finished_spans()]}))
+    spans = exporter.get_finished_spans()
+    versions = sorted({s.instrumentation_scope.version for s in spans if s.instrumentation_scope})
+    print(json.dumps({"imported_before": before, "spans": [s.name for s in spans], "versions": versions}))
     """
 )
 
@@ -46,6 +48,9 @@ def test_opentelemetry_is_imported_only_once_it_is_set_up(tmp_path: Path) -> Non
     seen = _run(tmp_path)
     assert seen["imported_before"] is False
     assert seen["spans"] == ["chat aiwire-demo"], "the call after set_tracer_provider is traced"
+    from importlib.metadata import version
+
+    assert seen["versions"] == [version("aiwire-otel")], "the scope names the distribution's version"
 
 
 def test_a_provider_named_by_environment_is_honoured_from_the_first_call(tmp_path: Path) -> None:
