@@ -320,6 +320,22 @@ def test_the_index_can_be_turned_off_and_a_bad_one_is_replaced(
     assert aiwire.get_provider("idx").api == "idx-wire"
 
 
+def test_the_index_leaves_a_new_aiwire_home_private(
+    site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first discovery may create AIWIRE_HOME (for its cache folder): the
+    auth store, which refuses a folder others can read, must still accept it."""
+    home = tmp_path / "new" / "home"
+    monkeypatch.setenv("AIWIRE_HOME", str(home))
+    site.fresh()
+    assert (home / "cache").is_dir()
+    if sys.platform != "win32":
+        assert home.stat().st_mode & 0o777 == 0o700 and (home / "cache").stat().st_mode & 0o777 == 0o700
+    from aiwire.auth.store import default_store
+
+    default_store().set_key("idx", "sk-test")  # no InsecureStoreError
+
+
 def test_plugins_that_register_objects_are_loaded_eagerly(site: Site) -> None:
     source = PLUGIN.format(mod="idx_plugin", provider="idx", base_url="http://idx.invalid").replace(
         'register("idx_plugin")',

@@ -166,9 +166,21 @@ def save(path: Path, index: Index) -> None:
     index, never an error."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_folders(path.parent)
         tmp.write_bytes(msgspec.json.encode(index))
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents readable by the user alone,
+    as aiwire's other folders are: ``$AIWIRE_HOME`` made here with the
+    default mode would be refused by the auth store."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir(mode=0o700, exist_ok=True)
