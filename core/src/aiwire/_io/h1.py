@@ -78,6 +78,7 @@ class H1Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self.keep = False
         state = self.state
         if state == _HEAD:
             err: Exception = (
