@@ -166,21 +166,30 @@ async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncI
     """A server calling ``handler(reader, writer, connection number)``; yields
     its port and the list of connection numbers seen."""
     seen: list[int] = []
+    running: set[asyncio.Task[Any]] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen.append(len(seen))
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
         try:
             await handler(reader, writer, seen[-1])
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+            running.discard(task)
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
     try:
         yield server.sockets[0].getsockname()[1], seen
     finally:
         server.close()
+        for task in list(running):  # every handler ends (and closes its sockets) before the loop does
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 2)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 1)
 
@@ -307,7 +316,10 @@ async def _connect_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWri
                 await dst.drain()
         dst.close()
 
-    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+    try:
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+    finally:
+        up_writer.close()
 
 
 @pytest.mark.filterwarnings(

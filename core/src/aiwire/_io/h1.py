@@ -31,6 +31,32 @@ class H1Connection(asyncio.Protocol):
     """One connection, and the response it is reading; ``pool`` is told when
     it closes while idle."""
 
+    __slots__ = (
+        "buf",
+        "cstate",
+        "eof",
+        "error",
+        "got_bytes",
+        "head",
+        "headers",
+        "idle_since",
+        "keep",
+        "key",
+        "left",
+        "lost",
+        "mode",
+        "no_body",
+        "out",
+        "paused",
+        "pool",
+        "reason",
+        "size",
+        "state",
+        "status",
+        "transport",
+        "waiter",
+    )
+
     def __init__(self, pool: LeanPool, key: Any) -> None:
         self.pool = pool
         self.key = key
