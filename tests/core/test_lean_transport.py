@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_transport import certificate  # noqa: F401  (a fixture)
 
 from aiwire._io.errors import ReadTimeout, RemoteProtocolError, UnsupportedProtocol
@@ -83,6 +85,30 @@ async def test_a_chunked_response_parses_the_same_at_every_split() -> None:
             assert b"".join(conn.out) == b"data: " + b"x" * 26, (i, j)
             assert conn.eof and conn.keep and not tr.closed, i
     assert tr.written == b"POST / HTTP/1.1\r\n\r\n{}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(min_size=1, max_size=300), max_size=20),
+    st.lists(st.integers(min_value=0, max_value=8000), max_size=6),
+    st.booleans(),
+)
+def test_any_chunking_read_in_any_pieces_gives_the_body_back(pieces: list[bytes], cuts: list[int], ext: bool) -> None:
+    async def check() -> None:
+        wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for p in pieces:
+            wire += b"%X%s\r\n%s\r\n" % (len(p), b";x=1" if ext else b"", p)
+        wire += b"0\r\n\r\n"
+        conn, _, head = _conn()
+        at = 0
+        for cut in [*sorted(c % (len(wire) + 1) for c in cuts), len(wire)]:
+            if cut > at:
+                conn.data_received(wire[at:cut])
+                at = cut
+        assert head.done() and conn.eof and conn.keep
+        assert b"".join(conn.out) == b"".join(pieces)
+
+    asyncio.run(check())
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,26 @@ class H1Connection(asyncio.Protocol):
         cst = self.cstate
         size = self.size
         while pos < n:
+            if cst == _SIZE:
+                # The common case first: whole chunks (size line, data, CRLF) in this read.
+                find = data.find
+                while True:
+                    i = find(b"\r\n", pos)
+                    if i < 0:
+                        break
+                    try:
+                        left = int(data[pos:i], 16)
+                    except ValueError:  # an extension (";name=value"), or garbage: the careful path
+                        break
+                    end = i + 2 + left
+                    if left <= 0 or end + 2 > n or data[end : end + 2] != b"\r\n":
+                        break
+                    out.append(data[i + 2 : end])
+                    size += left
+                    pos = end + 2
+                left = 0
+                if pos >= n:
+                    break
             if cst == _DATA:
                 end = pos + left
                 if end <= n:
