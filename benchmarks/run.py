@@ -204,7 +204,7 @@ def main() -> int:
         import scale
 
         cold = coldstart.measure() if not args.quick else coldstart.measure(2)
-        many = scale.run(["floor-fast", "aiwire", "aiwire@httpx"], args.scale) if args.scale else []
+        many = scale.run(["floor-fast", "aiwire", "aiwire@aiohttp"], args.scale) if args.scale else []
     finally:
         assert server.stdin is not None
         server.stdin.close()

@@ -16,12 +16,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+# What aiwire's own transport (the default for async calls) adds beside Host
+# and Content-Length: the encodings it decodes itself, and no Connection line
+# (keep-alive is HTTP/1.1's default).
+TRANSPORT_HEADERS = [("accept-encoding", "gzip, deflate")]
 
-# httpx offers every decoder it has (zstd when the zstandard package is
-# installed), and aiwire decodes through httpx on both transports.
-with httpx.Client() as _client:
-    ACCEPT_ENCODING = _client.headers["accept-encoding"]
+
+def httpx_headers() -> list[tuple[str, str]]:
+    """What httpx adds (logins' own requests go through it): every decoder it
+    has (zstd when the zstandard package is installed), and keep-alive."""
+    import httpx
+
+    with httpx.Client() as client:
+        return [("accept-encoding", client.headers["accept-encoding"]), ("connection", "keep-alive")]
 
 
 @dataclass

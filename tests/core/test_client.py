@@ -310,7 +310,7 @@ def test_aiohttp_client_leaves_nothing_unclosed_under_dev_mode() -> None:
 # -- transports and the user's http client ---------------------------------------------
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("transport", ["asyncio", "aiohttp", "httpx"])
 async def test_async_transports_honour_the_proxy_variables(
     transport: str, server: ClosingServer, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -497,8 +497,9 @@ FAULTS = [
     Fault("never-answering", lambda w: [stream(("hold", 3))], says=("stalled",), options={**STALL, "max_retries": 0}),
 ]
 
-# The async entry points run on both transports ("@httpx": httpx's own, by
-# AIWIRE_TRANSPORT); the blocking ones always use httpx's.
+# The async entry points run on the default transport (aiwire's own) and on
+# httpx's ("@httpx", by AIWIRE_TRANSPORT; aiohttp's is in the fault table);
+# the blocking ones always use httpx's.
 ENTRY_POINTS = ["stream", "stream_sync", "complete", "complete_sync", "stream@httpx", "complete@httpx"]
 
 

@@ -148,7 +148,7 @@ def _codec() -> Iterator[None]:
     aiwire.unregister_plugin("test-fault-table")
 
 
-@pytest.fixture(autouse=True, params=["aiohttp", "httpx"])
+@pytest.fixture(autouse=True, params=["asyncio", "aiohttp", "httpx"])
 def _transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The async entry points on each transport (the blocking ones always use httpx's)."""
     monkeypatch.setenv("AIWIRE_TRANSPORT", request.param)

@@ -24,7 +24,7 @@ from aiwire.types import AssistantMessage
 
 pytestmark = pytest.mark.network
 
-TRANSPORTS = ["httpx", "aiohttp"]
+TRANSPORTS = ["asyncio", "httpx", "aiohttp"]
 
 
 def sse(obj: object) -> bytes:
@@ -197,7 +197,7 @@ async def test_http_error_carries_vendor_message(server: Server) -> None:
     assert (msg.stop_reason, msg.error_status, msg.error_type) == ("error", 400, "invalid_request_error")
 
 
-@pytest.mark.parametrize("entry", ["httpx", "aiohttp", "sync"])
+@pytest.mark.parametrize("entry", ["asyncio", "httpx", "aiohttp", "sync"])
 async def test_gzip_stream_and_gzip_error_body_are_decompressed(entry: str, server: Server) -> None:
     if entry == "sync":
         msg = await asyncio.to_thread(lambda: aiwire.stream_sync(model(server, "gzip"), "hi").result())
@@ -265,7 +265,7 @@ async def test_abort_while_reading_ends_aborted_and_releases_the_connection(serv
         return msg
 
     results = [await one(t) for t in TRANSPORTS]
-    assert [m.stop_reason for m in results] == ["aborted", "aborted"]
+    assert [m.stop_reason for m in results] == ["aborted"] * len(TRANSPORTS)
 
 
 async def test_task_cancel_and_early_break(server: Server) -> None:
@@ -302,15 +302,15 @@ async def test_task_cancel_and_early_break(server: Server) -> None:
 
     for fn in (cancel, brk):
         results = [await fn(t) for t in TRANSPORTS]
-        assert [m.stop_reason for m in results] == ["aborted", "aborted"]
+        assert [m.stop_reason for m in results] == ["aborted"] * len(TRANSPORTS)
 
 
 async def test_default_transport_from_env_and_function(monkeypatch: pytest.MonkeyPatch, server: Server) -> None:
     monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
-    assert _transport.default_transport() == "aiohttp"  # the fast one, with no extra and no option
+    assert _transport.default_transport() == "asyncio"  # aiwire's own, with no extra and no option
     s = aiwire.stream(model(server, "ok"), "hi")
     assert (await s).stop_reason == "stop"
-    assert "aiohttp" in default_client()._pool._loops[asyncio.get_running_loop()][0]
+    assert "asyncio" in default_client()._pool._loops[asyncio.get_running_loop()][0]
     monkeypatch.setenv("AIWIRE_TRANSPORT", "httpx")
     assert _transport.default_transport() == "httpx"
     monkeypatch.setenv("AIWIRE_TRANSPORT", "carrier-pigeon")
@@ -334,7 +334,7 @@ def test_sync_calls_use_httpx_for_any_name() -> None:
     pool.close()
 
 
-def test_missing_aiohttp_is_explained_and_the_default_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_aiohttp_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
     import sys
 
@@ -342,9 +342,9 @@ def test_missing_aiohttp_is_explained_and_the_default_falls_back(monkeypatch: py
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # not imported, and not installed:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a))
     monkeypatch.delenv("AIWIRE_TRANSPORT", raising=False)
-    with pytest.raises(BadOptionsError, match=r"needs aiohttp.*pip install aiohttp"):
+    with pytest.raises(BadOptionsError, match=r"needs aiohttp.*pip install 'aiwire\[aiohttp\]'"):
         aiwire.set_default_transport("aiohttp")
-    assert _transport.default_transport() == "httpx"  # a stripped install still works
+    assert _transport.default_transport() == "asyncio"  # the default never needs it
 
 
 @pytest.fixture
@@ -388,7 +388,11 @@ _PY310_SSL = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 @pytest.mark.parametrize(
-    "entry", ["httpx", pytest.param("aiohttp", marks=[_PY310_SSL] if sys.version_info < (3, 11) else []), "sync"]
+    "entry",
+    [
+        pytest.param(name, marks=[_PY310_SSL] if sys.version_info < (3, 11) else [])
+        for name in ("asyncio", "httpx", "aiohttp", "sync")
+    ],
 )
 async def test_https_trusts_ssl_cert_file_and_names_a_bad_certificate(
     entry: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch

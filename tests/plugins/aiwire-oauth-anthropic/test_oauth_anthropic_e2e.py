@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from _oauth_server import Browser, OAuthTestServer, flow_env, running_server
-from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
+from _vendor_server import TRANSPORT_HEADERS, Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
 
 import aiwire
 from aiwire import events as ev
@@ -86,8 +86,7 @@ def _expected_headers(vendor: VendorServer, token: str, body: bytes, accept: str
     return sorted(
         [
             ("host", vendor.base_url.removeprefix("http://")),
-            ("accept-encoding", ACCEPT_ENCODING),
-            ("connection", "keep-alive"),
+            *TRANSPORT_HEADERS,
             ("content-type", "application/json"),
             ("accept", accept),
             ("anthropic-version", "2023-06-01"),

@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 from _oauth_server import OAuthTestServer, flow_env, running_server
-from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, json_reply, running_vendor, sse_reply
+from _vendor_server import (
+    TRANSPORT_HEADERS,
+    Arrived,
+    VendorServer,
+    httpx_headers,
+    json_reply,
+    running_vendor,
+    sse_reply,
+)
 from _wire_replies import anthropic_stream, anthropic_whole, chat_stream, chat_whole, responses_stream
 
 import aiwire
@@ -81,12 +89,16 @@ def _lines(arrived: Arrived) -> list[tuple[str, str]]:
     return sorted((k.lower(), v) for k, v in arrived.headers)
 
 
-def _expected(vendor: VendorServer, sent: Arrived, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _expected(
+    vendor: VendorServer,
+    sent: Arrived,
+    extra: list[tuple[str, str]],
+    transport: list[tuple[str, str]] = TRANSPORT_HEADERS,
+) -> list[tuple[str, str]]:
     return sorted(
         [
             ("host", vendor.base_url.removeprefix("http://")),
-            ("accept-encoding", ACCEPT_ENCODING),
-            ("connection", "keep-alive"),
+            *transport,
             ("content-type", "application/json"),
             ("authorization", f"Bearer {COPILOT_TOKEN}"),
             *EDITOR,
@@ -105,6 +117,7 @@ def test_login_enables_every_catalog_model(logged_in: str, vendor: VendorServer)
             vendor,
             sent,
             [("accept", "*/*"), ("openai-intent", "chat-policy"), ("x-interaction-type", "chat-policy")],
+            httpx_headers(),  # sent by the login, through httpx
         )
 
 

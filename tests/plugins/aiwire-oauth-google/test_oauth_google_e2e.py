@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 import pytest
 from _oauth_server import Browser, OAuthTestServer, flow_env, running_server
-from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
+from _vendor_server import TRANSPORT_HEADERS, Arrived, VendorServer, json_reply, running_vendor, sse, sse_reply
 
 import aiwire
 from aiwire._cli import auth as _cli_auth
@@ -97,8 +97,7 @@ async def test_stream_and_complete_with_the_login(logged_in: str, vendor: Vendor
             [
                 ("host", vendor.base_url.removeprefix("http://")),
                 ("accept", "*/*"),
-                ("accept-encoding", ACCEPT_ENCODING),
-                ("connection", "keep-alive"),
+                *TRANSPORT_HEADERS,
                 ("content-type", "application/json"),
                 ("authorization", f"Bearer {logged_in}"),
                 ("user-agent", "google-cloud-sdk vscode_cloudshelleditor/0.1"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from _oauth_server import Browser, OAuthTestServer, flow_env, running_server
-from _vendor_server import ACCEPT_ENCODING, Arrived, VendorServer, running_vendor, sse_reply
+from _vendor_server import TRANSPORT_HEADERS, Arrived, VendorServer, running_vendor, sse_reply
 from _wire_replies import responses_stream
 
 import aiwire
@@ -77,8 +77,7 @@ async def test_stream_and_complete_with_the_login(logged_in: str, vendor: Vendor
         assert _lines(sent) == sorted(
             [
                 ("host", vendor.base_url.removeprefix("http://")),
-                ("accept-encoding", ACCEPT_ENCODING),
-                ("connection", "keep-alive"),
+                *TRANSPORT_HEADERS,
                 ("user-agent", DEFAULT_USER_AGENT),
                 ("content-type", "application/json"),
                 ("accept", "text/event-stream"),

@@ -4,12 +4,14 @@ twins, on the default :class:`~aiwire.AsyncClient` (created on first use)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiwire._api.client import default_client
 from aiwire._io.aio import AssistantStream
-from aiwire._io.sync import AbortHandle, SyncAssistantStream
 from aiwire.types import AssistantMessage, Context, Model
+
+if TYPE_CHECKING:
+    from aiwire._io.sync import AbortHandle, SyncAssistantStream
 
 __all__ = ["complete", "complete_sync", "stream", "stream_sync"]
 

@@ -16,19 +16,18 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import msgspec
 
 from aiwire._api.images import check_image_call, split_options
 from aiwire._engine.call import PreparedCall, as_context, make_options, prepare
 from aiwire._io.aio import AssistantStream, ImageJob, acomplete
-from aiwire._io.sync import AbortHandle, SyncAssistantStream, scomplete, sgenerate
 from aiwire._io.transport import Pool, check_transport
 from aiwire._plugins.registry import Registry, get_registry
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, Context, EmbeddingResult, ImageResult, Model
 
 if TYPE_CHECKING:
+    from aiwire._io.sync import AbortHandle, SyncAssistantStream
     from aiwire.auth.store import AuthStore
 
 __all__ = ["AsyncClient", "Client", "default_client", "set_default_transport"]
@@ -70,8 +69,11 @@ def _check_args(plugins: Any, base_urls: Any, options: Any) -> None:
 def _check_io(transport: Any, http_client: Any, *, sync: bool) -> None:
     """Refuse an httpx transport or client of the other kind (sync for an
     async call, or the reverse) before anything is sent, naming the fix."""
+    httpx: Any = None
+    if http_client is not None:
+        import httpx
     if sync:
-        if isinstance(http_client, httpx.AsyncClient):
+        if httpx is not None and isinstance(http_client, httpx.AsyncClient):
             raise BadOptionsError(
                 "aiwire.Client (blocking) got an httpx.AsyncClient as http_client; pass an httpx.Client, "
                 "or use aiwire.AsyncClient"
@@ -82,7 +84,7 @@ def _check_io(transport: Any, http_client: Any, *, sync: bool) -> None:
                 "calls need an httpx.BaseTransport such as httpx.HTTPTransport(), or a transport name"
             )
     else:
-        if isinstance(http_client, httpx.Client):
+        if httpx is not None and isinstance(http_client, httpx.Client):
             raise BadOptionsError(
                 "aiwire.AsyncClient got a blocking httpx.Client as http_client; pass an httpx.AsyncClient, "
                 "or use aiwire.Client"
@@ -241,6 +243,8 @@ class Client(_BaseClient):
 
     def stream(self, model: Model | str, context: ContextLike, **options: Any) -> SyncAssistantStream:
         """See :func:`aiwire.stream_sync`."""
+        from aiwire._io.sync import SyncAssistantStream  # httpx: only blocking calls pay its import
+
         return SyncAssistantStream(self._prepare(model, context, options, "stream"), self._pool)
 
     def complete(
@@ -253,6 +257,8 @@ class Client(_BaseClient):
         **options: Any,
     ) -> AssistantMessage:
         """See :func:`aiwire.complete_sync`."""
+        from aiwire._io.sync import scomplete
+
         msg = scomplete(self._prepare(model, context, options, "complete"), self._pool, abort)
         return msg.raise_for_error() if check else msg
 
@@ -260,6 +266,8 @@ class Client(_BaseClient):
         self, model: Model | str, context: ContextLike, *, check: bool = False, **options: Any
     ) -> ImageResult:
         """See :func:`aiwire.generate_images_sync`."""
+        from aiwire._io.sync import sgenerate
+
         result = sgenerate(self._prepare_images(model, context, options), self._pool)
         return result.raise_for_error() if check else result
 
@@ -330,9 +338,10 @@ def default_client() -> _DefaultClient:
 
 
 def set_default_transport(name: str | None) -> None:
-    """Use ``name`` (``"httpx"`` or ``"aiohttp"``) for every async call of the
-    module-level functions that does not pick a transport. ``None`` goes back
-    to ``AIWIRE_TRANSPORT`` (or httpx's own when unset). Raises
+    """Use ``name`` (``"asyncio"``, ``"httpx"`` or ``"aiohttp"``) for every
+    async call of the module-level functions that does not pick a transport.
+    ``None`` goes back to ``AIWIRE_TRANSPORT`` (or aiwire's own, ``asyncio``,
+    when unset). Raises
     :class:`~aiwire.errors.BadOptionsError` for an unknown name or when the
     transport is not installed."""
     default_client()._pool.transport = None if name is None else check_transport(name, "set_default_transport")

@@ -123,7 +123,7 @@ def make_options(kwargs: Mapping[str, Any]) -> Options:
         isinstance(transport, str) or hasattr(transport, "handle_request") or hasattr(transport, "handle_async_request")
     ):
         raise BadOptionsError(
-            f'transport must be "httpx", "aiohttp" or an httpx transport (httpx.BaseTransport or '
+            f'transport must be "asyncio", "httpx", "aiohttp" or an httpx transport (httpx.BaseTransport or '
             f"httpx.AsyncBaseTransport), not {type(transport).__name__}"
         )
     # The converted values: a timeout given as "5" or 5 is the float 5.0 from here on.

@@ -1,5 +1,6 @@
 """The async driver: runs an :class:`~aiwire._engine.exchange.Exchange` with
-httpx, timers and task cancellation. Every decision is the engine's.
+a transport's sender (aiwire's own by default, or httpx), timers and task
+cancellation. Every decision is the engine's.
 
 - ``idle`` from the engine bounds each wait on the server (the response head,
   then the next decoded event); one timer handle per call, re-armed by moving
@@ -19,8 +20,6 @@ import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
-import httpx
-
 from aiwire import events as ev
 from aiwire._engine.call import PreparedCall
 from aiwire._engine.exchange import (
@@ -39,13 +38,12 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
+from aiwire._io.errors import is_timeout, net_errors
 from aiwire._io.transport import Pool
-from aiwire._wire.exchange import ResponseInfo
 from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
 
-__all__ = ["AssistantStream", "ImageJob", "acomplete", "http_request"]
+__all__ = ["AssistantStream", "ImageJob", "acomplete"]
 
-NET_ERRORS = (httpx.TransportError, httpx.TimeoutException, httpx.StreamError)
 _CONSUMER, _SERVER, _SLEEPING = 0, 1, 2
 
 
@@ -55,7 +53,7 @@ def describe_io(exc: BaseException) -> str:
     attempts failed" and "[Errno 111] Connection refused"), so the text comes
     from the operating system's error underneath, or says "timed out"."""
     kind = type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
+    if is_timeout(exc):
         return f"{kind}: timed out"
     seen: set[int] = set()
     cause: BaseException | None = exc
@@ -77,13 +75,6 @@ def describe_io(exc: BaseException) -> str:
     return describe(exc)
 
 
-def http_request(client: httpx.Client | httpx.AsyncClient, send: Send, read_timeout: float | None) -> httpx.Request:
-    req = send.request
-    t = send.timeout
-    timeout = httpx.Timeout(t, connect=min(t, 30.0) if t else 30.0, read=read_timeout)
-    return client.build_request(req.method, req.url, headers=req.headers, content=send.body, timeout=timeout)
-
-
 # After the last event the body usually ends a moment later (the chunked
 # terminator, a trailing ``[DONE]``). Reading that little rest lets the
 # connection go back to the pool; closing a response before its end discards
@@ -93,25 +84,12 @@ DRAIN_SECONDS = 0.05
 DRAIN_BYTES = 65536
 
 
-def body_chunks(resp: httpx.Response, *, aio: bool = True) -> Any:
-    """The body's chunks as they arrive: raw, or decoded when the server
-    compressed them (``Content-Encoding: gzip``; some proxies compress SSE)."""
-    enc = resp.headers.get("content-encoding")
-    if enc and enc.strip().lower() != "identity":
-        return resp.aiter_bytes() if aio else resp.iter_bytes()
-    return resp.aiter_raw() if aio else resp.iter_raw()
-
-
 async def _rest(raw: Any) -> None:
     size = 0
     async for chunk in raw:
         size += len(chunk)
         if size > DRAIN_BYTES:
             return
-
-
-def response_info(response: httpx.Response) -> ResponseInfo:
-    return ResponseInfo(response.status_code, response.headers.multi_items(), str(response.url))
 
 
 class _Timer:
@@ -162,7 +140,7 @@ class _Run:
         self.waiting = _CONSUMER
         self.aborted = False
         self.timer: _Timer | None = None
-        self.response: httpx.Response | None = None
+        self.response: Any = None  # a LeanResponse or an HttpxResponse
 
     def abort(self) -> None:
         if self.ex.finished or self.aborted:
@@ -206,7 +184,7 @@ class _Run:
                     # The hot path: inline state, no per-chunk allocation beyond the events.
                     resp = self.response
                     assert resp is not None
-                    raw = body_chunks(resp)
+                    raw = resp.__aiter__()
                     timer = self.timer
                     while True:
                         if self.aborted:
@@ -273,8 +251,7 @@ class _Run:
         if self.aborted:
             return Aborted(sent=False)
         try:
-            client = await self.pool.async_client(self.ex.call.options.transport or self._spec_transport())
-            request = http_request(client, send, send.timeout)
+            sender = await self.pool.async_client(self.ex.call.options.transport or self._spec_transport())
         except Exception as exc:
             return Failed(describe(exc), network=False)
         if send.idle:
@@ -284,22 +261,21 @@ class _Run:
                 self.timer.reset()
         self.waiting = _SERVER
         try:
-            response = await client.send(request, stream=True)
+            response = await sender.send_call(send)
         except asyncio.CancelledError:
             self.waiting = _CONSUMER
             why = self._interrupted()
             if why is None:
                 raise
             return why
-        except NET_ERRORS as exc:
-            self.waiting = _CONSUMER
-            return Failed(describe_io(exc), network=True)
         except Exception as exc:
             self.waiting = _CONSUMER
+            if isinstance(exc, net_errors()):
+                return Failed(describe_io(exc), network=True)
             return Failed(describe(exc), network=False)
         self.waiting = _CONSUMER
         self.response = response
-        return Responded(response_info(response))
+        return Responded(response.info())
 
     def _spec_transport(self) -> Any:
         spec = self.ex.call.spec
@@ -316,9 +292,9 @@ class _Run:
             if why is None:
                 raise
             return why
-        except NET_ERRORS as exc:
-            return Failed(describe_io(exc), network=True)
         except Exception as exc:
+            if isinstance(exc, net_errors()):
+                return Failed(describe_io(exc), network=True)
             return Failed(describe(exc), network=False)
         finally:
             self.waiting = _CONSUMER

@@ -40,16 +40,9 @@ from aiwire._engine.exchange import (
     Stream,
     describe,
 )
-from aiwire._io.aio import (
-    DRAIN_BYTES,
-    DRAIN_SECONDS,
-    NET_ERRORS,
-    body_chunks,
-    describe_io,
-    from_final,
-    http_request,
-    response_info,
-)
+from aiwire._io.aio import DRAIN_BYTES, DRAIN_SECONDS, describe_io, from_final
+from aiwire._io.errors import net_errors
+from aiwire._io.httpxio import body_chunks, http_request, response_info
 from aiwire._io.transport import Pool
 from aiwire.errors import BadOptionsError
 from aiwire.types import AssistantMessage, EmbeddingResult, ImageResult, Model
@@ -377,7 +370,7 @@ class _SyncRun:
         _sending.run = self
         try:
             response = client.send(request, stream=True)
-        except NET_ERRORS as exc:
+        except net_errors() as exc:
             if self.aborted.is_set():
                 return Aborted()
             return Stalled() if self._stalled(exc) else Failed(describe_io(exc), network=True)
@@ -394,7 +387,7 @@ class _SyncRun:
         assert resp is not None
         try:
             return Body(resp.read())
-        except NET_ERRORS as exc:
+        except net_errors() as exc:
             return Aborted() if self.aborted.is_set() else Failed(describe_io(exc), network=True)
         except Exception as exc:
             return Failed(describe(exc), network=False)

@@ -1,26 +1,29 @@
 """HTTP clients: which transport, and the pools a :class:`~aiwire.Client` owns.
 
-Two transports sit behind the same httpx API:
+Three transports serve async calls:
 
-- ``aiohttp``: aiohttp's pool and C HTTP parser (:mod:`aiwire._io.fast`),
-  a dependency of aiwire and the default for async calls. It hands a stream's
-  bytes over in a few large reads, which cuts the CPU per event about four
-  times against httpx's own (see docs/performance.md). It is HTTP/1.1 only.
-- ``httpx``: httpx's own (httpcore + h11). Blocking calls always use it
-  (aiohttp has no blocking API); async calls use it when chosen by name.
+- ``asyncio``: aiwire's own HTTP/1.1 on asyncio's connections
+  (:mod:`aiwire._io.lean`), the default. It needs no import beyond asyncio,
+  so a process's first request leaves early, and it hands a stream's bytes
+  over in a few large reads (see docs/performance.md).
+- ``aiohttp``: aiohttp's pool and C HTTP parser under the httpx API
+  (:mod:`aiwire._io.fast`), when aiohttp is installed (``aiwire[aiohttp]``).
+- ``httpx``: httpx's own (httpcore + h11). Blocking calls always use it;
+  so do HTTP/2 (``httpx.AsyncHTTPTransport(http2=True)``), any httpx
+  transport object and a user's own ``httpx.AsyncClient``.
 
-Choose per call with ``transport="httpx"`` (or ``"aiohttp"``, or any httpx
-transport object, e.g. ``httpx.AsyncHTTPTransport(http2=True)`` for HTTP/2),
-per client with ``Client(transport=...)`` or ``Client(http_client=...)``, for
-the default client with ``aiwire.set_default_transport``, or with
-``AIWIRE_TRANSPORT``. Nothing is imported before the first call.
+Choose per call with ``transport="httpx"`` (or ``"aiohttp"``, ``"asyncio"``,
+or an httpx transport object), per client with ``Client(transport=...)`` or
+``Client(http_client=...)``, for the default client with
+``aiwire.set_default_transport``, or with ``AIWIRE_TRANSPORT``. Nothing is
+imported before the first call.
 
-A :class:`Pool` keeps one httpx client per transport (per event loop for
-async ones) and closes them all on ``close()``/``aclose()``. An async pool
-that is never closed still closes its connections when its event loop shuts
-down (``asyncio.run`` finalises async generators, and the pool parks one per
-loop for that), so nothing is left for the garbage collector to warn about.
-Every transport honours ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``.
+A :class:`Pool` keeps one sender per transport (per event loop for async
+ones) and closes them all on ``close()``/``aclose()``. An async pool that is
+never closed still closes its connections when its event loop shuts down
+(``asyncio.run`` finalises async generators, and the pool parks one per loop
+for that), so nothing is left for the garbage collector to warn about. Every
+transport honours ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``.
 """
 
 from __future__ import annotations
@@ -29,19 +32,17 @@ import asyncio
 import os
 import sys
 import threading
-import urllib.request
 import weakref
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
-
+from aiwire._io.lean import LeanPool, proxy_settings
 from aiwire._wire.codec import TRANSPORTS, TransportName
 from aiwire.errors import BadOptionsError
 
 __all__ = ["TRANSPORTS", "Pool", "check_transport", "default_transport"]
 
-LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200, keepalive_expiry=30)
+KEEPALIVE = 30.0
 
 
 def check_transport(name: str, origin: str) -> TransportName:
@@ -50,8 +51,8 @@ def check_transport(name: str, origin: str) -> TransportName:
         raise BadOptionsError(f"{origin}={name!r} is not a transport aiwire knows; use one of {', '.join(TRANSPORTS)}")
     if name == "aiohttp" and not _has_aiohttp():
         raise BadOptionsError(
-            f"{origin}='aiohttp' needs aiohttp, a dependency of aiwire that is missing here: "
-            "pip install aiohttp (or reinstall aiwire)"
+            f"{origin}='aiohttp' needs aiohttp, which is not installed: pip install 'aiwire[aiohttp]' "
+            "(or leave the transport unset for aiwire's own)"
         )
     return name
 
@@ -69,15 +70,14 @@ def _has_aiohttp() -> bool:
 
 def default_transport() -> TransportName:
     """The transport async calls use when neither the call nor the client
-    picks one: ``AIWIRE_TRANSPORT``, else aiohttp (httpx's own if a stripped
-    install lacks it)."""
+    picks one: ``AIWIRE_TRANSPORT``, else aiwire's own (``asyncio``)."""
     env = os.environ.get("AIWIRE_TRANSPORT", "").strip().lower()
     if env:
         return check_transport(env, "AIWIRE_TRANSPORT")
-    return "aiohttp" if _has_aiohttp() else "httpx"
+    return "asyncio"
 
 
-def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+def _aiohttp_transport(limits: Any) -> Any:
     from aiwire._io.fast import AiohttpTransport
 
     # limit=0: no cap, like httpx's max_connections=None (aiohttp's own default
@@ -86,17 +86,12 @@ def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     # every request, about 0.5 ms each.
     return AiohttpTransport(
         limit=limits.max_connections or 0,
-        keepalive=limits.keepalive_expiry or 30.0,
-        trust_env=any(k != "no" for k in proxies_from_env()),
+        keepalive=limits.keepalive_expiry or KEEPALIVE,
+        trust_env=any(k != "no" for k in proxy_settings()),
     )
 
 
-def proxies_from_env() -> dict[str, str]:
-    """The standard proxy variables (for transports that do not read them)."""
-    return {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https", "no")}
-
-
-async def _closer(clients: dict[Any, httpx.AsyncClient]) -> AsyncGenerator[None, None]:
+async def _closer(clients: dict[Any, Any]) -> AsyncGenerator[None, None]:
     # Parked at its yield for the life of the loop: loop shutdown (asyncio.run,
     # asyncio.Runner) calls aclose() on it, which closes the loop's clients.
     try:
@@ -108,27 +103,35 @@ async def _closer(clients: dict[Any, httpx.AsyncClient]) -> AsyncGenerator[None,
 
 
 class Pool:
-    """The httpx clients of one :class:`~aiwire.Client`, by transport.
+    """The senders of one :class:`~aiwire.Client`, by transport: a
+    :class:`~aiwire._io.lean.LeanPool`, or an httpx client in a
+    :class:`~aiwire._io.httpxio.HttpxSender`.
 
     ``http_client``: a user's own ``httpx.Client`` or ``httpx.AsyncClient``,
     used as is for every call of its kind (its proxies, certificates, event
     hooks and limits apply) and never closed here: it is the user's.
+    ``limits``: httpx's ``Limits`` for the httpx clients made here.
     """
 
-    def __init__(self, transport: Any = None, *, http_client: Any = None, limits: httpx.Limits = LIMITS) -> None:
+    def __init__(self, transport: Any = None, *, http_client: Any = None, limits: Any = None) -> None:
         if transport is not None and isinstance(transport, str):
             check_transport(transport, "transport")
         self.transport = transport
-        self.limits = limits
-        self.user_async = http_client if isinstance(http_client, httpx.AsyncClient) else None
-        self.user_sync = http_client if isinstance(http_client, httpx.Client) else None
-        if http_client is not None and self.user_async is None and self.user_sync is None:
-            raise BadOptionsError(
-                f"http_client must be an httpx.Client or httpx.AsyncClient, not {type(http_client).__name__}"
-            )
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[dict[Any, httpx.AsyncClient], Any]]
+        self._limits = limits
+        self.user_async: Any = None
+        self.user_sync: Any = None
+        if http_client is not None:
+            import httpx
+
+            self.user_async = http_client if isinstance(http_client, httpx.AsyncClient) else None
+            self.user_sync = http_client if isinstance(http_client, httpx.Client) else None
+            if self.user_async is None and self.user_sync is None:
+                raise BadOptionsError(
+                    f"http_client must be an httpx.Client or httpx.AsyncClient, not {type(http_client).__name__}"
+                )
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[dict[Any, Any], Any]]
         self._loops = weakref.WeakKeyDictionary()
-        self._sync: dict[Any, httpx.Client] = {}
+        self._sync: dict[Any, Any] = {}
         self._lock = threading.Lock()
         self.closed = False
 
@@ -141,27 +144,41 @@ class Pool:
             return "httpx" if sync else name
         return chosen
 
-    async def async_client(self, transport: Any = None) -> httpx.AsyncClient:
-        """The async client for ``transport`` (a name, an httpx transport
-        object, or ``None`` for this pool's default) on the running loop."""
+    @property
+    def limits(self) -> Any:
+        if self._limits is None:
+            from aiwire._io.httpxio import LIMITS
+
+            self._limits = LIMITS
+        return self._limits
+
+    async def async_client(self, transport: Any = None) -> Any:
+        """The sender for ``transport`` (a name, an httpx transport object, or
+        ``None`` for this pool's default) on the running loop: something with
+        ``send_call(send)``, ``is_closed`` and ``aclose()``."""
         if self.closed:
             raise RuntimeError("this aiwire client is closed")
         if transport is None and self.user_async is not None:
-            return self.user_async
+            from aiwire._io.httpxio import HttpxSender
+
+            return HttpxSender(self.user_async, owned=False)
         key = self._key(transport, sync=False)
         loop = asyncio.get_running_loop()
         entry = self._loops.get(loop)
         if entry is None:
-            clients: dict[Any, httpx.AsyncClient] = {}
+            clients: dict[Any, Any] = {}
             closer = _closer(clients)
             await closer.__anext__()
             entry = self._loops[loop] = (clients, closer)
         clients = entry[0]
         client = clients.get(key)
         if client is None or client.is_closed:
-            # Building a client loads the CA bundle into an SSL context (20-100 ms
-            # of CPU): done in a worker thread so the loop's other tasks never stall.
-            new = await asyncio.to_thread(self._new_async_client, key)
+            if key == "asyncio":
+                new: Any = LeanPool(keepalive=KEEPALIVE)
+            else:
+                # Building an httpx client loads the CA bundle into an SSL context (20-100 ms
+                # of CPU): done in a worker thread so the loop's other tasks never stall.
+                new = await asyncio.to_thread(self._new_async_client, key)
             client = clients.get(key)
             if client is None or client.is_closed:
                 client = clients[key] = new
@@ -169,16 +186,20 @@ class Pool:
                 await new.aclose()
         return client
 
-    def _new_async_client(self, key: Any) -> httpx.AsyncClient:
+    def _new_async_client(self, key: Any) -> Any:
+        import httpx
+
+        from aiwire._io.httpxio import HttpxSender
+
         if key == "aiohttp":
             tr: Any = _aiohttp_transport(self.limits)
         elif key == "httpx":
             tr = None
         else:
             tr = key
-        return httpx.AsyncClient(transport=tr, limits=self.limits, timeout=None, follow_redirects=True)
+        return HttpxSender(httpx.AsyncClient(transport=tr, limits=self.limits, timeout=None, follow_redirects=True))
 
-    def sync_client(self, transport: Any = None) -> httpx.Client:
+    def sync_client(self, transport: Any = None) -> Any:
         """The blocking client; transport names other than ``httpx`` use
         httpx's own transport (aiohttp has no blocking API)."""
         if self.closed:
@@ -191,6 +212,8 @@ class Pool:
                 f"transport {type(key).__name__} is async-only; blocking calls need an httpx.BaseTransport "
                 "(or a transport name)"
             )
+        import httpx
+
         with self._lock:
             client = self._sync.get(key)
             if client is None or client.is_closed:

@@ -90,8 +90,8 @@ the API moves on, the previous version stays here for one minor line where
 the core can still honour it."""
 
 CacheRetention = Literal["none", "short", "long"]
-TransportName = Literal["httpx", "aiohttp"]
-TRANSPORTS: tuple[TransportName, ...] = ("httpx", "aiohttp")
+TransportName = Literal["asyncio", "httpx", "aiohttp"]
+TRANSPORTS: tuple[TransportName, ...] = ("asyncio", "httpx", "aiohttp")
 """The transports a call's ``transport`` option may name (see :mod:`aiwire._io.transport`)."""
 
 

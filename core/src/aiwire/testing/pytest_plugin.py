@@ -81,21 +81,17 @@ class _Recorder:
 
 
 def _transport_vcrpy_replays() -> Callable[[], None]:
-    """vcrpy before 9 (the last one for Python 3.10) replays aiohttp responses
-    without their headers (request ids, ``Retry-After``), so under it the
-    default async transport is httpx's for the test. Returns the undo."""
-    import vcr
-
-    if int(vcr.__version__.split(".")[0]) >= 9:
+    """vcrpy records and replays what goes through httpx or aiohttp, not
+    aiwire's own transport (the default), so under a cassette async calls
+    that pick no transport use httpx's (``AIWIRE_TRANSPORT=httpx`` unless the
+    environment sets one; aiohttp's replay under vcrpy before 9, the last for
+    Python 3.10, also drops response headers). Returns the undo."""
+    if os.environ.get("AIWIRE_TRANSPORT"):
         return lambda: None
-    from aiwire._api.client import default_client
-
-    pool = default_client()._pool
-    before = pool.transport
-    pool.transport = "httpx"
+    os.environ["AIWIRE_TRANSPORT"] = "httpx"
 
     def restore() -> None:
-        pool.transport = before
+        os.environ.pop("AIWIRE_TRANSPORT", None)
 
     return restore
 
