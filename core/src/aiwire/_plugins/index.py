@@ -5,10 +5,10 @@ alone costs about 20 ms) and imports every plugin to run its register hooks.
 The index keeps the result, so that a later process imports a plugin only
 when something it registered is used: its codec, login flow, command or
 catalog, or its request hooks (imported on the first call). It lives in
-``plugins-index-<environment>.json`` under the user's cache folder (one per
-Python environment, so that two virtualenvs do not overwrite each other's;
-:func:`index_path`) and
-is ignored and rewritten when its key no longer matches:
+``plugins-index-<environment>.json`` under the user's cache folder
+(:func:`index_path`; one per Python environment, so that two virtualenvs do
+not overwrite each other's) and is ignored and rewritten when its key no
+longer matches:
 
 - this aiwire and Python, ``AIWIRE_PLUGINS`` and ``AIWIRE_DISABLE_PLUGINS``;
 - the ``*.dist-info`` / ``*.egg-info`` folders on ``sys.path``, in order: their
@@ -18,10 +18,10 @@ is ignored and rewritten when its key no longer matches:
   catalog the index describes (an editable plugin whose source changed).
 
 It is written only when every plugin loaded cleanly (a broken plugin is
-reported by every process, as before) and only when all a plugin registered
-is data (import paths, specs, packaged catalogs); a plugin that registers
-objects is recorded as *eager* and imported and registered by each process
-as without the index. ``AIWIRE_PLUGIN_INDEX=0`` turns the index off.
+reported by every process, as before). A plugin that registers objects
+instead of data (import paths, specs, packaged catalogs) is recorded as
+*eager*: each process imports it and runs its register hooks, as without the
+index. ``AIWIRE_PLUGIN_INDEX=0`` turns the index off.
 """
 
 from __future__ import annotations
