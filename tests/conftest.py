@@ -4,6 +4,10 @@ distributions, allow/deny lists) ask for ``_fresh_registry``."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +22,15 @@ from _request_capture import (  # the request differential over the whole run (s
 from aiwire._plugins import registry as _plugins
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Collection runs module-level code that discovers plugins before any fixture:
+# it gets a private AIWIRE_HOME too, so that it neither reads the user's
+# config.toml nor writes their plugin index. Tests get their own (below).
+_USER_HOME = os.environ.get("AIWIRE_HOME")
+if _USER_HOME is None:
+    _collect_home = tempfile.mkdtemp(prefix="aiwire-collect-")
+    os.environ["AIWIRE_HOME"] = _collect_home
+    atexit.register(shutil.rmtree, _collect_home, True)
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 
 
@@ -35,7 +48,5 @@ def _fresh_registry() -> Iterator[None]:
 def _private_aiwire_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """`aiwire chat` logs conversations in AIWIRE_HOME: never in the user's
     own folder during tests (subprocesses inherit the variable)."""
-    import os
-
-    if "AIWIRE_HOME" not in os.environ:
+    if _USER_HOME is None:
         monkeypatch.setenv("AIWIRE_HOME", str(tmp_path_factory.mktemp("aiwire-home")))
