@@ -24,9 +24,37 @@ class UsageError(Exception):
     """Bad input on the command line: one line, exit status 2."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, as wide as argparse makes it, without importing
+    shutil (and bz2 and lzma with it) for each ``add_argument`` of a chat
+    that prints no help."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aiwire chat",
+        formatter_class=_Formatter,
         description="Stream a conversation with a model: the answer on stdout, thinking, tool traces and "
         "notices on stderr. Without a prompt on a terminal, an interactive session. Without -m and "
         "without any provider key, an offline demo model answers (it says so).",

@@ -51,6 +51,8 @@ class _Whole:
 
 def load_images(items: Sequence[str]) -> list[ImageContent]:
     """``-a`` files and URLs as image blocks; problems raise :class:`UsageError`."""
+    if not items:
+        return []
     import base64
     import mimetypes
     from pathlib import Path

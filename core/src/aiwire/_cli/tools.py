@@ -71,6 +71,8 @@ def _from_function(target: str) -> Tool:
 
 def resolve_tools(names: list[str], timeout: float) -> list[ProcessTool]:
     """Tools for the ``-T`` names, in order; unknown names raise :class:`ToolSpecError`."""
+    if not names:
+        return []  # without importing the demo tools
     builtin = _builtin()
     out: list[ProcessTool] = []
     for name in dict.fromkeys(names):
