@@ -116,6 +116,14 @@ RULES = RequestRules(
         ),
     ),
     RequestRule(
+        id="anthropic.tool-blocks-need-tools",
+        applies_to="a history with tool calls or results, and no tools in this request (a chat continued without them)",
+        prevents="Requests which include `tool_use` or `tool_result` blocks must define tools.",
+        source="https://github.com/anthropics/anthropic-sdk-python/issues/494",
+        action="adapt",
+        does="sends those calls and results as text in their turns (images of a result stay images)",
+    ),
+    RequestRule(
         id="anthropic.tool-pairing",
         applies_to="every request (done by `aiwire.handoff` before the codec)",
         prevents=(
