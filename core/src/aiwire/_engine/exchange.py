@@ -244,7 +244,6 @@ class Exchange:
             dec.fail(f"could not decode the {self.call.codec.api} stream: {describe(exc)}")
         out = dec.events
         if out:
-            dec.settle()
             dec.events = []
             self.content = True
             if dec.terminated:

@@ -14,9 +14,12 @@ are filled in by later fragments. Copy it if you keep it.
 :meth:`PartialJSON.push` defers the work: fragments wait until :meth:`settle`
 (or reading ``value``), and a container that is already complete in the
 waiting text is then decoded whole by msgspec instead of character by
-character. The core settles once per network read, so a bulk read of many
-fragments costs about one C decode, while a root object handed out before
-any parse stays the same object.
+character. Decoders push every fragment and nothing settles until someone
+reads ``ToolCallDelta.arguments`` (:meth:`resolve`): a stream nobody reads the
+partial arguments of never scans them, and one that reads them on every delta
+scans each fragment once. A root object handed out before any parse (the
+``root``; with ``live=True`` the one ``ToolCallDelta.arguments`` resolves) stays
+the same object.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import re
 from typing import Any
 
 import msgspec
+
+from aiwire.events import _LiveArguments
 
 __all__ = ["PartialJSON", "parse_arguments"]
 
@@ -81,14 +86,16 @@ class PartialJSON:
 
     __slots__ = (
         "_atom",
+        "_closed",
         "_containers",
+        "_done",
         "_esc",
+        "_final",
         "_fragments",
         "_fresh",
         "_is_key",
         "_keys",
         "_mode",
-        "_pending",
         "_shown",
         "_slen",
         "_sparts",
@@ -96,11 +103,14 @@ class PartialJSON:
         "_value",
     )
 
-    def __init__(self) -> None:
-        self._value: Any = {}
+    def __init__(self, *, live: bool = False) -> None:
+        # A live root tells the ``ToolCallDelta`` events carrying it to resolve() here when read.
+        self._value: Any = _LiveArguments(self) if live else {}
         self._fresh = True  # the root dict above was handed out and no value parsed yet
-        self._pending: list[str] = []
         self._fragments: list[str] = []
+        self._done = 0  # fragments scanned so far
+        self._final: str | None = None  # see close()
+        self._closed = False
         self._mode = _VALUE
         self._containers: list[dict[str, Any] | list[Any]] = []
         self._keys: list[str | None] = []
@@ -113,6 +123,17 @@ class PartialJSON:
         self._atom: list[str] = []
 
     @property
+    def root(self) -> dict[str, Any]:
+        """The root object handed out before any parse (the value, if it is an object)."""
+        root: dict[str, Any] = self._value
+        return root
+
+    @property
+    def fragments(self) -> list[str]:
+        """Every fragment fed or pushed so far (appending to it is pushing)."""
+        return self._fragments
+
+    @property
     def text(self) -> str:
         """Everything fed so far."""
         return "".join(self._fragments)
@@ -120,33 +141,65 @@ class PartialJSON:
     @property
     def value(self) -> Any:
         """The best-effort value of everything fed or pushed so far."""
-        if self._pending:
+        if self._done < len(self._fragments):
             self.settle()
         return self._value
 
     def push(self, fragment: str) -> Any:
         """Queue ``fragment``; the live value, brought up to date by :meth:`settle`."""
         self._fragments.append(fragment)
-        self._pending.append(fragment)
         return self._value
 
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        return self._done < len(self._fragments)
 
     def settle(self) -> None:
         """Parse the queued fragments, in one pass."""
-        pending = self._pending
-        if pending:
-            self._pending = []
-            self._scan(pending[0] if len(pending) == 1 else "".join(pending))
+        frags = self._fragments
+        done, n = self._done, len(frags)
+        if done < n:
+            self._done = n
+            self._scan(frags[done] if n - done == 1 else "".join(frags[done:]))
 
     def feed(self, fragment: str) -> Any:
-        if self._pending:
+        if self._done < len(self._fragments):
             self.settle()
         self._fragments.append(fragment)
+        self._done += 1
         self._scan(fragment)
         return self._value
+
+    def resolve(self, root: dict[str, Any]) -> Any:
+        """The value for a reader holding ``root`` (this parser's :attr:`root`),
+        brought up to date over the fragments not yet scanned."""
+        if self._closed:
+            final = self._final
+            if final is not None:
+                self._final = None
+                root.clear()
+                root.update(_decode(final))
+            return root
+        if self._done < len(self._fragments):
+            self.settle()
+        return self._value
+
+    def close(self, text: str) -> None:
+        """The call ended and ``text``, all of it, is a JSON object (its strict
+        parse succeeded). Fragments not scanned yet are then not scanned at
+        all: the next :meth:`resolve` fills the root from one C decode of
+        ``text``. The scanner state is dropped, so the root and this parser
+        no longer refer to each other."""
+        if self._done < len(self._fragments) and text.strip():
+            self._final = text
+            self._done = len(self._fragments)
+        self._closed = True
+        self._mode = _DONE
+        self._value = None
+        self._containers = []
+        self._keys = []
+        self._sparts = []
+        self._atom = []
 
     def _scan(self, s: str) -> None:
         i = 0
