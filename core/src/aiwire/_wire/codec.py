@@ -401,6 +401,10 @@ def generic_error_info(status: int, body: bytes) -> ErrorInfo:
     return ErrorInfo(body.decode("utf-8", "replace")[:2000])
 
 
+# Bound once: the delta helpers run once per streamed delta.
+_TextDelta, _ThinkingDelta, _ToolCallDelta = ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta
+
+
 class _Open:
     __slots__ = ("kind", "partial", "parts", "root")
 
@@ -465,7 +469,7 @@ class StreamDecoder:
     def add_text(self, index: int, delta: str) -> None:
         """Append to open text block ``index`` and emit ``text_delta``."""
         self._open[index].parts.append(delta)
-        self.events.append(ev.TextDelta(content_index=index, delta=delta))
+        self.events.append(_TextDelta(content_index=index, delta=delta))
 
     def open_thinking(self, text: str = "", *, signature: str | None = None, redacted: bool = False) -> int:
         """Start a thinking block (optionally signed or redacted); emit ``thinking_start``; return its index."""
@@ -480,7 +484,7 @@ class StreamDecoder:
     def add_thinking(self, index: int, delta: str) -> None:
         """Append to open thinking block ``index`` and emit ``thinking_delta``."""
         self._open[index].parts.append(delta)
-        self.events.append(ev.ThinkingDelta(content_index=index, delta=delta))
+        self.events.append(_ThinkingDelta(content_index=index, delta=delta))
 
     def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
         """Start a tool call; emit ``toolcall_start``; return its content index."""
@@ -500,7 +504,7 @@ class StreamDecoder:
         if root is None:
             raise ValueError(f"block {index} is not a tool call: its arguments cannot grow")
         block.parts.append(fragment)
-        self.events.append(ev.ToolCallDelta(content_index=index, delta=fragment, arguments=root))
+        self.events.append(_ToolCallDelta(content_index=index, delta=fragment, arguments=root))
 
     def settle(self) -> None:
         """Kept for decoders that call it: ``arguments`` are brought up to date

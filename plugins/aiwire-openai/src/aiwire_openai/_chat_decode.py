@@ -182,13 +182,24 @@ class ChatDecoder(StreamDecoder):
         content = d.content
         if content:
             if isinstance(content, str):
-                self._add_text(content)
+                if self._text is not None:  # the hot path: more text for the open block
+                    self.add_text(self._text, content)
+                else:
+                    self._add_text(content)
             else:
                 self._typed_chunks(content)
         if d.refusal:
             self._add_text(d.refusal)
         if d.tool_calls:
+            tools = self._tools
             for tc in d.tool_calls:
+                fn = tc.function
+                # The hot path: a fragment of a call already open (no id, no name).
+                if tc.id is None and tc.index is not None and fn is not None and fn.name is None and fn.arguments:
+                    i = tools.get(tc.index)
+                    if i is not None:
+                        self.add_tool_arguments(i, fn.arguments)
+                        continue
                 self._tool_call(tc)
 
     def _add_text(self, text: str) -> None:
