@@ -66,7 +66,9 @@ class _BlockStart(msgspec.Struct):
     content_block: dict[str, Any]
 
 
-class _Delta(msgspec.Struct):
+# One of each per delta, decoded from JSON (no reference cycles possible):
+# gc=False keeps them out of the garbage collector.
+class _Delta(msgspec.Struct, gc=False):
     type: str
     text: str = ""
     thinking: str = ""
@@ -75,7 +77,7 @@ class _Delta(msgspec.Struct):
     citation: dict[str, Any] | None = None
 
 
-class _BlockDelta(msgspec.Struct):
+class _BlockDelta(msgspec.Struct, gc=False):
     index: int
     delta: _Delta
 

@@ -25,18 +25,20 @@ __all__ = ["ChatDecoder", "ChatResponse"]
 API = "openai-completions"
 
 
-class _Function(msgspec.Struct):
+# The per-chunk structs are decoded from JSON (no reference cycles possible):
+# gc=False keeps thousands of them per stream out of the garbage collector.
+class _Function(msgspec.Struct, gc=False):
     name: str | None = None
     arguments: str | None = None
 
 
-class _ToolCallDelta(msgspec.Struct):
+class _ToolCallDelta(msgspec.Struct, gc=False):
     index: int | None = None
     id: str | None = None
     function: _Function | None = None
 
 
-class _Delta(msgspec.Struct):
+class _Delta(msgspec.Struct, gc=False):
     content: str | list[Any] | None = None
     reasoning_content: str | None = None
     reasoning: Any = None
@@ -46,7 +48,7 @@ class _Delta(msgspec.Struct):
     refusal: str | None = None
 
 
-class _Choice(msgspec.Struct):
+class _Choice(msgspec.Struct, gc=False):
     index: int = 0
     delta: _Delta | None = None
     message: _Delta | None = None
@@ -81,7 +83,7 @@ class _XGroq(msgspec.Struct):
     usage: _Usage | None = None
 
 
-class ChatResponse(msgspec.Struct):
+class ChatResponse(msgspec.Struct, gc=False):
     """A chunk, or a whole non-streamed response (``message`` instead of ``delta``)."""
 
     id: str | None = None
