@@ -24,11 +24,13 @@ from aiwire.types import ToolCall
 
 
 class Work:
-    """Counts the partial parser's work: scans, characters scanned, characters decoded."""
+    """Counts the partial parser's work: scans, characters scanned, characters
+    decoded (by msgspec, or read by the C reader of whole containers: all the
+    rest of the text when the container turns out to be incomplete)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.scans = self.scanned = self.decoded = 0
-        scan, decode = pj.PartialJSON._scan, pj._decode
+        scan, decode, whole = pj.PartialJSON._scan, pj._decode, pj._whole
 
         def counting_scan(p: pj.PartialJSON, s: str) -> None:
             self.scans += 1
@@ -39,8 +41,14 @@ class Work:
             self.decoded += len(s)
             return decode(s)
 
+        def counting_whole(s: str, i: int) -> Any:
+            got = whole(s, i)
+            self.decoded += len(s) - i if got is None else got[1] - i
+            return got
+
         monkeypatch.setattr(pj.PartialJSON, "_scan", counting_scan)
         monkeypatch.setattr(pj, "_decode", counting_decode)
+        monkeypatch.setattr(pj, "_whole", counting_whole)
 
 
 def decoder() -> StreamDecoder:
@@ -127,7 +135,8 @@ def test_reading_on_every_delta_is_linear(monkeypatch: pytest.MonkeyPatch, size:
     def work_for(n: int) -> tuple[int, int]:
         work = Work(monkeypatch)
         body = "x\\n" * n
-        text = json.dumps({"a": [1, {"b": 2}], "content": "", "more": [1, 2]}).replace('""', '"' + body + '"')
+        rows = [{"id": i, "t": [i, {"ok": True}]} for i in range(n // 20)]  # nested containers, whole or cut
+        text = json.dumps({"rows": rows, "content": "", "more": [1, 2]}).replace('""', '"' + body + '"')
         _, call, seen = stream(pieces(text, size), read=True)
         assert len(call.arguments["content"]) == 2 * n and seen[-1] == call.arguments
         assert work.scanned == len(text)  # each character scanned exactly once

@@ -13,7 +13,7 @@ are filled in by later fragments. Copy it if you keep it.
 
 :meth:`PartialJSON.push` defers the work: fragments wait until :meth:`settle`
 (or reading ``value``), and a container that is already complete in the
-waiting text is then decoded whole by msgspec instead of character by
+waiting text is then read whole by the C JSON scanner instead of character by
 character. Decoders push every fragment and nothing settles until someone
 reads ``ToolCallDelta.arguments`` (:meth:`resolve`): a stream nobody reads the
 partial arguments of never scans them, and one that reads them on every delta
@@ -24,6 +24,7 @@ the same object.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -46,35 +47,25 @@ _SIX = re.compile(r"\\u[0-9a-fA-F]{4}$")
 _SMALL = 512  # strings up to this many raw characters are shown after every fragment
 
 
-_SKIP = re.compile(r'[^{}\[\]"]*')
-_WHOLE_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
-def _complete_end(s: str, i: int) -> int:
-    """Where the container opening at ``s[i]`` closes (just past it), or -1
-    when it is still arriving. Only brackets and strings cost a step here:
-    the text between them is skipped by a regex."""
-    depth = 0
-    n = len(s)
-    skip = _SKIP.match
-    whole = _WHOLE_STRING.match
-    while i < n:
-        c = s[i]
-        if c == '"':
-            m = whole(s, i)
-            if m is None:
-                return -1
-            i = m.end()
-        elif c == "{" or c == "[":
-            depth += 1
-            i += 1
-        else:  # a closing bracket (the skip stops only at these, "{", "[" and '"')
-            depth -= 1
-            i += 1
-            if depth == 0:
-                return i
-        i = skip(s, i).end()  # type: ignore[union-attr]
-    return -1
+# The standard library's C scanner reads one whole value at an index and says
+# where it ends, building it as it goes: a nested container already complete
+# in the text is read in one C call. NaN and Infinity are refused, as msgspec
+# refuses them; the character scanner then says where the text went wrong.
+_raw_decode = json.JSONDecoder(parse_constant=_no_constant).raw_decode
+
+
+def _whole(s: str, i: int) -> tuple[Any, int] | None:
+    """The container opening at ``s[i]`` and the index just past it, or None
+    when it is still arriving (or is not JSON)."""
+    try:
+        value, end = _raw_decode(s, i)
+    except (ValueError, RecursionError):  # too deep for it: the scanner has no limit
+        return None
+    return value, end
 
 
 # Scanner modes.
@@ -231,13 +222,10 @@ class PartialJSON:
             if mode == _VALUE:
                 if c == '"':
                     self._start_string(is_key=False)
-                elif c in "{[" and self._containers and (end := _complete_end(s, i - 1)) > 0:
-                    # A whole nested container is already here: decode it in C.
-                    try:
-                        self._attach(_decode(s[i - 1 : end]))
-                        i = end
-                    except msgspec.DecodeError:
-                        self._open({} if c == "{" else [])  # not JSON after all: the scanner says where
+                elif c in "{[" and self._containers and (got := _whole(s, i - 1)) is not None:
+                    # A whole nested container is already here: read in C.
+                    self._attach(got[0])
+                    i = got[1]
                 elif c == "{":
                     self._open({})
                 elif c == "[":
