@@ -18,7 +18,11 @@ PROMPT = [{"role": "user", "content": "Say something long."}]
 Runner = Callable[[str, dict[str, str], bool], Awaitable[tuple[int, list[int]]]]
 
 
-def aiwire_client(fmt: str, transport: str | None) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+def aiwire_client(
+    fmt: str, transport: str | None, read_args: bool = False
+) -> tuple[Runner, Callable[[], Awaitable[None]]]:
+    """``read_args``: read each tool delta's partial ``arguments``, as a UI
+    showing the call while it streams does (they are parsed only when read)."""
     import aiwire
     from aiwire import events as ev
     from aiwire._api.client import default_client
@@ -33,6 +37,8 @@ def aiwire_client(fmt: str, transport: str | None) -> tuple[Runner, Callable[[],
         async for e in s:
             if isinstance(e, delta_types):
                 n += 1
+                if read_args and type(e) is ev.ToolCallDelta:
+                    _ = e.arguments
                 if timed:
                     times.append(time.monotonic_ns())
         msg = await s
@@ -227,11 +233,14 @@ def anthropic_client(fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
 
 
 def make(name: str, fmt: str) -> tuple[Runner, Callable[[], Awaitable[None]]]:
-    """``aiwire`` (the default transport, nothing chosen), ``aiwire@httpx``,
+    """``aiwire`` (the default transport, nothing chosen), ``aiwire+args`` (the
+    same, reading every tool delta's ``arguments``), ``aiwire@httpx``,
     ``aiwire@aiohttp``, ``aiwire-sync``, ``floor``, ``floor-fast``,
     ``floor-sync``, ``openai-sdk``, ``anthropic-sdk``."""
     if name == "aiwire":
         return aiwire_client(fmt, None)
+    if name == "aiwire+args":
+        return aiwire_client(fmt, None, read_args=True)
     if name.startswith("aiwire@"):
         return aiwire_client(fmt, name.partition("@")[2])
     if name == "aiwire-sync":

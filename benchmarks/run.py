@@ -83,7 +83,7 @@ def plan(apis: set[str], quick: bool, sizes: list[int]) -> tuple[dict[str, list[
     for fmt, api in API_OF.items():
         names = ["floor", "floor-fast", "floor-sync"]
         if api in apis:
-            names += ["aiwire", "aiwire@httpx", "aiwire@aiohttp", "aiwire-sync"]
+            names += ["aiwire", "aiwire+args", "aiwire@httpx", "aiwire@aiohttp", "aiwire-sync"]
         else:
             print(f"note: no installed plugin implements {api!r}; aiwire is not measured on the {fmt} format")
         sdk = {"openai": "openai", "anthropic": "anthropic"}.get(fmt)
@@ -185,6 +185,8 @@ def main() -> int:
                             continue  # minutes per stream; the SDK rows stop at 100 KB
                         if label == "conc" and client.endswith("-sync"):
                             continue  # one blocking stream at a time: concurrency is the async clients'
+                        if client == "aiwire+args" and label not in ("text", "tool"):
+                            continue  # differs from aiwire only on tool deltas (text: its "x text" base)
                         if args.clients and client not in args.clients.split(","):
                             continue
                         res = measure(client, fmt, shape, mode, port, args)

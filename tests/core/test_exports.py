@@ -62,7 +62,7 @@ def test_robustness_names_are_exported() -> None:
 
 def test_plugin_module_is_the_contract() -> None:
     from aiwire._plugins import hooks
-    from aiwire._wire import codec, eventstream, framing
+    from aiwire._wire import codec, eventstream, framing, rules
 
     p = aiwire.plugin
     assert p.API_VERSION == 2 and p.API_VERSION in p.SUPPORTED_API_VERSIONS
@@ -74,6 +74,8 @@ def test_plugin_module_is_the_contract() -> None:
         framing.NDJSONFramer,
     }
     assert p.EventStreamFramer is eventstream.EventStreamFramer
+    # Added in plugin API 2 without a version change (additive).
+    assert (p.RequestRule, p.RequestRules, p.note_rule) == (rules.RequestRule, rules.RequestRules, rules.note_rule)
     for proto in (p.RegisterApi, p.RegisterProvider, p.RegisterModels, p.RegisterOAuth, p.CodecFactory):
         assert "__call__" in vars(proto), proto
 

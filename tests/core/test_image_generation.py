@@ -376,3 +376,37 @@ async def test_check_raises_for_async_jobs(painter: FauxProvider) -> None:
     painter.reply(FauxReply(status=400, error="bad size"))
     with pytest.raises(errors.ProviderError, match="HTTP 400: bad size"):
         await aiwire.generate_images(painter.model, "p", check=True)
+
+
+# -- client defaults ----------------------------------------------------------------
+
+
+async def test_a_clients_chat_defaults_stay_out_of_its_image_calls(painter: FauxProvider) -> None:
+    """Chat defaults (sampling, chat body fields) are not image options; the
+    core ones (credentials, headers, retries) still apply."""
+    defaults = {
+        "temperature": 0.2,
+        "max_tokens": 50,
+        "provider_options": {"chat_only": True},
+        "headers": {"x-default": "1"},
+        "api_key": "sk-default",
+        "max_retries": 0,
+    }
+    painter.reply(image(b"sync"))
+    painter.reply(image(b"async"))
+    with aiwire.Client(options=defaults) as client:
+        result = client.generate_images(painter.model, "a fox", size="256x256", check=True)
+    async with aiwire.AsyncClient(options=defaults) as aclient:
+        aresult = await aclient.generate_images(painter.model, "a fox", provider_options={"style": "x"}, check=True)
+    assert [base64.b64decode(i.data) for i in (*result.images, *aresult.images)] == [b"sync", b"async"]
+    sent, asent = painter.requests
+    assert sent["json"]["options"] == {"size": "256x256"} and "chat_only" not in sent["json"]
+    assert asent["json"]["style"] == "x" and "chat_only" not in asent["json"]
+    for req in (sent, asent):
+        assert req["headers"]["x-default"] == "1" and req["headers"]["authorization"] == "Bearer sk-default"
+
+    painter.reply(text("hi"))
+    with aiwire.Client(options=defaults) as client:  # chat calls still get every default
+        client.complete(painter.model, "hi", check=True)
+    chat = painter.requests[-1]["json"]
+    assert chat["options"]["temperature"] == 0.2 and chat["chat_only"] is True

@@ -374,3 +374,17 @@ async def test_https_through_a_connect_proxy(
         assert await fetch(pool, f"https://127.0.0.1:{port}/x") == b"ok"
         await pool.aclose()
     assert tunnels == [0] and seen == [0]  # one tunnel, kept alive
+
+
+def test_a_failed_name_lookup_is_worded_by_the_resolver() -> None:
+    import socket
+
+    from aiwire._io.aio import describe_io
+    from aiwire._io.errors import ConnectError
+
+    err = ConnectError("[Errno -2] Name or service not known")
+    err.__cause__ = socket.gaierror(-2, "Name or service not known")
+    assert describe_io(err) == "ConnectError: Name or service not known"  # not "Unknown error -2"
+    refused = ConnectError("refused")
+    refused.__cause__ = ConnectionRefusedError(111, "Connect call failed")
+    assert describe_io(refused) == "ConnectError: Connection refused"

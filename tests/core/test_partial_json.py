@@ -152,8 +152,33 @@ def test_pushed_fragments_settled_per_read_match_scanning_the_same_text(
             p.settle()
             # The scanner alone, given the same reads: what a partial string shows
             # depends on where reads end, so both see the same ends.
-            with mock.patch.object(_partial_json, "_complete_end", lambda s, i: -1):
+            with mock.patch.object(_partial_json, "_whole", lambda s, i: None):
                 scanner.feed(text[done:upto])
             done = upto
             assert msgspec.json.encode(p.value) == msgspec.json.encode(scanner.value)
     assert p.value == obj and p.value is root
+
+
+def test_nesting_deeper_than_the_c_reader_goes_is_scanned() -> None:
+    """The C reader of whole containers gives up past Python's recursion
+    limit; the character scanner takes over without raising."""
+
+    def innermost(value: Any) -> tuple[int, Any]:
+        seen = 0
+        while isinstance(value, list) and value:
+            value, seen = value[0], seen + 1
+        return seen, value
+
+    depth = 5000
+    text = '{"a": ' + "[" * depth + "1" + "]" * depth + "}"
+    p = PartialJSON()
+    p.push(text[:5004])  # '{"a": ' and 4998 brackets
+    assert innermost(p.value["a"]) == (4997, [])
+    p.push(text[5004:])
+    assert innermost(p.value["a"]) == (depth, 1)
+
+
+def test_nan_in_a_nested_container_is_not_json() -> None:
+    p = PartialJSON()
+    p.push('{"a": [1, NaN], "b": 2}')
+    assert p.value == {"a": [1]}  # the scanner stops where the text stopped being JSON

@@ -16,7 +16,7 @@ order. ``done`` and ``error`` carry the final :class:`AssistantMessage`; an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, SupportsIndex
 
 import msgspec
 
@@ -115,11 +115,19 @@ class ToolCallDelta(_Event, tag="toolcall_delta"):
     """``delta`` is the raw JSON fragment; ``arguments`` the best-effort
     parse of everything received so far.
 
-    ``arguments`` is a live view, the same object for every delta of a call,
-    so the whole stream stays linear in the argument size: it may already
-    hold fragments that arrived in the same network read, and it keeps
-    changing. Copy it to keep a snapshot; the final value is
-    ``toolcall_end.tool_call.arguments``."""
+    ``arguments`` is computed when read: a stream whose deltas nobody reads
+    it from never runs the partial parser. The call keeps one parser, which
+    each read advances over the fragments received since the last one, so
+    reading it on every delta stays linear in the argument size. It is a
+    live view, the same object for every delta of a call: it may already
+    hold fragments received after this delta, and it keeps changing. Copy it
+    (``dict(e.arguments)``) to keep a snapshot; the final value is
+    ``toolcall_end.tool_call.arguments``.
+
+    ``repr``, ``==`` and encoders (``aiwire.dumps``, ``msgspec``) see the
+    live object as it was last brought up to date: read ``e.arguments``
+    first for the current value. A delta built by hand holds what it was
+    given."""
 
     type: ClassVar[str] = "toolcall_delta"
 
@@ -178,3 +186,43 @@ Event = (
     | Error
 )
 """Any stream event; match on the class or on ``event.type``."""
+
+
+class _ArgumentSource(Protocol):
+    def resolve(self, root: dict[str, Any]) -> Any: ...
+
+
+class _LiveArguments(dict[str, Any]):
+    """The live root of a streamed call's partial arguments: a dict to every
+    encoder, with the call's parser attached, so that reading
+    ``ToolCallDelta.arguments`` brings it up to date. Copies and pickles
+    are plain dicts."""
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: _ArgumentSource) -> None:
+        super().__init__()
+        self._source = source
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        return (dict, (dict(self),))
+
+
+# ``arguments`` stays a msgspec field (constructor, encoding, ``==``, repr use
+# its slot directly); reading it from Python goes through this property, which
+# resolves a live root. msgspec reaches fields by offset, not by attribute.
+_arguments_slot = ToolCallDelta.__dict__["arguments"]
+
+
+def _read_arguments(self: ToolCallDelta) -> Any:
+    value = _arguments_slot.__get__(self, ToolCallDelta)
+    if type(value) is _LiveArguments:
+        return value._source.resolve(value)
+    return value
+
+
+setattr(  # noqa: B010 (mypy must keep seeing the field)
+    ToolCallDelta,
+    "arguments",
+    property(_read_arguments, _arguments_slot.__set__, doc="The best-effort parse of the arguments so far (live)."),
+)

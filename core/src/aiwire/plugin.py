@@ -9,7 +9,9 @@ api's codec is registered as a :class:`CodecFactory`: it receives a
 :class:`CodecContext` and decodes through a :class:`WrappedDecoder`. Bodies
 that are not server-sent events use :class:`JSONArrayFramer`,
 :class:`NDJSONFramer`, :class:`EventStreamFramer` (AWS binary event streams)
-or any :class:`Framer`. A codec that embeds implements
+or any :class:`Framer`. The constraints a vendor enforces that no request
+type expresses go in a :class:`RequestRules` table of :class:`RequestRule`,
+each adaptation logged with :func:`note_rule`. A codec that embeds implements
 :class:`EmbeddingCodec` and decodes vectors with :func:`vector_from_base64` /
 :func:`vector_from_floats`.
 
@@ -70,6 +72,7 @@ from aiwire._wire.eventstream import EventStreamFramer
 from aiwire._wire.exchange import AgentRunContext, RequestContext, ResponseInfo
 from aiwire._wire.framing import DEFAULT_MAX_SIZE, FramingError, JSONArrayFramer, NDJSONFramer, SSEFramer
 from aiwire._wire.headers import Headers, merge_headers
+from aiwire._wire.rules import RequestRule, RequestRules, note_rule
 
 if _typing.TYPE_CHECKING:
     from aiwire.auth.errors import LoginError
@@ -164,6 +167,8 @@ __all__ = [
     "RegisterProvider",
     "Request",
     "RequestContext",
+    "RequestRule",
+    "RequestRules",
     "ResponseInfo",
     "SSEFramer",
     "SUPPORTED_API_VERSIONS",
@@ -183,6 +188,7 @@ __all__ = [
     "make_usage",
     "merge_headers",
     "normalize_tool_call_id",
+    "note_rule",
     "poll_device_token",
     "refresh_grant",
     "tokens_to_login",

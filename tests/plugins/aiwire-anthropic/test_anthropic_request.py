@@ -136,7 +136,8 @@ def test_tool_results_merge_into_one_user_turn_with_images() -> None:
             ToolResultMessage(tool_call_id="t1", tool_name="lookup", content=[TextContent(text="one")]),
             ToolResultMessage(tool_call_id="t2", tool_name="lookup", content=[png], is_error=True),
             UserMessage(content="and?"),
-        ]
+        ],
+        tools=[TOOL],  # without tools, tool blocks go as text (anthropic.tool-blocks-need-tools)
     )
     msgs = build(ctx, cache_retention="none").json["messages"]
     assert [m["role"] for m in msgs] == ["user", "assistant", "user"]
@@ -158,7 +159,8 @@ def test_foreign_tool_call_ids_are_normalised_consistently() -> None:
             UserMessage(content="x"),
             mine(ToolCall(id="call|abc/def", name="lookup")),
             ToolResultMessage(tool_call_id="call|abc/def", tool_name="lookup", content=[TextContent(text="r")]),
-        ]
+        ],
+        tools=[TOOL],
     )
     msgs = build(ctx).json["messages"]
     sent = msgs[1]["content"][0]["id"]

@@ -185,3 +185,34 @@ def test_the_provider_page_lists_every_rule() -> None:
     table = page.split("## Request rules", 1)[1]
     for r in RULES:
         assert f"`{r.id}`" in table, f"{r.id} is missing from docs/providers/anthropic.md"
+
+
+def test_tool_blocks_without_tools_are_sent_as_text(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "aiwire")
+    own = AssistantMessage(
+        content=[TextContent(text="Checking."), ToolCall(id="call_1", name="lookup", arguments={"q": "x"})],
+        api="anthropic-messages",
+        provider="anthropic",
+        model="claude-sonnet-4-5",
+        stop_reason="tool_use",
+    )
+    loop = tool_loop(own)
+    ctx = Context(messages=[*loop.messages, UserMessage(content="thanks; now without tools")])
+    body = build(ctx).json
+    blocks = [b for m in body["messages"] for b in m["content"]]
+    assert all(b["type"] == "text" for b in blocks), blocks
+    assert [b["text"] for b in blocks] == [
+        "look it up",
+        "Checking.",
+        '[called tool lookup with {"q":"x"}]',
+        "[tool lookup returned: 42]",
+        "thanks; now without tools",
+    ]
+    assert "tools" not in body and "anthropic.tool-blocks-need-tools" in rules_logged(caplog)
+    with_tools = build(loop).json  # tools defined: the blocks stay blocks
+    assert [b["type"] for m in with_tools["messages"] for b in m["content"]] == [
+        "text",
+        "text",
+        "tool_use",
+        "tool_result",
+    ]

@@ -1,5 +1,7 @@
-"""aiwire's codec contract suite on the bedrock-converse codec, with every
-recorded ConverseStream body and HTTP error of the shared conformance set."""
+"""aiwire's codec contract suite on the bedrock-converse codec, with the
+ConverseStream cassette written from AWS's documented format and, when present
+beside the clone, every recorded ConverseStream body and HTTP error of the
+shared conformance set."""
 
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ class TestBedrockContract(CodecContract):
 
 
 def test_the_cassette_is_in_the_suite() -> None:
-    assert len(CASSETTES) == 1 and not CASSETTES[0].is_error
+    # Written from AWS's documented format by bedrock_cassettes.py: reasoning,
+    # text and a tool call in one stream.
+    assert [r.name for r in CASSETTES] == ["converse_stream_documented[0]"] and not CASSETTES[0].is_error
+    assert b"reasoningContent" in CASSETTES[0].body and b"toolUse" in CASSETTES[0].body
 
 
 def test_shared_conformance_recordings_are_in_the_suite() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,45 @@ def test_model_compat_overrides_provider_defaults() -> None:
     assert resolve_compat("custom", {}) == Compat()
     with pytest.raises(BadOptionsError, match="compat"):
         resolve_compat("openai", {"max_tokens_field": "tokens"})
+
+
+def test_an_unregistered_providers_lookup_error_is_worded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``custom`` models resolve compat on every request; the core's error for
+    an unknown provider (near matches, hints) is built once per provider, and a
+    provider registered later still gets its defaults."""
+    from aiwire._api import models
+    from aiwire_openai import compat
+
+    worded: list[str] = []
+    real = models._unknown_provider_message
+    monkeypatch.setattr(models, "_unknown_provider_message", lambda p, reg: worded.append(p) or real(p, reg))
+    monkeypatch.setattr(compat, "_UNREGISTERED", set())
+    for _ in range(50):
+        assert resolve_compat("late-host", {"developer_role": True}).developer_role is True
+        assert resolve_compat("late-host", {}) == Compat()
+    assert worded == ["late-host"]
+
+    class Plugin:
+        AIWIRE_PLUGIN_API = 2
+
+        @aiwire.hookimpl
+        def register_providers(self, register: Any) -> None:
+            register(
+                aiwire.ProviderSpec(
+                    id="late-host",
+                    api="openai-completions",
+                    base_url="http://x.invalid",
+                    auth="none",
+                    compat={"developer_role": True},
+                )
+            )
+
+    aiwire.register_plugin(Plugin(), "late-host-plugin")
+    try:
+        assert resolve_compat("late-host", {}).developer_role is True
+    finally:
+        aiwire.unregister_plugin("late-host-plugin")
+    assert resolve_compat("late-host", {}) == Compat()
 
 
 def test_readme_lists_every_provider_variable_and_compat_flag() -> None:

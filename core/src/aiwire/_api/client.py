@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from aiwire._api.images import check_image_call, split_options
+from aiwire._api.images import check_image_call, client_defaults, split_options
 from aiwire._engine.call import PreparedCall, as_context, make_options, prepare
 from aiwire._io.aio import AssistantStream, ImageJob, acomplete
 from aiwire._io.transport import Pool, check_transport
@@ -160,7 +160,7 @@ class _BaseClient:
 
     def _prepare_images(self, model: Model | str, context: ContextLike, options: Mapping[str, Any]) -> PreparedCall:
         self._check_open()
-        opts = {**self.options, **options} if self.options else options
+        opts = {**client_defaults(self.options), **options} if self.options else options
         _check_io(opts.get("transport"), None, sync=isinstance(self, Client))
         core, image = split_options(opts)
         ctx = as_context(context)

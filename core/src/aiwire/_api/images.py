@@ -18,7 +18,7 @@ from aiwire._wire.codec import IMAGE_OPTIONS, ImageOptions, image_prompt
 from aiwire.errors import BadOptionsError
 from aiwire.types import Context, ImageResult, Model
 
-__all__ = ["check_image_call", "generate_images", "generate_images_sync", "split_options"]
+__all__ = ["check_image_call", "client_defaults", "generate_images", "generate_images_sync", "split_options"]
 
 if TYPE_CHECKING:
     from aiwire._io.aio import ImageJob
@@ -38,6 +38,14 @@ _CORE_OPTIONS = frozenset(
     }
 )
 _DEFAULT_IMAGE = ImageOptions()
+
+
+def client_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The defaults of a client that apply to its image calls. A client's
+    defaults are chat options (``temperature``, and ``provider_options`` meant
+    for chat bodies); an image call takes only the core ones: credentials,
+    timeouts, retries, headers, hooks and transport."""
+    return {k: v for k, v in defaults.items() if k in _CORE_OPTIONS}
 
 
 def split_options(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], ImageOptions]:

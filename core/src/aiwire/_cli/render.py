@@ -227,6 +227,8 @@ class JsonPrinter:
         self._enc = msgspec.json.Encoder()
 
     def __call__(self, event: Any) -> None:
+        if isinstance(event, MessageUpdate) and isinstance(event.event, ev.ToolCallDelta):
+            _ = event.event.arguments  # computed when read: bring the live value up to date first
         self.out.write(self._enc.encode(event).decode() + "\n")
         self.out.flush()
 

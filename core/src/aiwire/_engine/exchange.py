@@ -236,15 +236,15 @@ class Exchange:
         if not self.content and len(self.prefix) < _PREFIX:
             self.prefix += chunk[:_PREFIX]
         try:
+            feed = dec.feed  # bound once per read, not once per event
             for name, data in self.framer.feed(chunk):
-                dec.feed(name, data)
+                feed(name, data)
                 if dec.terminated:
                     break
         except Exception as exc:  # a codec must never crash the caller
             dec.fail(f"could not decode the {self.call.codec.api} stream: {describe(exc)}")
         out = dec.events
         if out:
-            dec.settle()
             dec.events = []
             self.content = True
             if dec.terminated:

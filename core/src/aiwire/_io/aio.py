@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import ssl
 import weakref
 from collections.abc import AsyncGenerator, Generator
@@ -47,6 +48,14 @@ __all__ = ["AssistantStream", "ImageJob", "acomplete"]
 _CONSUMER, _SERVER, _SLEEPING = 0, 1, 2
 
 
+def _os_text(err: OSError) -> str:
+    # A name lookup's errors are the resolver's (negative, EAI_*), not errno
+    # values: os.strerror would say "Unknown error -2".
+    if isinstance(err, socket.gaierror) or (err.errno or 0) < 0:
+        return str(err.strerror or err)
+    return os.strerror(err.errno or 0)
+
+
 def describe_io(exc: BaseException) -> str:
     """One wording for a network failure whichever driver met it: httpx's
     async and sync stacks word the same failure differently ("All connection
@@ -65,12 +74,12 @@ def describe_io(exc: BaseException) -> str:
             cause = cause.__cause__ or cause.__context__
             continue
         if isinstance(cause, OSError) and cause.errno:
-            return f"{kind}: {os.strerror(cause.errno)}"
+            return f"{kind}: {_os_text(cause)}"
         for arg in cause.args:  # httpcore wraps the OSError as an argument
             if isinstance(arg, ssl.SSLError):
                 return f"{kind}: {arg}"
             if isinstance(arg, OSError) and arg.errno:
-                return f"{kind}: {os.strerror(arg.errno)}"
+                return f"{kind}: {_os_text(arg)}"
         cause = cause.__cause__ or cause.__context__
     return describe(exc)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import ssl
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -378,7 +379,8 @@ class LeanPool:
                 (proxy.port or 80) if proxy is not None else port,
                 ssl=ctx if tls_now else None,
                 server_hostname=host if tls_now else None,
-                happy_eyeballs_delay=0.25,
+                # Happy eyeballs (RFC 8305) for names: IPv6 and IPv4 raced. An address has one route.
+                happy_eyeballs_delay=None if _literal(host if proxy is None else proxy.hostname or host) else 0.25,
             )
             await (asyncio.wait_for(coro, timeout) if timeout else coro)
             if proxy is not None and ctx is not None:
@@ -437,6 +439,14 @@ class LeanPool:
                 conn.close()
         if idle:
             await asyncio.sleep(0)  # let the transports run connection_lost
+
+
+def _literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
 
 
 async def _within(fut: asyncio.Future[None], timeout: float | None) -> None:

@@ -402,13 +402,24 @@ def generic_error_info(status: int, body: bytes) -> ErrorInfo:
     return ErrorInfo(body.decode("utf-8", "replace")[:2000])
 
 
+# Bound once: the delta helpers run once per streamed delta.
+_TextDelta, _ThinkingDelta, _ToolCallDelta = ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta
+
+
 class _Open:
-    __slots__ = ("kind", "partial", "parts")
+    __slots__ = ("kind", "partial", "parts", "root")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.partial: PartialJSON | None = None
+        self.root: dict[str, Any] | None = None  # a tool call's live arguments, carried by its deltas
         self.parts: list[str] = []
-        self.partial: PartialJSON | None = PartialJSON() if kind == "tool" else None
+        if kind == "tool":
+            # Reading a delta's ``arguments`` parses what arrived since the last
+            # read; nothing is parsed per fragment.
+            self.partial = partial = PartialJSON(live=True)
+            self.root = partial.root
+            self.parts = partial.fragments
 
 
 class StreamDecoder:
@@ -459,7 +470,7 @@ class StreamDecoder:
     def add_text(self, index: int, delta: str) -> None:
         """Append to open text block ``index`` and emit ``text_delta``."""
         self._open[index].parts.append(delta)
-        self.events.append(ev.TextDelta(content_index=index, delta=delta))
+        self.events.append(_TextDelta(content_index=index, delta=delta))
 
     def open_thinking(self, text: str = "", *, signature: str | None = None, redacted: bool = False) -> int:
         """Start a thinking block (optionally signed or redacted); emit ``thinking_start``; return its index."""
@@ -474,7 +485,7 @@ class StreamDecoder:
     def add_thinking(self, index: int, delta: str) -> None:
         """Append to open thinking block ``index`` and emit ``thinking_delta``."""
         self._open[index].parts.append(delta)
-        self.events.append(ev.ThinkingDelta(content_index=index, delta=delta))
+        self.events.append(_ThinkingDelta(content_index=index, delta=delta))
 
     def open_tool_call(self, id: str, name: str, *, signature: str | None = None) -> int:
         """Start a tool call; emit ``toolcall_start``; return its content index."""
@@ -487,21 +498,18 @@ class StreamDecoder:
         return i
 
     def add_tool_arguments(self, index: int, fragment: str) -> None:
-        """Append a fragment of a tool call's JSON arguments; emit ``toolcall_delta`` with the partial object."""
+        """Append a fragment of a tool call's JSON arguments; emit ``toolcall_delta``
+        (its ``arguments`` are parsed when read, not here)."""
         block = self._open[index]
+        root = block.root
+        if root is None:
+            raise ValueError(f"block {index} is not a tool call: its arguments cannot grow")
         block.parts.append(fragment)
-        assert block.partial is not None
-        # Parsed at the end of the network read (settle), all fragments of it at once.
-        args = block.partial.push(fragment)
-        self.events.append(ev.ToolCallDelta(content_index=index, delta=fragment, arguments=args))
+        self.events.append(_ToolCallDelta(content_index=index, delta=fragment, arguments=root))
 
     def settle(self) -> None:
-        """Bring the live ``arguments`` of open tool calls up to date (the core
-        calls this after each network read; :meth:`drain` does too)."""
-        for state in self._open.values():
-            partial = state.partial
-            if partial is not None and partial.pending:
-                partial.settle()
+        """Kept for decoders that call it: ``arguments`` are brought up to date
+        when read, so there is nothing to do after a network read."""
 
     def add_block(self, block: ProviderContent | TextContent | ThinkingContent | ToolCall) -> int:
         """Append a block that arrived whole. Text, thinking and tool calls
@@ -533,8 +541,6 @@ class StreamDecoder:
         state = self._open.pop(index, None)
         if state is None:
             return
-        if state.partial is not None and state.partial.pending:
-            state.partial.settle()  # the deltas' live arguments end complete
         block = self.message.content[index]
         text = "".join(state.parts)
         if isinstance(block, TextContent):
@@ -546,6 +552,8 @@ class StreamDecoder:
             self.events.append(ev.ThinkingEnd(content_index=index, content=block.thinking, redacted=block.redacted))
         elif isinstance(block, ToolCall):
             block.arguments, block.invalid_arguments = parse_arguments(text)
+            if block.invalid_arguments is None and state.partial is not None:
+                state.partial.close(text)  # the deltas' arguments: one C decode if read, no scan
             self.events.append(ev.ToolCallEnd(content_index=index, tool_call=block))
 
     def close_all(self) -> None:
@@ -615,7 +623,6 @@ class StreamDecoder:
 
     def drain(self) -> list[ev.Event]:
         """Hand over the events produced so far and start a new list (the core calls it once per network read)."""
-        self.settle()
         out = self.events
         self.events = []
         return out

@@ -36,6 +36,11 @@ def _too_large(what: str, limit: int) -> FramingError:
     )
 
 
+# ``event:`` lines seen before and their names: a stream repeats a few names
+# thousands of times, so each is decoded once (bounded: a server cannot grow it).
+_EVENT_NAMES: dict[bytes, str] = {}
+
+
 class SSEFramer:
     """Feed byte chunks; get ``(event, data)`` pairs for completed events.
 
@@ -126,14 +131,18 @@ class SSEFramer:
                 event = ""
                 continue
             if line[:5] == b"data:":
-                v = line[5:]
-                data.append(v[1:] if v[:1] == b" " else v)
-                size += len(v)
+                data.append(line[6:] if line[5:6] == b" " else line[5:])  # one copy of the data, not two
+                size += len(line) - 5
                 if size > self._max:
                     raise _too_large("the data of an SSE event", self._max)
             elif line[:6] == b"event:":
-                v = line[6:]
-                event = (v[1:] if v[:1] == b" " else v).decode("utf-8", "replace")
+                name = _EVENT_NAMES.get(line)
+                if name is None:
+                    v = line[6:]
+                    name = (v[1:] if v[:1] == b" " else v).decode("utf-8", "replace")
+                    if len(_EVENT_NAMES) < 64:
+                        _EVENT_NAMES[line] = name
+                event = name
             elif line[:1] == b":":
                 continue
             elif line == b"data":

@@ -13,18 +13,24 @@ are filled in by later fragments. Copy it if you keep it.
 
 :meth:`PartialJSON.push` defers the work: fragments wait until :meth:`settle`
 (or reading ``value``), and a container that is already complete in the
-waiting text is then decoded whole by msgspec instead of character by
-character. The core settles once per network read, so a bulk read of many
-fragments costs about one C decode, while a root object handed out before
-any parse stays the same object.
+waiting text is then read whole by the C JSON scanner instead of character by
+character. Decoders push every fragment and nothing settles until someone
+reads ``ToolCallDelta.arguments`` (:meth:`resolve`): a stream nobody reads the
+partial arguments of never scans them, and one that reads them on every delta
+scans each fragment once. A root object handed out before any parse (the
+``root``; with ``live=True`` the one ``ToolCallDelta.arguments`` resolves) stays
+the same object.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import msgspec
+
+from aiwire.events import _LiveArguments
 
 __all__ = ["PartialJSON", "parse_arguments"]
 
@@ -41,35 +47,25 @@ _SIX = re.compile(r"\\u[0-9a-fA-F]{4}$")
 _SMALL = 512  # strings up to this many raw characters are shown after every fragment
 
 
-_SKIP = re.compile(r'[^{}\[\]"]*')
-_WHOLE_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
-def _complete_end(s: str, i: int) -> int:
-    """Where the container opening at ``s[i]`` closes (just past it), or -1
-    when it is still arriving. Only brackets and strings cost a step here:
-    the text between them is skipped by a regex."""
-    depth = 0
-    n = len(s)
-    skip = _SKIP.match
-    whole = _WHOLE_STRING.match
-    while i < n:
-        c = s[i]
-        if c == '"':
-            m = whole(s, i)
-            if m is None:
-                return -1
-            i = m.end()
-        elif c == "{" or c == "[":
-            depth += 1
-            i += 1
-        else:  # a closing bracket (the skip stops only at these, "{", "[" and '"')
-            depth -= 1
-            i += 1
-            if depth == 0:
-                return i
-        i = skip(s, i).end()  # type: ignore[union-attr]
-    return -1
+# The standard library's C scanner reads one whole value at an index and says
+# where it ends, building it as it goes: a nested container already complete
+# in the text is read in one C call. NaN and Infinity are refused, as msgspec
+# refuses them; the character scanner then says where the text went wrong.
+_raw_decode = json.JSONDecoder(parse_constant=_no_constant).raw_decode
+
+
+def _whole(s: str, i: int) -> tuple[Any, int] | None:
+    """The container opening at ``s[i]`` and the index just past it, or None
+    when it is still arriving (or is not JSON)."""
+    try:
+        value, end = _raw_decode(s, i)
+    except (ValueError, RecursionError):  # too deep for it: the scanner has no limit
+        return None
+    return value, end
 
 
 # Scanner modes.
@@ -81,14 +77,16 @@ class PartialJSON:
 
     __slots__ = (
         "_atom",
+        "_closed",
         "_containers",
+        "_done",
         "_esc",
+        "_final",
         "_fragments",
         "_fresh",
         "_is_key",
         "_keys",
         "_mode",
-        "_pending",
         "_shown",
         "_slen",
         "_sparts",
@@ -96,11 +94,14 @@ class PartialJSON:
         "_value",
     )
 
-    def __init__(self) -> None:
-        self._value: Any = {}
+    def __init__(self, *, live: bool = False) -> None:
+        # A live root tells the ``ToolCallDelta`` events carrying it to resolve() here when read.
+        self._value: Any = _LiveArguments(self) if live else {}
         self._fresh = True  # the root dict above was handed out and no value parsed yet
-        self._pending: list[str] = []
         self._fragments: list[str] = []
+        self._done = 0  # fragments scanned so far
+        self._final: str | None = None  # see close()
+        self._closed = False
         self._mode = _VALUE
         self._containers: list[dict[str, Any] | list[Any]] = []
         self._keys: list[str | None] = []
@@ -113,6 +114,17 @@ class PartialJSON:
         self._atom: list[str] = []
 
     @property
+    def root(self) -> dict[str, Any]:
+        """The root object handed out before any parse (the value, if it is an object)."""
+        root: dict[str, Any] = self._value
+        return root
+
+    @property
+    def fragments(self) -> list[str]:
+        """Every fragment fed or pushed so far (appending to it is pushing)."""
+        return self._fragments
+
+    @property
     def text(self) -> str:
         """Everything fed so far."""
         return "".join(self._fragments)
@@ -120,33 +132,65 @@ class PartialJSON:
     @property
     def value(self) -> Any:
         """The best-effort value of everything fed or pushed so far."""
-        if self._pending:
+        if self._done < len(self._fragments):
             self.settle()
         return self._value
 
     def push(self, fragment: str) -> Any:
         """Queue ``fragment``; the live value, brought up to date by :meth:`settle`."""
         self._fragments.append(fragment)
-        self._pending.append(fragment)
         return self._value
 
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        return self._done < len(self._fragments)
 
     def settle(self) -> None:
         """Parse the queued fragments, in one pass."""
-        pending = self._pending
-        if pending:
-            self._pending = []
-            self._scan(pending[0] if len(pending) == 1 else "".join(pending))
+        frags = self._fragments
+        done, n = self._done, len(frags)
+        if done < n:
+            self._done = n
+            self._scan(frags[done] if n - done == 1 else "".join(frags[done:]))
 
     def feed(self, fragment: str) -> Any:
-        if self._pending:
+        if self._done < len(self._fragments):
             self.settle()
         self._fragments.append(fragment)
+        self._done += 1
         self._scan(fragment)
         return self._value
+
+    def resolve(self, root: dict[str, Any]) -> Any:
+        """The value for a reader holding ``root`` (this parser's :attr:`root`),
+        brought up to date over the fragments not yet scanned."""
+        if self._closed:
+            final = self._final
+            if final is not None:
+                self._final = None
+                root.clear()
+                root.update(_decode(final))
+            return root
+        if self._done < len(self._fragments):
+            self.settle()
+        return self._value
+
+    def close(self, text: str) -> None:
+        """The call ended and ``text``, all of it, is a JSON object (its strict
+        parse succeeded). Fragments not scanned yet are then not scanned at
+        all: the next :meth:`resolve` fills the root from one C decode of
+        ``text``. The scanner state is dropped, so the root and this parser
+        no longer refer to each other."""
+        if self._done < len(self._fragments) and text.strip():
+            self._final = text
+            self._done = len(self._fragments)
+        self._closed = True
+        self._mode = _DONE
+        self._value = None
+        self._containers = []
+        self._keys = []
+        self._sparts = []
+        self._atom = []
 
     def _scan(self, s: str) -> None:
         i = 0
@@ -178,13 +222,10 @@ class PartialJSON:
             if mode == _VALUE:
                 if c == '"':
                     self._start_string(is_key=False)
-                elif c in "{[" and self._containers and (end := _complete_end(s, i - 1)) > 0:
-                    # A whole nested container is already here: decode it in C.
-                    try:
-                        self._attach(_decode(s[i - 1 : end]))
-                        i = end
-                    except msgspec.DecodeError:
-                        self._open({} if c == "{" else [])  # not JSON after all: the scanner says where
+                elif c in "{[" and self._containers and (got := _whole(s, i - 1)) is not None:
+                    # A whole nested container is already here: read in C.
+                    self._attach(got[0])
+                    i = got[1]
                 elif c == "{":
                     self._open({})
                 elif c == "[":

@@ -163,6 +163,7 @@ def check_stream(events: Sequence[ev.Event]) -> AssistantMessage:
     state: dict[int, str] = {}
     kinds: dict[int, str] = {}
     parts: dict[int, list[str]] = {}
+    last_delta: dict[int, ev.ToolCallDelta] = {}
     for e in events[1:-1]:
         assert not isinstance(e, ev.Start), "a second start event"
         kind = _KIND[type(e)]
@@ -176,6 +177,8 @@ def check_stream(events: Sequence[ev.Event]) -> AssistantMessage:
         assert state.get(i) == kind, f"{where}: no open {kind} block there (state {state.get(i)!r})"
         if isinstance(e, (ev.TextDelta, ev.ThinkingDelta, ev.ToolCallDelta)):
             parts[i].append(e.delta)
+            if isinstance(e, ev.ToolCallDelta):
+                last_delta[i] = e
             continue
         state[i] = "ended"
         joined = "".join(parts[i])
@@ -183,6 +186,8 @@ def check_stream(events: Sequence[ev.Event]) -> AssistantMessage:
             assert e.content == joined, f"{where}: content differs from the deltas"
         elif isinstance(e, ev.ToolCallEnd) and joined:
             assert e.tool_call.arguments == msgspec.json.decode(joined), f"{where}: arguments differ from the deltas"
+            # Read after the call ended, the deltas' partial arguments are the final ones.
+            assert last_delta[i].arguments == e.tool_call.arguments, f"{where}: partial arguments end elsewhere"
     still_open = [i for i, s in state.items() if s != "ended"]
     assert not still_open, f"blocks {still_open} never ended"
     for i, kind in kinds.items():

@@ -66,7 +66,9 @@ class _BlockStart(msgspec.Struct):
     content_block: dict[str, Any]
 
 
-class _Delta(msgspec.Struct):
+# One of each per delta, decoded from JSON (no reference cycles possible):
+# gc=False keeps them out of the garbage collector.
+class _Delta(msgspec.Struct, gc=False):
     type: str
     text: str = ""
     thinking: str = ""
@@ -75,7 +77,7 @@ class _Delta(msgspec.Struct):
     citation: dict[str, Any] | None = None
 
 
-class _BlockDelta(msgspec.Struct):
+class _BlockDelta(msgspec.Struct, gc=False):
     index: int
     delta: _Delta
 
@@ -136,7 +138,21 @@ class AnthropicDecoder(StreamDecoder):
 
     def feed(self, event: str, data: bytes) -> None:
         if event == "content_block_delta":
-            self._delta(_dec_delta(data))
+            # The hot path, one call per delta: text and tool-argument deltas
+            # are handled here, the rarer kinds in _delta.
+            bd = _dec_delta(data)
+            slot = self._slots.get(bd.index)
+            if slot is not None:
+                delta = bd.delta
+                t = delta.type
+                if t == "text_delta":
+                    if slot[1] == _TEXT and delta.text:
+                        self.add_text(slot[0], delta.text)
+                elif t == "input_json_delta" and slot[1] == _TOOL:
+                    if delta.partial_json:
+                        self.add_tool_arguments(slot[0], delta.partial_json)
+                else:
+                    self._delta(slot, delta)
         elif event == "content_block_start":
             s = _dec_start(data)
             self._start_block(s.index, s.content_block)
@@ -199,12 +215,8 @@ class AnthropicDecoder(StreamDecoder):
                 self._json[ci] = []
         self._slots[index] = (ci, kind)
 
-    def _delta(self, d: _BlockDelta) -> None:
-        slot = self._slots.get(d.index)
-        if slot is None:
-            return
+    def _delta(self, slot: tuple[int, int], delta: _Delta) -> None:
         ci, kind = slot
-        delta = d.delta
         t = delta.type
         if t == "text_delta":
             if kind == _TEXT and delta.text:

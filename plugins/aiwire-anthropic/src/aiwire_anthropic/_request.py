@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from aiwire.plugin import Credentials, Options, Request
 from aiwire.types import (
     AssistantMessage,
@@ -161,6 +163,33 @@ def convert_messages(context: Context, model: Model, fix_id: Callable[[str], str
     return turns
 
 
+def _tool_blocks_as_text(turns: list[Block]) -> int:
+    """Tool calls and results as text (``anthropic.tool-blocks-need-tools``);
+    how many blocks changed."""
+    names: dict[str, str] = {}
+    changed = 0
+    for turn in turns:
+        out: list[Block] = []
+        for b in turn["content"]:
+            kind = b.get("type")
+            if kind == "tool_use":
+                names[b["id"]] = b["name"]
+                args = msgspec.json.encode(b.get("input") or {}).decode()
+                out.append({"type": "text", "text": f"[called tool {b['name']} with {args}]"})
+            elif kind == "tool_result":
+                parts = b.get("content") or []
+                text = "\n".join(p["text"] for p in parts if p.get("type") == "text")
+                said = "failed" if b.get("is_error") else "returned"
+                out.append({"type": "text", "text": f"[tool {names.get(b['tool_use_id'], '')} {said}: {text}]"})
+                out.extend(p for p in parts if p.get("type") == "image")
+            else:
+                out.append(b)
+                continue
+            changed += 1
+        turn["content"] = out
+    return changed
+
+
 def _tools(context: Context, model: Model) -> list[Block]:
     eager = model.compat.get("eager_input_streaming", _is_first_party(model))
     out: list[Block] = []
@@ -291,6 +320,10 @@ def build_request(
             system["cache_control"] = cache
         body["system"] = [system]
     messages = convert_messages(context, model, fix_id)
+    if not context.tools:
+        changed = _tool_blocks_as_text(messages)
+        if changed:
+            note("anthropic.tool-blocks-need-tools", model, f"{changed} tool call/result block(s) sent as text")
     if cache:
         for turn in reversed(messages):
             if turn["role"] == "user":

@@ -25,18 +25,20 @@ __all__ = ["ChatDecoder", "ChatResponse"]
 API = "openai-completions"
 
 
-class _Function(msgspec.Struct):
+# The per-chunk structs are decoded from JSON (no reference cycles possible):
+# gc=False keeps thousands of them per stream out of the garbage collector.
+class _Function(msgspec.Struct, gc=False):
     name: str | None = None
     arguments: str | None = None
 
 
-class _ToolCallDelta(msgspec.Struct):
+class _ToolCallDelta(msgspec.Struct, gc=False):
     index: int | None = None
     id: str | None = None
     function: _Function | None = None
 
 
-class _Delta(msgspec.Struct):
+class _Delta(msgspec.Struct, gc=False):
     content: str | list[Any] | None = None
     reasoning_content: str | None = None
     reasoning: Any = None
@@ -46,7 +48,7 @@ class _Delta(msgspec.Struct):
     refusal: str | None = None
 
 
-class _Choice(msgspec.Struct):
+class _Choice(msgspec.Struct, gc=False):
     index: int = 0
     delta: _Delta | None = None
     message: _Delta | None = None
@@ -81,7 +83,7 @@ class _XGroq(msgspec.Struct):
     usage: _Usage | None = None
 
 
-class ChatResponse(msgspec.Struct):
+class ChatResponse(msgspec.Struct, gc=False):
     """A chunk, or a whole non-streamed response (``message`` instead of ``delta``)."""
 
     id: str | None = None
@@ -182,13 +184,24 @@ class ChatDecoder(StreamDecoder):
         content = d.content
         if content:
             if isinstance(content, str):
-                self._add_text(content)
+                if self._text is not None:  # the hot path: more text for the open block
+                    self.add_text(self._text, content)
+                else:
+                    self._add_text(content)
             else:
                 self._typed_chunks(content)
         if d.refusal:
             self._add_text(d.refusal)
         if d.tool_calls:
+            tools = self._tools
             for tc in d.tool_calls:
+                fn = tc.function
+                # The hot path: a fragment of a call already open (no id, no name).
+                if tc.id is None and tc.index is not None and fn is not None and fn.name is None and fn.arguments:
+                    i = tools.get(tc.index)
+                    if i is not None:
+                        self.add_tool_arguments(i, fn.arguments)
+                        continue
                 self._tool_call(tc)
 
     def _add_text(self, text: str) -> None:

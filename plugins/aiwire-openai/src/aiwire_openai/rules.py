@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
-from aiwire.plugin import Options
+from aiwire.plugin import Options, RequestRule, RequestRules
 from aiwire.types import Model
 
 from .compat import Compat
@@ -25,7 +25,6 @@ from .compat import Compat
 __all__ = [
     "EFFORT_ORDER",
     "RULES",
-    "Rule",
     "clamp_effort",
     "max_tokens",
     "note",
@@ -35,124 +34,128 @@ __all__ = [
     "tool_choice_allowed",
 ]
 
-log = logging.getLogger("aiwire")
 
-
-class Rule(NamedTuple):
-    """One vendor rule: where it applies, what it prevents, what aiwire does."""
-
-    id: str
-    apis: str
-    applies_to: str
-    prevents: str
-    source: str
-    action: Literal["adapt", "refuse"]
-    does: str
-
-
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "openai.reasoning-sampling",
-        "completions, responses",
-        "OpenAI reasoning models (o-series, gpt-5 family) unless the effort sent is `none`",
-        "Unsupported parameter: 'temperature' is not supported with this model.",
-        "https://github.com/OpenHands/software-agent-sdk/issues/1837 ; https://github.com/openai/openai-python/issues/2072",
-        "adapt",
-        "drops `temperature` and `top_p` (kept with effort `none`, where gpt-5.1 and later take them)",
+RULES = RequestRules(
+    RequestRule(
+        id="openai.reasoning-sampling",
+        apis="completions, responses",
+        applies_to="OpenAI reasoning models (o-series, gpt-5 family) unless the effort sent is `none`",
+        prevents="Unsupported parameter: 'temperature' is not supported with this model.",
+        source="https://github.com/OpenHands/software-agent-sdk/issues/1837 ; https://github.com/openai/openai-python/issues/2072",
+        action="adapt",
+        does="drops `temperature` and `top_p` (kept with effort `none`, where gpt-5.1 and later take them)",
     ),
-    Rule(
-        "openai.claude-sampling-one-of",
-        "completions, responses",
-        "Claude Opus 4.1, Sonnet 4.5, Haiku 4.5 and later behind an OpenAI-compatible router "
-        "(`anthropic/claude-...` ids: OpenRouter, gateways)",
-        "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
-        "https://github.com/skydiscover-ai/skydiscover/issues/15 ; https://github.com/NeatChat/NeatChat/issues/72",
-        "adapt",
-        "keeps the caller's `temperature` and drops `top_p`",
+    RequestRule(
+        id="openai.claude-sampling-one-of",
+        apis="completions, responses",
+        applies_to=(
+            "Claude Opus 4.1, Sonnet 4.5, Haiku 4.5 and later behind an OpenAI-compatible router "
+            "(`anthropic/claude-...` ids: OpenRouter, gateways)"
+        ),
+        prevents="`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+        source="https://github.com/skydiscover-ai/skydiscover/issues/15 ; https://github.com/NeatChat/NeatChat/issues/72",
+        action="adapt",
+        does="keeps the caller's `temperature` and drops `top_p`",
     ),
-    Rule(
-        "openai.effort-levels",
-        "completions, responses",
-        "OpenAI-hosted reasoning models (openai, azure...; compat `efforts` overrides the built-in table)",
-        "Unsupported value: 'minimal' is not supported with the 'gpt-5.1' model. Supported values are: "
-        "'none', 'low', 'medium', and 'high'.",
-        "https://github.com/openai/openai-agents-python/issues/2089 ; https://github.com/zed-industries/zed/pull/45234",
-        "adapt",
-        "clamps the effort to the nearest level the model has (xhigh -> high on gpt-5, minimal -> low on o3); "
-        "a tie goes up",
+    RequestRule(
+        id="openai.effort-levels",
+        apis="completions, responses",
+        applies_to="OpenAI-hosted reasoning models (openai, azure...; compat `efforts` overrides the built-in table)",
+        prevents=(
+            "Unsupported value: 'minimal' is not supported with the 'gpt-5.1' model. Supported values are: "
+            "'none', 'low', 'medium', and 'high'."
+        ),
+        source="https://github.com/openai/openai-agents-python/issues/2089 ; https://github.com/zed-industries/zed/pull/45234",
+        action="adapt",
+        does=(
+            "clamps the effort to the nearest level the model has (xhigh -> high on gpt-5, minimal -> low on o3); "
+            "a tie goes up"
+        ),
     ),
-    Rule(
-        "openai.max-tokens-limit",
-        "completions, responses",
-        "`max_tokens` above the catalog's output limit for the model",
-        "max_tokens is too large: 200000. This model supports at most 128000 completion tokens, whereas you "
-        "provided 200000.",
-        "https://github.com/ChatGPTNextWeb/NextChat/issues/3195 ; https://github.com/enoch3712/ExtractThinker/issues/346",
-        "adapt",
-        "clamps `max_tokens` (`max_completion_tokens`, `max_output_tokens`) to the model's limit",
+    RequestRule(
+        id="openai.max-tokens-limit",
+        apis="completions, responses",
+        applies_to="`max_tokens` above the catalog's output limit for the model",
+        prevents=(
+            "max_tokens is too large: 200000. This model supports at most 128000 completion tokens, whereas you "
+            "provided 200000."
+        ),
+        source="https://github.com/ChatGPTNextWeb/NextChat/issues/3195 ; https://github.com/enoch3712/ExtractThinker/issues/346",
+        action="adapt",
+        does="clamps `max_tokens` (`max_completion_tokens`, `max_output_tokens`) to the model's limit",
     ),
-    Rule(
-        "openai.tool-choice-without-tools",
-        "completions, responses",
-        "`tool_choice` with no tools in the context",
-        "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
-        "https://github.com/dphnAI/sonar/pull/1143 ; https://github.com/pydantic/pydantic-ai/pull/3611",
-        "adapt",
-        "sends no `tool_choice`",
+    RequestRule(
+        id="openai.tool-choice-without-tools",
+        apis="completions, responses",
+        applies_to="`tool_choice` with no tools in the context",
+        prevents="Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+        source="https://github.com/dphnAI/sonar/pull/1143 ; https://github.com/pydantic/pydantic-ai/pull/3611",
+        action="adapt",
+        does="sends no `tool_choice`",
     ),
-    Rule(
-        "openai-responses.reasoning-pairs",
-        "responses",
-        "replayed turns of reasoning models",
-        "Item 'rs_...' of type 'reasoning' was provided without its required following item. / Item 'fc_...' "
-        "of type 'function_call' was provided without its required 'reasoning' item: 'rs_...'.",
-        "https://github.com/vercel/ai/issues/7099 ; https://github.com/openai/openai-node/issues/1567 ; "
-        "https://github.com/continuedev/continue/issues/12620",
-        "adapt",
-        "a reasoning item is sent only with encrypted content and only when an item of its turn follows it; "
-        "a turn whose reasoning cannot be sent goes without item ids (function calls keep their `call_id`)",
+    RequestRule(
+        id="openai-responses.reasoning-pairs",
+        apis="responses",
+        applies_to="replayed turns of reasoning models",
+        prevents=(
+            "Item 'rs_...' of type 'reasoning' was provided without its required following item. / Item 'fc_...' "
+            "of type 'function_call' was provided without its required 'reasoning' item: 'rs_...'."
+        ),
+        source=(
+            "https://github.com/vercel/ai/issues/7099 ; https://github.com/openai/openai-node/issues/1567 ; "
+            "https://github.com/continuedev/continue/issues/12620"
+        ),
+        action="adapt",
+        does=(
+            "a reasoning item is sent only with encrypted content and only when an item of its turn follows it; "
+            "a turn whose reasoning cannot be sent goes without item ids (function calls keep their `call_id`)"
+        ),
     ),
-    Rule(
-        "openai.tool-id-format",
-        "completions, responses",
-        "every tool-call id (Mistral: exactly 9 letters or digits)",
-        "Tool call id was call_0fypS1hVX but must be a-z, A-Z, 0-9, with a length of 9.",
-        "https://github.com/anomalyco/opencode/issues/1680 ; https://github.com/langchain-ai/langchain/pull/24668",
-        "adapt",
-        "ids rewritten per host (compat `tool_id_style`), the same way on the call and its result",
+    RequestRule(
+        id="openai.tool-id-format",
+        apis="completions, responses",
+        applies_to="every tool-call id (Mistral: exactly 9 letters or digits)",
+        prevents="Tool call id was call_0fypS1hVX but must be a-z, A-Z, 0-9, with a length of 9.",
+        source="https://github.com/anomalyco/opencode/issues/1680 ; https://github.com/langchain-ai/langchain/pull/24668",
+        action="adapt",
+        does="ids rewritten per host (compat `tool_id_style`), the same way on the call and its result",
     ),
-    Rule(
-        "openai.tool-results-follow-calls",
-        "completions, responses",
-        "every request (`aiwire.handoff`), and hosts that refuse a user turn right after tool results",
-        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-        "'tool_call_id'. / Unexpected role 'user' after role 'tool'",
-        "https://platform.openai.com/docs/guides/function-calling",
-        "adapt",
-        "a missing result becomes an error result; compat `assistant_after_tool_result` inserts an assistant turn",
+    RequestRule(
+        id="openai.tool-results-follow-calls",
+        apis="completions, responses",
+        applies_to="every request (`aiwire.handoff`), and hosts that refuse a user turn right after tool results",
+        prevents=(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            "'tool_call_id'. / Unexpected role 'user' after role 'tool'"
+        ),
+        source="https://platform.openai.com/docs/guides/function-calling",
+        action="adapt",
+        does="a missing result becomes an error result; compat `assistant_after_tool_result` inserts an assistant turn",
     ),
-    Rule(
-        "openai.reasoning-content-required",
-        "completions",
-        "DeepSeek (and hosts with compat `thinking_field`) in thinking mode",
-        "Missing `reasoning_content` field in the assistant message at message index N.",
-        "https://github.com/continuedev/continue/issues/9606 ; https://api-docs.deepseek.com/guides/thinking_mode#tool-calls",
-        "adapt",
-        "always sends the field on assistant turns with tool calls, empty when nothing was streamed",
+    RequestRule(
+        id="openai.reasoning-content-required",
+        apis="completions",
+        applies_to="DeepSeek (and hosts with compat `thinking_field`) in thinking mode",
+        prevents="Missing `reasoning_content` field in the assistant message at message index N.",
+        source="https://github.com/continuedev/continue/issues/9606 ; https://api-docs.deepseek.com/guides/thinking_mode#tool-calls",
+        action="adapt",
+        does="always sends the field on assistant turns with tool calls, empty when nothing was streamed",
     ),
-    Rule(
-        "openai.system-role",
-        "completions",
-        "OpenAI reasoning models (compat `developer_role`); o1-mini and o1-preview (compat `system_role`)",
-        "Unsupported value: 'messages[0].role' does not support 'system' with this model.",
-        "https://github.com/BerriAI/litellm/issues/5671 ; https://github.com/microsoft/agent-framework/issues/1077",
-        "adapt",
-        "the system prompt goes as `role: developer`; to o1-mini and o1-preview, which take neither, as the "
-        "first user message",
+    RequestRule(
+        id="openai.system-role",
+        apis="completions",
+        applies_to="OpenAI reasoning models (compat `developer_role`); o1-mini and o1-preview (compat `system_role`)",
+        prevents="Unsupported value: 'messages[0].role' does not support 'system' with this model.",
+        source="https://github.com/BerriAI/litellm/issues/5671 ; https://github.com/microsoft/agent-framework/issues/1077",
+        action="adapt",
+        does=(
+            "the system prompt goes as `role: developer`; to o1-mini and o1-preview, which take neither, as the "
+            "first user message"
+        ),
     ),
 )
 
-_BY_ID = {r.id: r for r in RULES}
+note = RULES.note
 
 EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh")
 
@@ -177,12 +180,6 @@ _EFFORTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
 _OPENAI_REASONING = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
 _ROUTED_CLAUDE = re.compile(r"^(?:anthropic/)?claude-(?:([a-z]+)-)?(\d+)(?:[-.](\d))?(?:[-.:]|$)")
 _NO_SYSTEM = re.compile(r"^(?:openai/)?o1-(?:mini|preview)")
-
-
-def note(rule_id: str, model: Model, detail: str, level: int = logging.INFO) -> None:
-    """The log record of an adaptation: which rule, which model, what changed."""
-    rule = _BY_ID[rule_id]
-    log.log(level, "%s: %s (request rule %s)", model.ref, detail, rule.id, extra={"aiwire_rule": rule.id})
 
 
 def supported_efforts(model: Model, compat: Compat) -> tuple[str, ...] | None:
