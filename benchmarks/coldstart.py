@@ -62,12 +62,27 @@ def _listeners(wait: float = 600) -> list[socket.socket]:
         time.sleep(1)
 
 
+def _drain(listener: socket.socket) -> None:
+    """Close connections left in the backlog by an earlier run (a client that
+    dialled both loopback addresses), so they are not taken for this one's."""
+    listener.setblocking(False)
+    try:
+        while True:
+            conn, _ = listener.accept()
+            conn.close()
+    except BlockingIOError:
+        pass
+    finally:
+        listener.setblocking(True)
+
+
 def to_first_bytes(argv: list[str], listeners: list[socket.socket]) -> float:
     """ms from spawning ``argv`` to its first request bytes at a listener."""
     import selectors
 
     sel = selectors.DefaultSelector()
     for s in listeners:
+        _drain(s)
         sel.register(s, selectors.EVENT_READ)
     t0 = time.perf_counter()
     # stdin closed: `aiwire chat` reads further turns from it until its end.
