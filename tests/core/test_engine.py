@@ -14,7 +14,6 @@ key never appears in any error text or retry reason.
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,7 +103,7 @@ class _Plugin:
 
 @pytest.fixture(autouse=True)
 def _setup(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(retry, "random", types.SimpleNamespace(random=lambda: 0.5))
+    monkeypatch.setattr(retry, "_jitter", lambda: 0.5)
     aiwire.register_plugin(_Plugin(), "test-engine")
     yield
     aiwire.unregister_plugin("test-engine")

@@ -9,8 +9,6 @@ content, 408, 409, 429 and 5xx, honouring ``retry-after-ms``, ``Retry-After``
 
 from __future__ import annotations
 
-import email.utils
-import random
 import time
 from collections.abc import Mapping
 
@@ -54,6 +52,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     else:
         return max(0.0, seconds) if seconds == seconds else None
     try:
+        import email.utils  # only for an HTTP-date Retry-After: ~5 ms of imports, off the cold path
+
         when = email.utils.parsedate_to_datetime(value_s)
     except (TypeError, ValueError, IndexError):
         return None
@@ -70,7 +70,13 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 def backoff(attempt: int) -> float:
     """Exponential backoff with jitter: 0.5 s doubling to 8 s, minus up to 25%."""
     delay: float = min(BASE_DELAY * (2 ** min(attempt, 16)), MAX_BACKOFF)
-    return delay * (1 - 0.25 * random.random())
+    return delay * (1 - 0.25 * _jitter())
+
+
+def _jitter() -> float:
+    import random  # imported by the first backoff, never by the first request
+
+    return random.random()
 
 
 def decide(
