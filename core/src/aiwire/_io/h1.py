@@ -99,9 +99,6 @@ class H1Connection(asyncio.Protocol):
             if state == IDLE and self.transport is not None:
                 self.transport.close()
 
-    def eof_received(self) -> bool | None:
-        return None  # close our side too; connection_lost follows
-
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.keep = False
@@ -127,12 +124,6 @@ class H1Connection(asyncio.Protocol):
             self._wake()
         elif state == IDLE:
             self.pool._forget(self)
-
-    def pause_writing(self) -> None:  # a large body: asyncio buffers it; nothing to wait for
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     # -- the response -------------------------------------------------------------------
 

@@ -52,12 +52,11 @@ class LeanResponse:
     """A response: its head, and its body as an async iterator of the bytes
     each read brought (decoded when the server compressed them)."""
 
-    __slots__ = ("_conn", "_decode", "_read_timeout", "headers", "is_closed", "reason", "status", "url")
+    __slots__ = ("_conn", "_decode", "_read_timeout", "headers", "is_closed", "status", "url")
 
     def __init__(self, conn: H1Connection, url: str, read_timeout: float | None) -> None:
         self._conn = conn
         self.status = conn.status
-        self.reason = conn.reason
         self.headers = conn.headers
         self.url = url
         self._read_timeout = read_timeout
