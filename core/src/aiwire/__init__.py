@@ -6,33 +6,11 @@
     async for event in aiwire.stream(model, "Hello"):
         ...
 
-Names that need httpx (``stream``, ``complete``...) load on first use, so
-``import aiwire`` stays cheap.
+Every name loads on first use, so ``import aiwire`` (and ``aiwire --help``)
+stays cheap.
 """
 
 import typing as _typing
-
-from aiwire.types import (
-    AssistantMessage,
-    Context,
-    Cost,
-    EmbeddingResult,
-    ImageContent,
-    ImageResult,
-    Message,
-    Model,
-    ModelCost,
-    ProviderContent,
-    TextContent,
-    ThinkingContent,
-    Tool,
-    ToolCall,
-    ToolResultMessage,
-    Usage,
-    UserMessage,
-    dumps,
-    loads,
-)
 
 __version__ = "0.1.0"
 """The version of the aiwire core distribution."""
@@ -74,8 +52,48 @@ if _typing.TYPE_CHECKING:
     )
     from aiwire.handoff import transform_context
     from aiwire.tools import CheckedCall, ToolArgumentsError, validate_tool_call
+    from aiwire.types import (
+        AssistantMessage,
+        Context,
+        Cost,
+        EmbeddingResult,
+        ImageContent,
+        ImageResult,
+        Message,
+        Model,
+        ModelCost,
+        ProviderContent,
+        TextContent,
+        ThinkingContent,
+        Tool,
+        ToolCall,
+        ToolResultMessage,
+        Usage,
+        UserMessage,
+        dumps,
+        loads,
+    )
 
 _LAZY = {
+    "AssistantMessage": ".types",
+    "Context": ".types",
+    "Cost": ".types",
+    "EmbeddingResult": ".types",
+    "ImageContent": ".types",
+    "ImageResult": ".types",
+    "Message": ".types",
+    "Model": ".types",
+    "ModelCost": ".types",
+    "ProviderContent": ".types",
+    "TextContent": ".types",
+    "ThinkingContent": ".types",
+    "Tool": ".types",
+    "ToolCall": ".types",
+    "ToolResultMessage": ".types",
+    "Usage": ".types",
+    "UserMessage": ".types",
+    "dumps": ".types",
+    "loads": ".types",
     "complete": "._api.calls",
     "complete_sync": "._api.calls",
     "stream": "._api.calls",

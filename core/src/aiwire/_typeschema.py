@@ -15,7 +15,6 @@ nothing from aiwire, so that ``aiwire.types`` can use it lazily; callers turn
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 import sys
@@ -62,6 +61,12 @@ def is_pydantic_model(tp: Any) -> bool:
     return pd is not None and isinstance(tp, type) and issubclass(tp, pd.BaseModel)
 
 
+def _is_dataclass(tp: Any) -> bool:
+    # A program that never imported dataclasses has none; importing it to ask costs every start.
+    dc = sys.modules.get("dataclasses")
+    return dc is not None and bool(dc.is_dataclass(tp))
+
+
 def is_schema_type(value: Any) -> bool:
     """Whether ``value`` is a class this module can describe (model, dataclass,
     TypedDict, Struct), as opposed to a schema dict or an instance."""
@@ -69,7 +74,7 @@ def is_schema_type(value: Any) -> bool:
         return False
     return (
         issubclass(value, msgspec.Struct)
-        or dataclasses.is_dataclass(value)
+        or _is_dataclass(value)
         or typing.is_typeddict(value)
         or is_pydantic_model(value)
         or hasattr(value, "__pydantic_validator__")
@@ -125,7 +130,7 @@ def _own_doc(tp: Any) -> str:
     if not isinstance(doc, str):
         return ""  # inherited docstrings (msgspec.Struct's, dict's) say nothing about this type
     doc = inspect.cleandoc(doc)
-    if dataclasses.is_dataclass(tp) and doc.startswith(f"{getattr(tp, '__name__', '')}("):
+    if _is_dataclass(tp) and doc.startswith(f"{getattr(tp, '__name__', '')}("):
         return ""  # the signature dataclasses write when there is no docstring
     return doc
 
@@ -260,13 +265,14 @@ def _as_kwargs(instance: Any, fields: list[tuple[str, Any, Any]]) -> dict[str, A
 
 
 # -- docstrings -----------------------------------------------------------------
+# Patterns, not compiled ones: re compiles them on the first docstring read and keeps them.
 
-_GOOGLE = re.compile(r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments):\s*$")
-_GOOGLE_ITEM = re.compile(r"^(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
-_NUMPY_RULE = re.compile(r"^-{3,}\s*$")
-_NUMPY_ITEM = re.compile(r"^(\*{0,2}\w+)\s*(?::\s*(.*))?$")
-_REST = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-_SECTION = re.compile(r"^(Returns?|Yields?|Raises|Examples?|Notes?|See Also|Attributes|Warnings?)\s*:?\s*$")
+_GOOGLE = r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments):\s*$"
+_GOOGLE_ITEM = r"^(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$"
+_NUMPY_RULE = r"^-{3,}\s*$"
+_NUMPY_ITEM = r"^(\*{0,2}\w+)\s*(?::\s*(.*))?$"
+_REST = r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$"
+_SECTION = r"^(Returns?|Yields?|Raises|Examples?|Notes?|See Also|Attributes|Warnings?)\s*:?\s*$"
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
@@ -278,16 +284,16 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
-        if _GOOGLE.match(stripped) and not (i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip())):
+        if re.match(_GOOGLE, stripped) and not (i + 1 < len(lines) and re.match(_NUMPY_RULE, lines[i + 1].strip())):
             summary_end = min(summary_end, i)
             i = _google_section(lines, i + 1, _indent(line), params)
             continue
-        if i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip()):
+        if i + 1 < len(lines) and re.match(_NUMPY_RULE, lines[i + 1].strip()):
             summary_end = min(summary_end, i)
             if stripped.rstrip(":") in ("Parameters", "Other Parameters", "Keyword Arguments"):
                 i = _numpy_section(lines, i + 2, _indent(line), params)
                 continue
-        m = _REST.match(stripped)
+        m = re.match(_REST, stripped)
         if m:
             summary_end = min(summary_end, i)
             text = [m.group(2)]
@@ -297,7 +303,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
                 i += 1
             params[m.group(1)] = " ".join(t for t in text if t)
             continue
-        if stripped.startswith(":") or _SECTION.match(stripped):
+        if stripped.startswith(":") or re.match(_SECTION, stripped):
             summary_end = min(summary_end, i)
         i += 1
     summary = "\n".join(lines[:summary_end]).strip()
@@ -321,7 +327,7 @@ def _google_section(lines: list[str], i: int, base: int, params: dict[str, str])
             break
         if item_indent is None:
             item_indent = ind
-        m = _GOOGLE_ITEM.match(line.strip()) if ind == item_indent else None
+        m = re.match(_GOOGLE_ITEM, line.strip()) if ind == item_indent else None
         if m:
             current = m.group(1).lstrip("*")
             params[current] = m.group(3).strip()
@@ -338,10 +344,10 @@ def _numpy_section(lines: list[str], i: int, base: int, params: dict[str, str]) 
         if not line.strip():
             i += 1
             continue
-        if i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip()):
+        if i + 1 < len(lines) and re.match(_NUMPY_RULE, lines[i + 1].strip()):
             break  # the next section
         if _indent(line) <= base:
-            m = _NUMPY_ITEM.match(line.strip())
+            m = re.match(_NUMPY_ITEM, line.strip())
             if m is None:
                 break
             current = m.group(1).lstrip("*")

@@ -52,17 +52,17 @@ __all__ = ["IMAGE_PLACEHOLDER", "NO_RESULT", "sanitize_text", "transform_context
 IMAGE_PLACEHOLDER = "[image omitted: this model does not accept images]"
 NO_RESULT = "No result provided"
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_SURROGATE = "[\ud800-\udfff]"
+_PAIR = "[\ud800-\udbff][\udc00-\udfff]"
 
 
 def sanitize_text(text: str) -> str:
     """``text`` without unpaired UTF-16 surrogates (a surrogate pair left as
     two code points is joined into the character it encodes)."""
-    if _SURROGATE.search(text) is None:
+    if re.search(_SURROGATE, text) is None:
         return text
-    text = _PAIR.sub(lambda m: m.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le"), text)
-    return _SURROGATE.sub("", text)
+    text = re.sub(_PAIR, lambda m: m.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le"), text)
+    return re.sub(_SURROGATE, "", text)
 
 
 def _sanitize_value(value: Any) -> Any:
@@ -77,7 +77,7 @@ def _sanitize_value(value: Any) -> Any:
 
 def _needs_sanitizing(value: Any) -> bool:
     if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
+        return re.search(_SURROGATE, value) is not None
     if isinstance(value, dict):
         return any(_needs_sanitizing(k) or _needs_sanitizing(v) for k, v in value.items())
     if isinstance(value, list):

@@ -122,12 +122,12 @@ def _type_ok(t: str, value: Any) -> bool:
     return py is not None and isinstance(value, py) and not (py is not bool and isinstance(value, bool))
 
 
-_INT = re.compile(r"[-+]?\d+")
+_INT = r"[-+]?\d+"
 
 
 def _coerce(t: str, value: str) -> tuple[bool, Any]:
     s = value.strip()
-    if t == "integer" and _INT.fullmatch(s):
+    if t == "integer" and re.fullmatch(_INT, s):
         return True, int(s)
     if t == "number":
         try:
@@ -135,7 +135,7 @@ def _coerce(t: str, value: str) -> tuple[bool, Any]:
         except ValueError:
             return False, None
         if math.isfinite(f):
-            return True, int(s) if _INT.fullmatch(s) else f
+            return True, int(s) if re.fullmatch(_INT, s) else f
     if t == "boolean" and s.lower() in ("true", "false"):
         return True, s.lower() == "true"
     if t in ("array", "object") and s[:1] in "[{":

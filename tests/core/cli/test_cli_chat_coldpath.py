@@ -1,9 +1,14 @@
 """What ``aiwire chat`` does before its first request: the setup check does
-not announce a call to observers, and the conversation log is opened only
-when the first exchange is written."""
+not announce a call to observers, the conversation log is opened only when
+the first exchange is written, tool execution is imported by the first turn
+that calls a tool, and the garbage collector, paused while the command sets
+up, is back on (with the setup frozen) when the call starts."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -59,3 +64,58 @@ def test_no_log_opens_nothing(
     assert main(["chat", "--no-tools", "--no-log", "hi"]) == 0
     capsys.readouterr()
     assert seen == ["call demo/aiwire-demo"]
+
+
+# Run as the `aiwire` script runs it: main() reads sys.argv. An observer
+# records the process's state when the chat's first call starts.
+_AT_FIRST_CALL = """
+import gc, json, sys
+from aiwire._plugins.registry import register_plugin
+from aiwire.plugin import hookimpl
+
+class Observer:
+    AIWIRE_PLUGIN_API = 2
+    seen = None
+
+    @hookimpl
+    def on_call_start(self, model, call):
+        if Observer.seen is None:
+            Observer.seen = {
+                "gc_enabled": gc.isenabled(),
+                "frozen": gc.get_freeze_count(),
+                "execute_loaded": "aiwire.agent._execute" in sys.modules,
+            }
+
+register_plugin(Observer(), "first-call")
+sys.argv = ["aiwire", "chat", "--no-log", *sys.argv[1:]]
+from aiwire._cli.main import main
+code = main()
+print(json.dumps({**Observer.seen, "gc_enabled_after": gc.isenabled(), "code": code}))
+"""
+
+
+@pytest.mark.parametrize("tools", [False, True], ids=["no-tools", "demo-tools"])
+def test_first_call_starts_with_the_collector_on_and_no_tool_machinery(tools: bool) -> None:
+    args = ["-m", "demo/aiwire-demo", "what is 6 times 7?"] + ([] if tools else ["--no-tools"])
+    out = subprocess.run(
+        [sys.executable, "-c", _AT_FIRST_CALL, *args], capture_output=True, text=True, timeout=120, check=True
+    )
+    state = json.loads(out.stdout.strip().splitlines()[-1])
+    assert state["code"] == 0
+    assert state["gc_enabled"] and state["gc_enabled_after"], "the collector must be back on once setup is done"
+    assert state["frozen"] > 10_000, "what setup made is frozen out of later collections"
+    assert not state["execute_loaded"], "tool execution loads when a turn calls a tool, not before the first call"
+
+
+def test_in_process_main_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        assert main(["chat", "--no-tools", "--no-log", "hi"]) == 0
+        assert not gc.isenabled(), "a caller's own gc.disable() is kept"
+    finally:
+        gc.enable()
+    assert gc.get_freeze_count() == frozen
+    capsys.readouterr()

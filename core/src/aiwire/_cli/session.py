@@ -374,6 +374,10 @@ def _drive(
     history: list[Any],
     interactive: bool,
 ) -> int:
+    from aiwire._cli.main import setup_done
+
+    setup_done()
+
     def make() -> Chat:
         return Chat(
             model,

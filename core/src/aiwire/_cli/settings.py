@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -133,7 +134,7 @@ def aliases(argv: list[str]) -> int:
 
     config = load_config()
     if args.action == "set":
-        if not ALIAS_NAME.match(args.name):
+        if not re.match(ALIAS_NAME, args.name):
             return _err("aliases set", f"{args.name!r} is not a valid alias: use letters, digits, '.', '_' and '-'")
         target = _check_ref(args.model)
         set_value(config_path(), "aliases", args.name, target)

@@ -31,7 +31,7 @@ _WORDS = {
     "over": "/",
     "x": "*",
 }
-_EXPR = re.compile(r"[-+*/().\d\s]*\d[-+*/().\d\s]*[-+*/][-+*/().\d\s]*\d[-+*/().\d\s]*")
+_EXPR = r"[-+*/().\d\s]*\d[-+*/().\d\s]*[-+*/][-+*/().\d\s]*\d[-+*/().\d\s]*"
 
 
 def find_expression(text: str) -> str | None:
@@ -39,7 +39,7 @@ def find_expression(text: str) -> str | None:
     t = text.lower()
     for word, op in _WORDS.items():
         t = re.sub(rf"(?<=\d)\s*\b{word}\b\s*(?=\d)", f" {op} ", t)
-    m = _EXPR.search(t)
+    m = re.search(_EXPR, t)
     return " ".join(m.group(0).split()) if m else None
 
 

@@ -60,7 +60,9 @@ __all__ = ["PreparedCall", "as_context", "check_context", "make_options", "prepa
 
 _OPTION_NAMES = frozenset(Options.__struct_fields__)
 _VALUE_NAMES = frozenset(OptionValues.__struct_fields__)
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Regex patterns stay strings in aiwire: re compiles one on first use and keeps it,
+# so a process that never needs a pattern does not compile it at import.
+_TOOL_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 MAX_NESTING = 100
@@ -215,7 +217,7 @@ def check_context(context: Context) -> None:
 def validate_tools(context: Context, options: Options) -> None:
     names = set()
     for tool in context.tools:
-        if not _TOOL_NAME.match(tool.name):
+        if not re.match(_TOOL_NAME, tool.name):
             raise InvalidToolError(f"tool name {tool.name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
         if tool.name in names:
             raise InvalidToolError(f"two tools are named {tool.name!r}; tool names must be unique")
@@ -272,7 +274,7 @@ def check_schema(tool: str, schema: Any, path: str = "parameters", depth: int = 
                 check_schema(tool, sub, f"{path}.{key}[{n}]", depth + 1)
 
 
-_BAD_HEADER_CHARS = re.compile(r"[^\t\x20-\x7e]")
+_BAD_HEADER_CHARS = r"[^\t\x20-\x7e]"
 
 
 def check_headers(headers: Mapping[str, str], source: str = "") -> None:
@@ -282,7 +284,7 @@ def check_headers(headers: Mapping[str, str], source: str = "") -> None:
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise InvalidInputError(f"header {name!r}: names and values must be str, not {type(value).__name__}")
-        if _BAD_HEADER_CHARS.search(name) or _BAD_HEADER_CHARS.search(value):
+        if re.search(_BAD_HEADER_CHARS, name) or re.search(_BAD_HEADER_CHARS, value):
             where = f" (its credentials come from {source})" if source and name.lower() in _SECRET_HEADERS else ""
             raise InvalidInputError(
                 f"header {name[:40]!r}{where} holds a character that cannot be sent in HTTP "
@@ -408,7 +410,7 @@ _SECRET_HEADERS = frozenset(
 # A login's other headers are masked when their name says they may hold a
 # secret; plain facts (Codex's `originator: aiwire`, editor versions) are not,
 # or every "aiwire login ..." hint in an error would be masked too.
-_SECRETISH = re.compile(r"auth|key|token|secret|cookie|session|sig|pass|account", re.IGNORECASE)
+_SECRETISH = r"(?i)auth|key|token|secret|cookie|session|sig|pass|account"
 
 Kind = Literal["stream", "complete", "images", "embeddings"]
 
@@ -576,7 +578,7 @@ class PreparedCall:
         """Every credential of this call, longest first, for redaction."""
         c = self.credentials
         values = [c.api_key or "", self.options.api_key or ""]
-        values += [v for k, v in c.headers.items() if _SECRETISH.search(k) or (c.api_key and c.api_key in v)]
+        values += [v for k, v in c.headers.items() if re.search(_SECRETISH, k) or (c.api_key and c.api_key in v)]
         for headers in (request.headers if request is not None else {}, self.options.headers or {}, self.model.headers):
             values += [v for k, v in headers.items() if k.lower() in _SECRET_HEADERS]
         out = set()

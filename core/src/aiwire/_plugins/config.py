@@ -39,7 +39,7 @@ CONFIG_PLUGIN = "config"
 """The plugin name of what the configuration file registers."""
 _INSTALLED_KEYS = frozenset({"base_url", "key_env", "default_model", "models"})
 
-ALIAS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ALIAS_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class ConfigFileError(ConfigError):
@@ -210,7 +210,7 @@ def _parse(path: Path) -> Config:
 
 def _check(path: Path, config: Config) -> None:
     for name, target in config.aliases.items():
-        if not ALIAS_NAME.match(name):
+        if not re.match(ALIAS_NAME, name):
             raise ConfigFileError(
                 _bad(path, f"alias {name!r} is not a valid name", "use letters, digits, '.', '_' and '-' only")
             )

@@ -16,10 +16,9 @@ from aiwire.agent._events import (
     ToolExecutionEnd,
     ToolExecutionStart,
 )
-from aiwire.agent._execute import maybe_await
 from aiwire.agent._llm import default_convert_to_llm
 from aiwire.agent._loop import AgentLoopConfig, check_continuable, run_agent_loop
-from aiwire.agent._tool import AgentTool, CancelToken, as_tools
+from aiwire.agent._tool import AgentTool, CancelToken, as_tools, maybe_await
 from aiwire.agent._types import (
     AgentContext,
     AgentError,

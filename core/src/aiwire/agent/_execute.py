@@ -15,16 +15,14 @@ stay ordered per tool.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
 from aiwire.agent._events import AgentEvent, ToolExecutionEnd, ToolExecutionStart, ToolExecutionUpdate
-from aiwire.agent._tool import AgentTool, CancelToken, as_result
+from aiwire.agent._tool import AgentTool, CancelToken, as_result, maybe_await
 from aiwire.agent._types import (
     AfterToolCallContext,
     AfterToolCallResult,
@@ -42,17 +40,10 @@ __all__ = ["BatchOutcome", "Hooks", "execute_tool_calls"]
 
 log = logging.getLogger("aiwire.agent")
 
-T = TypeVar("T")
 Emit = Callable[[AgentEvent], Awaitable[None]]
 
 SKIPPED = "Skipped: the user sent a new message before this tool call ran."
 ABORTED = "Aborted: the run was cancelled before this tool call finished."
-
-
-async def maybe_await(value: T | Awaitable[T]) -> T:
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 def _text_result(text: str) -> AgentToolResult:
@@ -64,8 +55,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-@dataclass
-class Hooks:
+class Hooks(msgspec.Struct):
     """The parts of the loop's configuration that tool execution needs."""
 
     mode: ToolExecution
@@ -76,15 +66,13 @@ class Hooks:
     observe: Callable[[ToolCall, ToolResultMessage | None], None] | None = None
 
 
-@dataclass
-class BatchOutcome:
+class BatchOutcome(msgspec.Struct):
     results: list[ToolResultMessage]
     steering: list[AgentMessage]
     terminate: bool
 
 
-@dataclass
-class _Prepared:
+class _Prepared(msgspec.Struct):
     call: ToolCall
     tool: AgentTool | None
     args: dict[str, Any]

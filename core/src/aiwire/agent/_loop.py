@@ -16,8 +16,9 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from aiwire import events as ev
 from aiwire._wire.exchange import AgentRunContext, current_parent
@@ -31,9 +32,8 @@ from aiwire.agent._events import (
     TurnEnd,
     TurnStart,
 )
-from aiwire.agent._execute import Emit, Hooks, execute_tool_calls, maybe_await
 from aiwire.agent._llm import default_convert_to_llm
-from aiwire.agent._tool import CancelToken
+from aiwire.agent._tool import CancelToken, maybe_await
 from aiwire.agent._types import (
     AfterToolCallContext,
     AgentContext,
@@ -46,13 +46,15 @@ from aiwire.agent._types import (
 )
 from aiwire.types import AssistantMessage, Context, Message, Model, ReasoningLevel, ToolCall, ToolResultMessage
 
+if TYPE_CHECKING:
+    from aiwire.agent._execute import Emit, Hooks
+
 __all__ = ["AgentLoopConfig", "check_continuable", "run_agent_loop"]
 
 log = logging.getLogger("aiwire")
 
 
-@dataclass
-class AgentLoopConfig:
+class AgentLoopConfig(msgspec.Struct):
     """How the loop calls the model and runs tools. Every hook may be a plain
     or an async function.
 
@@ -72,7 +74,7 @@ class AgentLoopConfig:
 
     model: Model
     reasoning: ReasoningLevel | None = None
-    stream_options: dict[str, Any] = field(default_factory=dict)
+    stream_options: dict[str, Any] = msgspec.field(default_factory=dict)
     tool_execution: ToolExecution = "parallel"
     convert_to_llm: Callable[[list[AgentMessage]], Any] = default_convert_to_llm
     transform_context: Callable[[list[AgentMessage], CancelToken], Any] | None = None
@@ -270,9 +272,7 @@ class _Run:
         await self.emit(TurnStart())
         for p in prompts:
             await self.add(p)
-        hooks = Hooks(
-            cfg.tool_execution, cfg.before_tool_call, cfg.after_tool_call, self._poll_steering, self._observe_tool
-        )
+        hooks: Hooks | None = None
         pending = await self._poll_steering()
         first = True
         while True:
@@ -292,6 +292,17 @@ class _Run:
                 more_tools = bool(message.tool_calls)
                 terminate = False
                 if more_tools:
+                    # Imported by the first turn that calls tools: a chat's first request leaves sooner.
+                    from aiwire.agent._execute import Hooks, execute_tool_calls
+
+                    if hooks is None:
+                        hooks = Hooks(
+                            cfg.tool_execution,
+                            cfg.before_tool_call,
+                            cfg.after_tool_call,
+                            self._poll_steering,
+                            self._observe_tool,
+                        )
                     outcome = await execute_tool_calls(message, self.context, hooks, self.cancel, self.emit)
                     for r in outcome.results:
                         await self.add(r)

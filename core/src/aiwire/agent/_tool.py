@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -17,9 +17,18 @@ from aiwire.types import TextContent, Tool
 
 __all__ = ["AgentTool", "CancelToken", "FunctionTool", "UpdateCallback"]
 
+T = TypeVar("T")
+
 UpdateCallback = Callable[[AgentToolResult], None]
 """Called by a running tool with partial results (progress); each call
 becomes a ``tool_execution_update`` event."""
+
+
+async def maybe_await(value: T | Awaitable[T]) -> T:
+    """The value, awaited first when a hook returned an awaitable."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
 
 
 class CancelToken:

@@ -9,7 +9,6 @@ Messages and tool results are msgspec Structs so a transcript round-trips::
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -85,18 +84,16 @@ class AgentToolResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     terminate: bool = False
 
 
-@dataclass
-class AgentContext:
+class AgentContext(msgspec.Struct):
     """What the loop works on: the system prompt, the transcript so far and
     the tools. The loop appends every new message to ``messages``."""
 
     system_prompt: str | None = None
-    messages: list[AgentMessage] = field(default_factory=list)
-    tools: list[AgentTool] = field(default_factory=list)
+    messages: list[AgentMessage] = msgspec.field(default_factory=list)
+    tools: list[AgentTool] = msgspec.field(default_factory=list)
 
 
-@dataclass
-class ToolCallContext:
+class ToolCallContext(msgspec.Struct):
     """Given to ``before_tool_call``: the call, its validated arguments, the
     assistant message that asked for it and the loop's context."""
 
@@ -106,25 +103,22 @@ class ToolCallContext:
     context: AgentContext
 
 
-@dataclass
 class AfterToolCallContext(ToolCallContext):
     """Given to ``after_tool_call``: a :class:`ToolCallContext` plus the
     result as the tool produced it."""
 
-    result: AgentToolResult = field(default_factory=AgentToolResult)
+    result: AgentToolResult = msgspec.field(default_factory=AgentToolResult)
     is_error: bool = False
 
 
-@dataclass
-class BeforeToolCallResult:
+class BeforeToolCallResult(msgspec.Struct):
     """``block=True`` skips the call; the model sees ``reason`` as an error result."""
 
     block: bool = False
     reason: str | None = None
 
 
-@dataclass
-class AfterToolCallResult:
+class AfterToolCallResult(msgspec.Struct):
     """Field-wise replacement of a tool's result; fields left unset keep the
     tool's own value (no deep merge)."""
 
@@ -134,8 +128,7 @@ class AfterToolCallResult:
     terminate: bool | None = None
 
 
-@dataclass
-class TurnContext:
+class TurnContext(msgspec.Struct):
     """Given to ``should_stop_after_turn`` and ``prepare_next_turn`` once a
     turn ended: its assistant message, tool results, the context (already
     holding both) and every message this run added so far."""
@@ -146,8 +139,7 @@ class TurnContext:
     new_messages: list[AgentMessage]
 
 
-@dataclass
-class NextTurn:
+class NextTurn(msgspec.Struct):
     """What ``prepare_next_turn`` may change for the following model call;
     ``None`` fields keep the current value."""
 

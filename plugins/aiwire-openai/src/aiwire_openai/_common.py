@@ -135,14 +135,14 @@ def text_of(content: str | list[UserContent]) -> str:
     return "\n".join(b.text for b in content if isinstance(b, TextContent))
 
 
-_ALNUM = re.compile(r"^[A-Za-z0-9]{9}$")
+_ALNUM = r"^[A-Za-z0-9]{9}$"
 _B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def tool_id(id: str, compat: Compat) -> str:
     """A tool-call id in the shape the host accepts (stable, collision-resistant)."""
     if compat.tool_id_style == "mistral":
-        if _ALNUM.match(id):
+        if re.match(_ALNUM, id):
             return id
         import hashlib  # only for Mistral's ids, and slow to import
 

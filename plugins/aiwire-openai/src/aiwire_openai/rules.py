@@ -159,27 +159,25 @@ note = RULES.note
 
 EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh")
 
-# The effort levels each OpenAI model family takes; the first match wins.
-_EFFORTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(p), levels)
-    for p, levels in (
-        (r"^gpt-5-pro", ("high",)),
-        (r"^gpt-5\.\d+-pro", ("medium", "high", "xhigh")),
-        (r"^gpt-5\.\d+-chat", ("medium",)),
-        (r"^gpt-5-codex", ("low", "medium", "high")),
-        (r"^gpt-5\.1-codex-max", ("low", "medium", "high", "xhigh")),
-        (r"^gpt-5\.1-codex", ("low", "medium", "high")),
-        (r"^gpt-5\.1", ("none", "low", "medium", "high")),
-        (r"^gpt-5\.\d+-codex", ("low", "medium", "high", "xhigh")),
-        (r"^gpt-5\.\d+", ("none", "low", "medium", "high", "xhigh")),
-        (r"^gpt-5", ("minimal", "low", "medium", "high")),
-        (r"^o\d.*deep-research", ("medium",)),
-        (r"^o\d", ("low", "medium", "high")),
-    )
+# The effort levels each OpenAI model family takes; the first match wins. Patterns stay
+# strings (here and below): re compiles one when first used, not every process at import.
+_EFFORTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"^gpt-5-pro", ("high",)),
+    (r"^gpt-5\.\d+-pro", ("medium", "high", "xhigh")),
+    (r"^gpt-5\.\d+-chat", ("medium",)),
+    (r"^gpt-5-codex", ("low", "medium", "high")),
+    (r"^gpt-5\.1-codex-max", ("low", "medium", "high", "xhigh")),
+    (r"^gpt-5\.1-codex", ("low", "medium", "high")),
+    (r"^gpt-5\.1", ("none", "low", "medium", "high")),
+    (r"^gpt-5\.\d+-codex", ("low", "medium", "high", "xhigh")),
+    (r"^gpt-5\.\d+", ("none", "low", "medium", "high", "xhigh")),
+    (r"^gpt-5", ("minimal", "low", "medium", "high")),
+    (r"^o\d.*deep-research", ("medium",)),
+    (r"^o\d", ("low", "medium", "high")),
 )
-_OPENAI_REASONING = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
-_ROUTED_CLAUDE = re.compile(r"^(?:anthropic/)?claude-(?:([a-z]+)-)?(\d+)(?:[-.](\d))?(?:[-.:]|$)")
-_NO_SYSTEM = re.compile(r"^(?:openai/)?o1-(?:mini|preview)")
+_OPENAI_REASONING = r"^(?:openai/)?(?:o\d|gpt-5)"
+_ROUTED_CLAUDE = r"^(?:anthropic/)?claude-(?:([a-z]+)-)?(\d+)(?:[-.](\d))?(?:[-.:]|$)"
+_NO_SYSTEM = r"^(?:openai/)?o1-(?:mini|preview)"
 
 
 def supported_efforts(model: Model, compat: Compat) -> tuple[str, ...] | None:
@@ -191,7 +189,7 @@ def supported_efforts(model: Model, compat: Compat) -> tuple[str, ...] | None:
     if compat.reasoning_format != "openai" or "/" in model.id:
         return None
     for pattern, levels in _EFFORTS:
-        if pattern.match(model.id):
+        if re.match(pattern, model.id):
             return levels
     return None
 
@@ -216,7 +214,7 @@ def sampling(body: dict[str, Any], model: Model, options: Options, sent_effort: 
     """``temperature`` and ``top_p``, unless rule ``openai.reasoning-sampling`` drops them."""
     if options.temperature is None and options.top_p is None:
         return
-    if model.reasoning and _OPENAI_REASONING.match(model.id) and sent_effort != "none":
+    if model.reasoning and re.match(_OPENAI_REASONING, model.id) and sent_effort != "none":
         dropped = [k for k in ("temperature", "top_p") if getattr(options, k) is not None]
         note(
             "openai.reasoning-sampling",
@@ -241,7 +239,7 @@ def sampling(body: dict[str, Any], model: Model, options: Options, sent_effort: 
 
 
 def _one_sampling_knob(model_id: str) -> bool:
-    m = _ROUTED_CLAUDE.match(model_id)
+    m = re.match(_ROUTED_CLAUDE, model_id)
     if not m:
         return False
     major, minor = int(m.group(2)), int(m.group(3) or 0)
@@ -254,7 +252,7 @@ def system_role(model: Model, compat: Compat) -> str:
     role = model.compat.get("system_role")
     if role in ("system", "developer", "user"):
         return str(role)
-    if _NO_SYSTEM.match(model.id):
+    if re.match(_NO_SYSTEM, model.id):
         return "user"
     return "developer" if compat.developer_role and model.reasoning else "system"
 
