@@ -82,14 +82,26 @@ def render(
     def ratio(key: str = "cpu_us_per_event", against: str = "floor") -> Column:
         return lambda k, rs: _f(_ratio(raw, k, key, against))
 
-    def tool_vs_text(k: Key, rs: list[Row]) -> str:
-        """Tool-argument CPU per event over text CPU per event, same client, format and round."""
-        text = {r["round"]: r.get("cpu_us_per_event") for r in raw
-                if (r["scenario"], r["format"], r["client"]) == ("text", k[2], k[3])}  # fmt: skip
-        ratios = [
-            r["cpu_us_per_event"] / text[r["round"]] for r in rs if r.get("cpu_us_per_event") and text.get(r["round"])
-        ]
-        return _f(statistics.median(ratios) if ratios else None)
+    def tool_vs_text(scenario: str) -> Column:
+        """Tool-argument CPU per event over text CPU per event, same client, format and round:
+        against ``text`` (the bulk text stream) or ``textlen`` (a text stream with as many
+        deltas as the tool stream)."""
+
+        def column(k: Key, rs: list[Row]) -> str:
+            text = {
+                r["round"]: r.get("cpu_us_per_event")
+                for r in raw
+                if (r["scenario"], r["format"], r["client"]) == (scenario, k[2], k[3])
+                and (scenario == "text" or r.get("pair") == k[1])
+            }
+            ratios = [
+                r["cpu_us_per_event"] / text[r["round"]]
+                for r in rs
+                if r.get("cpu_us_per_event") and text.get(r["round"])
+            ]
+            return _f(statistics.median(ratios) if ratios else None)
+
+        return column
 
     def rate(k: Key, rs: list[Row]) -> str:
         cpu = _median(rs, "cpu_us_per_event")
@@ -134,11 +146,12 @@ def render(
         *table("Bulk: text", "text", stream_cols),
         *table("Bulk: thinking", "thinking", stream_cols),
         *table(
-            "Bulk: tool arguments in 32-byte fragments (linear means flat µs/KB down each client)",
+            "Bulk: tool arguments in 1- to 11-byte fragments, as recorded streams cut them (linear means flat µs/KB down each client)",
             "tool",
             [("format", fmt), ("client", client), ("arguments", size), ("events", med("events", 0)),
              ("CPU µs/event", med("cpu_us_per_event")), ("x floor", ratio()), ("x own floor", ratio(against="own")),
-             ("x text", tool_vs_text), ("CPU µs per KB", per_kb)],
+             ("x text (as many events)", tool_vs_text("textlen")), ("x text-5000", tool_vs_text("text")),
+             ("CPU µs per KB", per_kb)],
         ),
         *table(
             "Paced: one write per event at 1,000 events/s (latency = server write to caller, µs)",

@@ -76,6 +76,13 @@ def has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def textlen_shape(size: int) -> str:
+    """The text stream with as many deltas as the ``tool-<size>`` stream."""
+    from streams import body
+
+    return f"text-{len(body('anthropic', f'tool-{size}').deltas)}"
+
+
 def plan(apis: set[str], quick: bool, sizes: list[int]) -> tuple[dict[str, list[str]], list[tuple[str, str, str]]]:
     from clients import API_OF
 
@@ -93,6 +100,9 @@ def plan(apis: set[str], quick: bool, sizes: list[int]) -> tuple[dict[str, list[
     n = 1000 if quick else 5000
     scenarios = [("bulk", f"text-{n}", "text"), ("bulk", f"think-{n // 2}", "thinking")]
     scenarios += [("bulk", f"tool-{s}", "tool") for s in sizes]
+    # Text streams as long as each tool stream: "x text" compares events of equal streams,
+    # so a short stream's per-call cost does not count against its events twice.
+    scenarios += [("bulk", textlen_shape(s), "textlen") for s in sizes]
     scenarios += [("paced", "text-1000" if not quick else "text-300", "paced"), ("conc", "text-100", "conc")]
     return per_format, scenarios
 
@@ -150,7 +160,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="one round, smaller streams (a smoke run)")
     p.add_argument("--tool-sizes", default="1000,10000,100000,1000000", help="tool argument sizes in bytes")
-    p.add_argument("--only", help="comma-separated scenarios: text,thinking,tool,paced,conc")
+    p.add_argument("--only", help="comma-separated scenarios: text,thinking,tool,textlen,paced,conc")
     p.add_argument("--scale", type=int, default=10_000, help="concurrent idle-then-paced streams (0: skip)")
     p.add_argument("--clients", help="comma-separated clients to measure (default: all)")
     p.add_argument("--formats", help="comma-separated formats: faux,anthropic,openai")
@@ -185,14 +195,15 @@ def main() -> int:
                             continue  # minutes per stream; the SDK rows stop at 100 KB
                         if label == "conc" and client.endswith("-sync"):
                             continue  # one blocking stream at a time: concurrency is the async clients'
-                        if client == "aiwire+args" and label not in ("text", "tool"):
+                        if client == "aiwire+args" and label not in ("text", "textlen", "tool"):
                             continue  # differs from aiwire only on tool deltas (text: its "x text" base)
                         if args.clients and client not in args.clients.split(","):
                             continue
                         res = measure(client, fmt, shape, mode, port, args)
-                        raw.append(
-                            {"round": rnd, "scenario": label, "shape": shape, "format": fmt, "client": client, **res}
-                        )
+                        row = {"round": rnd, "scenario": label, "shape": shape, "format": fmt, "client": client}
+                        if label == "textlen":  # the tool stream it is as long as
+                            row["pair"] = next(f"tool-{s}" for s in sizes if textlen_shape(s) == shape)
+                        raw.append({**row, **res})
                         print(
                             f"[{time.monotonic() - started:6.0f}s] round {rnd + 1} {label:8} {shape:13} {fmt:9} {client:15} "
                             + (f"{res['cpu_us_per_event']:.2f} us/event" if "cpu_us_per_event" in res else str(res)),

@@ -53,8 +53,21 @@ def _args(size: int) -> str:
     return '{"rows": [' + ",".join(rows) + "]}"
 
 
-def _split(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
+# Tool-argument fragments as the recorded streams cut them: Anthropic's
+# ``input_json_delta`` fragments are 0 to 12 bytes (mean 6), OpenAI's 1 to 18
+# (mean 4). Sizes drawn from 1 to 11 bytes (mean 6), a fixed sequence.
+FRAGMENT_SIZES = (1, 11)
+
+
+def _split(text: str) -> list[str]:
+    rng = random.Random(len(text))
+    low, high = FRAGMENT_SIZES
+    out, i = [], 0
+    while i < len(text):
+        size = rng.randint(low, high)
+        out.append(text[i : i + size])
+        i += size
+    return out
 
 
 class _Builder:
@@ -180,7 +193,7 @@ _BUILD = {"faux": _faux, "anthropic": _anthropic, "openai": _openai}
 def body(fmt: str, shape: str) -> Body:
     """``shape`` is ``text-<n>`` (n text deltas), ``think-<n>`` (n thinking
     deltas then n/4 text deltas) or ``tool-<bytes>`` (one tool call whose
-    JSON arguments arrive in 32-byte fragments)."""
+    JSON arguments arrive in fragments of 1 to 11 bytes)."""
     kind, _, arg = shape.partition("-")
     n = int(arg)
     text: list[str] = []
@@ -191,7 +204,7 @@ def body(fmt: str, shape: str) -> Body:
     elif kind == "think":
         thinking, text = _tokens(n, seed=n), _tokens(max(1, n // 4), seed=n + 1)
     elif kind == "tool":
-        args = _split(_args(n), 32)
+        args = _split(_args(n))
     else:
         raise ValueError(f"unknown shape {shape!r}")
     return _BUILD[fmt](text, thinking, args)

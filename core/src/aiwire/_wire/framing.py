@@ -156,16 +156,37 @@ class SSEFramer:
         return out
 
 
-# Outside strings: a whole string (or one that runs to the end of the buffer,
-# group "open"; group "bs" is a lone trailing backslash), or a structural byte.
-_TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{},]', re.DOTALL)
-# The same inside an element, where commas do not matter.
-_TOKEN_INNER = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{}]', re.DOTALL)
-# Inside a string cut by a chunk boundary: the rest of it.
-_STRING_REST = re.compile(rb'(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))', re.DOTALL)
 _WS = b" \t\r\n"
-# Between elements, as text: whitespace and commas.
-_SKIP = re.compile(r"[ \t\r\n,]*")
+
+
+class _Patterns:
+    """The array scanner's patterns, compiled by the first JSON-array body:
+    a process that only reads SSE never compiles them."""
+
+    __slots__ = ("skip", "string_rest", "token", "token_inner")
+
+    def __init__(self) -> None:
+        # Outside strings: a whole string (or one that runs to the end of the buffer,
+        # group "open"; group "bs" is a lone trailing backslash), or a structural byte.
+        self.token = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{},]', re.DOTALL)
+        # The same inside an element, where commas do not matter.
+        self.token_inner = re.compile(rb'"(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))|[\[\]{}]', re.DOTALL)
+        # Inside a string cut by a chunk boundary: the rest of it.
+        self.string_rest = re.compile(rb'(?:[^"\\]+|\\.)*(?:"|(?P<open>(?P<bs>\\)?\Z))', re.DOTALL)
+        # Between elements, as text: whitespace and commas.
+        self.skip = re.compile(r"[ \t\r\n,]*")
+
+
+_patterns: _Patterns | None = None
+
+
+def _compiled() -> _Patterns:
+    global _patterns
+    if _patterns is None:
+        _patterns = _Patterns()
+    return _patterns
+
+
 # C-speed whole-element reading (the fast path); strict=False accepts what the
 # byte scanner accepts (control characters inside strings).
 _JSON = json.JSONDecoder(strict=False)
@@ -183,9 +204,10 @@ class JSONArrayFramer:
     :class:`FramingError`. ``close()`` drops an element the body cut short.
     """
 
-    __slots__ = ("_buf", "_closed", "_depth", "_event", "_in_string", "_max", "_pos", "_sep", "_start")
+    __slots__ = ("_buf", "_closed", "_depth", "_event", "_in_string", "_max", "_p", "_pos", "_sep", "_start")
 
     def __init__(self, *, event: str = "message", max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self._p = _compiled()
         self._event = event
         self._max = max_size
         self._buf = bytearray()
@@ -210,8 +232,9 @@ class JSONArrayFramer:
         n = len(buf)
         pos, depth, start, sep = self._pos, self._depth, self._start, self._sep
         event = self._event
+        token, token_inner = self._p.token, self._p.token_inner
         if self._in_string:
-            m = _STRING_REST.match(buf, pos)
+            m = self._p.string_rest.match(buf, pos)
             assert m is not None  # the pattern matches the empty string
             if m.group("open") is not None:
                 self._pos = n - 1 if m.group("bs") else n
@@ -242,7 +265,7 @@ class JSONArrayFramer:
                 pos += 1
                 sep = pos
                 continue
-            m = (_TOKEN if depth == 1 else _TOKEN_INNER).search(buf, pos)
+            m = (token if depth == 1 else token_inner).search(buf, pos)
             if m is None:
                 pos = n
                 break
@@ -291,12 +314,13 @@ class JSONArrayFramer:
         ascii = raw.isascii()
         text = raw.decode("ascii") if ascii else raw.decode("utf-8", "surrogateescape")
         scan = _JSON.raw_decode
+        skip = self._p.skip.match
         event = self._event
         size = len(text)
         c = 0  # in text
         b = 0  # in raw
         while True:
-            k = _SKIP.match(text, c).end()  # type: ignore[union-attr]  # matches the empty string
+            k = skip(text, c).end()  # type: ignore[union-attr]  # matches the empty string
             b += k - c  # whitespace and commas are one byte each
             c = k
             if c == size:
