@@ -75,6 +75,14 @@ def render(
     many: list[Row] | None = None,
 ) -> str:
     g = _groups(raw)
+    low, high = machine.get("fragments", "1,11").split(",")
+    fragments = (
+        "1- to 11-byte fragments, as recorded streams cut them"
+        if (low, high) == ("1", "11")
+        else f"{low}-byte fragments"
+        if low == high
+        else f"{low}- to {high}-byte fragments"
+    )
 
     def med(key: str, digits: int = 2) -> Column:
         return lambda k, rs: _f(_median(rs, key), digits)
@@ -146,7 +154,7 @@ def render(
         *table("Bulk: text", "text", stream_cols),
         *table("Bulk: thinking", "thinking", stream_cols),
         *table(
-            "Bulk: tool arguments in 1- to 11-byte fragments, as recorded streams cut them (linear means flat µs/KB down each client)",
+            f"Bulk: tool arguments in {fragments} (linear means flat µs/KB down each client)",
             "tool",
             [("format", fmt), ("client", client), ("arguments", size), ("events", med("events", 0)),
              ("CPU µs/event", med("cpu_us_per_event")), ("x floor", ratio()), ("x own floor", ratio(against="own")),

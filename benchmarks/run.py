@@ -160,6 +160,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="one round, smaller streams (a smoke run)")
     p.add_argument("--tool-sizes", default="1000,10000,100000,1000000", help="tool argument sizes in bytes")
+    p.add_argument("--fragments", help="tool-argument fragment sizes LOW,HIGH in bytes (default 1,11: as recorded)")
     p.add_argument("--only", help="comma-separated scenarios: text,thinking,tool,textlen,paced,conc")
     p.add_argument("--scale", type=int, default=10_000, help="concurrent idle-then-paced streams (0: skip)")
     p.add_argument("--clients", help="comma-separated clients to measure (default: all)")
@@ -167,6 +168,8 @@ def main() -> int:
     p.add_argument("--plugin", action="append", default=[], help="another plugin directory to install and measure")
     p.add_argument("--no-venv", action="store_true", help="use the current interpreter as is")
     args = p.parse_args()
+    if args.fragments:  # read by streams.py in this process, the server and every worker
+        os.environ["AIWIRE_BENCH_FRAGMENTS"] = args.fragments
     if args.quick:
         args.rounds, args.concurrency, args.scale = 1, 200, min(args.scale, 1000)
     if not args.no_venv:
@@ -229,6 +232,7 @@ def main() -> int:
         "cpu": _cpu_model(),
         "date": time.strftime("%Y-%m-%d"),
         "rounds": args.rounds,
+        "fragments": os.environ.get("AIWIRE_BENCH_FRAGMENTS", "1,11"),
         "duration_s": round(time.monotonic() - started),
         "versions": _versions(),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,8 +56,9 @@ def _args(size: int) -> str:
 
 # Tool-argument fragments as the recorded streams cut them: Anthropic's
 # ``input_json_delta`` fragments are 0 to 12 bytes (mean 6), OpenAI's 1 to 18
-# (mean 4). Sizes drawn from 1 to 11 bytes (mean 6), a fixed sequence.
-FRAGMENT_SIZES = (1, 11)
+# (mean 4). Sizes drawn from 1 to 11 bytes (mean 6), a fixed sequence;
+# ``run.py --fragments 32,32`` (this variable) measures another cut.
+FRAGMENT_SIZES = tuple(int(x) for x in os.environ.get("AIWIRE_BENCH_FRAGMENTS", "1,11").split(","))
 
 
 def _split(text: str) -> list[str]:
