@@ -270,6 +270,18 @@ def test_client_defaults_apply_and_chat_ones_are_ignored(embedder: FauxProvider)
     assert embedder.requests[0]["headers"]["x-team"] == "a"
 
 
+def test_client_chat_provider_options_stay_out_of_embeddings(embedder: FauxProvider) -> None:
+    # A client's provider_options are meant for chat bodies (top_k...); an embeddings
+    # vendor would refuse them. Per-call provider_options still reach the body.
+    with aiwire.Client(options={"provider_options": {"top_k": 5}, "headers": {"x-team": "a"}}) as client:
+        client.embed(embedder.model, "x")
+        client.embed(embedder.model, "y", provider_options={"encoding": "float"})
+    first, second = (r["json"] for r in embedder.requests)
+    assert "top_k" not in first and "top_k" not in second
+    assert second["encoding"] == "float"
+    assert embedder.requests[0]["headers"]["x-team"] == "a"
+
+
 async def test_async_client() -> None:
     async with aiwire.AsyncClient() as client:
         r = await client.embed(DEMO, ["a", "b"], dimensions=8)

@@ -46,6 +46,7 @@ _CORE_OPTIONS = frozenset(
 )
 _CALL_OPTIONS = frozenset({"vector_format", "batch_size", "max_concurrency"})
 _ALL = _CORE_OPTIONS | EMBEDDING_OPTIONS | _CALL_OPTIONS
+_FROM_CLIENT = _ALL - {"provider_options"}
 _DEFAULT = EmbeddingOptions()
 _FORMATS = ("array", "bytes", "list")
 DEFAULT_CONCURRENCY = 4
@@ -133,8 +134,9 @@ def plan_embedding(
 ) -> _Plan:
     """Check everything and build every batch's request, before any I/O."""
     client._check_open()
-    # A client's defaults are chat options too (temperature...): embeddings take the ones they know.
-    opts = {**{k: v for k, v in client.options.items() if k in _ALL}, **options}
+    # A client's defaults are chat options too (temperature, provider_options meant for chat
+    # bodies): embeddings take the ones only they know and the core ones.
+    opts = {**{k: v for k, v in client.options.items() if k in _FROM_CLIENT}, **options}
     core, wire, local = _split(opts)
     reg = client.registry
     m, codec = embedding_model(reg, client._model(model))
