@@ -76,6 +76,35 @@ async def test_parallel_tools_really_overlap(faux: FauxProvider) -> None:
     assert result_texts(sent(faux)) == ["met a", "met b"]
 
 
+async def test_abort_in_a_later_segment_ends_every_call(faux: FauxProvider, recorder: Recorder) -> None:
+    # A sequential tool makes the batch two segments. An abort while the second
+    # segment's tool runs must still end that call; it once hung the run, because
+    # the first segment's normal exit had marked the batch as closing.
+    started = asyncio.Event()
+
+    async def first() -> str:
+        return "first"
+
+    async def waits() -> str:
+        started.set()
+        await asyncio.sleep(30)
+        return "never"
+
+    exclusive = FunctionTool(first, name="exclusive", parameters={"type": "object"}, execution_mode="sequential")
+    faux.reply(tool_call("exclusive", {}, id="a"), tool_call("waits", {}, id="b"))
+    agent = Agent(faux.model, tools=[exclusive, tool_of(waits)])
+    agent.subscribe(recorder)
+    run = asyncio.ensure_future(agent.prompt("go"))
+    await asyncio.wait_for(started.wait(), 5)
+    agent.abort()
+    await asyncio.wait_for(run, 5)
+    ends = {e.tool_call_id: e for e in recorder.of(ToolExecutionEnd)}
+    assert set(ends) == {"a", "b"}
+    assert not ends["a"].is_error
+    assert ends["b"].is_error and ends["b"].result.content[0].text.startswith("Aborted")
+    assert not agent.state.is_running
+
+
 async def test_sequential_mode(faux: FauxProvider, recorder: Recorder) -> None:
     log: list[str] = []
     slow, fast = ordered_tools(log)

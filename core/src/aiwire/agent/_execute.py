@@ -242,11 +242,14 @@ class _Batch:
                 if isinstance(event, ToolExecutionEnd):
                     pending -= 1
                 await self.emit(event)
-        finally:
-            # Only reached early when the loop itself is being cancelled.
+        except BaseException:
+            # The loop itself is being cancelled (or a subscriber raised): stop the
+            # tools without their end events. Not on a normal exit, or an abort in a
+            # later segment would find the batch closing and lose a call's end.
             self.closing = True
             for t in tasks:
                 t.cancel()
+            raise
         return prepared
 
 
