@@ -169,6 +169,9 @@ def main() -> int:
     p.add_argument("--no-venv", action="store_true", help="use the current interpreter as is")
     args = p.parse_args()
     if args.fragments:  # read by streams.py in this process, the server and every worker
+        low, _, high = args.fragments.partition(",")
+        if not (low.isdigit() and high.isdigit() and 1 <= int(low) <= int(high)):
+            p.error(f"--fragments {args.fragments!r}: give LOW,HIGH in bytes, 1 <= LOW <= HIGH (e.g. 32,32)")
         os.environ["AIWIRE_BENCH_FRAGMENTS"] = args.fragments
     if args.quick:
         args.rounds, args.concurrency, args.scale = 1, 200, min(args.scale, 1000)

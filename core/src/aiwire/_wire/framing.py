@@ -15,6 +15,7 @@ bound. ``httpx_sse`` is the reference the SSE framer must match
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -177,14 +178,9 @@ class _Patterns:
         self.skip = re.compile(r"[ \t\r\n,]*")
 
 
-_patterns: _Patterns | None = None
-
-
+@functools.cache
 def _compiled() -> _Patterns:
-    global _patterns
-    if _patterns is None:
-        _patterns = _Patterns()
-    return _patterns
+    return _Patterns()
 
 
 # C-speed whole-element reading (the fast path); strict=False accepts what the
